@@ -1,0 +1,228 @@
+//! Input encodings: detection, and transcoding of UTF-16 to UTF-8.
+//!
+//! UTF-8 and Windows-1252 are both ASCII-compatible, so the CSV structure
+//! (delimiters, quotes, line ends) can be parsed on the raw bytes and only
+//! field contents need decoding. UTF-16 is transcoded as a stream.
+
+use std::io::{self, Chain, Cursor, Read};
+
+use encoding_rs::{UTF_16BE, UTF_16LE};
+use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
+use serde::{Deserialize, Serialize};
+
+/// A text encoding of the input.
+///
+/// ```
+/// use usercsv::Encoding;
+/// assert_eq!("windows-1252".parse::<Encoding>().unwrap(), Encoding::Windows1252);
+/// assert_eq!(Encoding::Utf16Le.to_string(), "UTF-16LE");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    /// UTF-8, with or without a byte-order mark.
+    Utf8,
+    /// UTF-16 little-endian (Excel's "Unicode text").
+    Utf16Le,
+    /// UTF-16 big-endian.
+    Utf16Be,
+    /// Windows-1252 (Excel's plain "CSV" on Western Windows).
+    Windows1252,
+}
+
+impl Encoding {
+    /// The encoding's common name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Utf16Le => "UTF-16LE",
+            Encoding::Utf16Be => "UTF-16BE",
+            Encoding::Windows1252 => "windows-1252",
+        }
+    }
+}
+
+impl std::fmt::Display for Encoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Encoding {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Encoding, String> {
+        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "utf-8" | "utf8" => Ok(Encoding::Utf8),
+            "utf-16le" | "utf16le" | "utf-16" | "utf16" => Ok(Encoding::Utf16Le),
+            "utf-16be" | "utf16be" => Ok(Encoding::Utf16Be),
+            "windows-1252" | "cp1252" | "latin1" | "iso-8859-1" => Ok(Encoding::Windows1252),
+            _ => Err(format!(
+                "unknown encoding \"{s}\": expected utf-8, utf-16le, utf-16be or windows-1252"
+            )),
+        }
+    }
+}
+
+/// How field bytes are turned into text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FieldDecoding {
+    /// UTF-8 required (BOM seen, forced, or transcoded from UTF-16).
+    Utf8,
+    /// Auto-detected: UTF-8 so far; a first invalid record switches to
+    /// Windows-1252 while everything before was ASCII.
+    Utf8OrWindows1252 { seen_non_ascii: bool },
+    /// Windows-1252.
+    Windows1252,
+}
+
+type Prefixed<R> = Chain<Cursor<Vec<u8>>, R>;
+
+/// The input as bytes the CSV parser can read.
+pub(crate) enum Source<R: Read> {
+    Bytes(Prefixed<R>),
+    Utf16(Box<DecodeReaderBytes<Prefixed<R>, Vec<u8>>>),
+}
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::Bytes(r) => r.read(buf),
+            Source::Utf16(r) => r.read(buf),
+        }
+    }
+}
+
+/// What the start of the input says about its encoding.
+pub(crate) struct Detected<R: Read> {
+    pub source: Source<R>,
+    pub encoding: Encoding,
+    pub decoding: FieldDecoding,
+    /// True when the encoding was guessed rather than marked or forced.
+    pub guessed: bool,
+}
+
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Reads up to 64 KiB to decide the encoding, then hands back a reader that
+/// starts from the first byte after any byte-order mark.
+pub(crate) fn detect<R: Read>(mut input: R, forced: Option<Encoding>) -> io::Result<Detected<R>> {
+    let mut prefix = Vec::with_capacity(4096);
+    (&mut input)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut prefix)?;
+    let bom = if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        Some((Encoding::Utf8, 3))
+    } else if prefix.starts_with(&[0xFF, 0xFE]) {
+        Some((Encoding::Utf16Le, 2))
+    } else if prefix.starts_with(&[0xFE, 0xFF]) {
+        Some((Encoding::Utf16Be, 2))
+    } else {
+        None
+    };
+    let (encoding, guessed) = match (forced, bom) {
+        (Some(forced), _) => (forced, false),
+        (None, Some((marked, _))) => (marked, false),
+        (None, None) => {
+            let valid = match std::str::from_utf8(&prefix) {
+                Ok(_) => true,
+                // A character cut off by the 64 KiB window is still valid.
+                Err(e) => e.error_len().is_none(),
+            };
+            if valid {
+                (Encoding::Utf8, false)
+            } else {
+                (Encoding::Windows1252, true)
+            }
+        }
+    };
+    // Strip the mark only when it belongs to the encoding in use.
+    if let Some((marked, len)) = bom
+        && marked == encoding
+    {
+        prefix.drain(..len);
+    }
+    let chained = Cursor::new(prefix).chain(input);
+    let (source, decoding) = match encoding {
+        Encoding::Utf8 if forced.is_none() && bom.is_none() => (
+            Source::Bytes(chained),
+            FieldDecoding::Utf8OrWindows1252 {
+                seen_non_ascii: false,
+            },
+        ),
+        Encoding::Utf8 => (Source::Bytes(chained), FieldDecoding::Utf8),
+        Encoding::Windows1252 => (Source::Bytes(chained), FieldDecoding::Windows1252),
+        Encoding::Utf16Le | Encoding::Utf16Be => {
+            let enc = if encoding == Encoding::Utf16Le {
+                UTF_16LE
+            } else {
+                UTF_16BE
+            };
+            let reader = DecodeReaderBytesBuilder::new()
+                .encoding(Some(enc))
+                .bom_override(false)
+                .strip_bom(true)
+                .build(chained);
+            (Source::Utf16(Box::new(reader)), FieldDecoding::Utf8)
+        }
+    };
+    Ok(Detected {
+        source,
+        encoding,
+        decoding,
+        guessed,
+    })
+}
+
+/// Decodes Windows-1252 bytes.
+pub(crate) fn decode_windows1252(bytes: &[u8]) -> String {
+    encoding_rs::WINDOWS_1252
+        .decode_without_bom_handling(bytes)
+        .0
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(bytes: &[u8], forced: Option<Encoding>) -> (Encoding, bool, Vec<u8>) {
+        let mut d = detect(bytes, forced).unwrap();
+        let mut out = Vec::new();
+        d.source.read_to_end(&mut out).unwrap();
+        (d.encoding, d.guessed, out)
+    }
+
+    #[test]
+    fn boms_and_guesses() {
+        assert_eq!(
+            decoded(b"\xEF\xBB\xBFa,b", None),
+            (Encoding::Utf8, false, b"a,b".to_vec())
+        );
+        assert_eq!(
+            decoded(b"a,\xC3\xBC", None),
+            (Encoding::Utf8, false, "a,ü".as_bytes().to_vec())
+        );
+        assert_eq!(
+            decoded(b"M\xFCller", None),
+            (Encoding::Windows1252, true, b"M\xFCller".to_vec())
+        );
+        assert_eq!(
+            decoded(b"\xFF\xFEa\0,\0\xFC\0", None),
+            (Encoding::Utf16Le, false, "a,ü".as_bytes().to_vec())
+        );
+        assert_eq!(
+            decoded(b"\xFE\xFF\0a\0,\0\xFC", None),
+            (Encoding::Utf16Be, false, "a,ü".as_bytes().to_vec())
+        );
+    }
+
+    #[test]
+    fn forced_encoding_wins() {
+        assert_eq!(
+            decoded(b"a,\xC3\xBC", Some(Encoding::Windows1252)),
+            (Encoding::Windows1252, false, b"a,\xC3\xBC".to_vec())
+        );
+        assert_eq!(decode_windows1252(b"Fran\xE7oise"), "Françoise");
+    }
+}

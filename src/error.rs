@@ -1,0 +1,355 @@
+//! File-level errors: problems that stop a whole upload from being read.
+
+use std::fmt;
+use std::io;
+
+use serde::{Deserialize, Serialize};
+
+/// A place in the input: byte offset, physical line and spreadsheet row.
+///
+/// `line` counts physical lines from 1 (a quoted field that spans lines makes
+/// the record's line differ from its row); `row` is the row a spreadsheet
+/// shows, the header being row 1.
+///
+/// ```
+/// let pos = usercsv::Position::new(120, 7, 6);
+/// assert_eq!(pos.to_string(), "row 6 (line 7, byte 120)");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    /// Byte offset of the start of the record in the decoded (UTF-8) stream.
+    pub byte: u64,
+    /// Physical line where the record starts, from 1.
+    pub line: u64,
+    /// Spreadsheet row number, the header being row 1.
+    pub row: u64,
+}
+
+impl Position {
+    /// Makes a position.
+    pub fn new(byte: u64, line: u64, row: u64) -> Position {
+        Position { byte, line, row }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "row {} (line {}, byte {})",
+            self.row, self.line, self.byte
+        )
+    }
+}
+
+/// Which configurable limit an input exceeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// Bytes in one field.
+    FieldBytes,
+    /// Bytes in one record.
+    RecordBytes,
+    /// Number of columns in a record.
+    Columns,
+    /// Number of data rows.
+    Rows,
+}
+
+impl Limit {
+    fn describe(self) -> &'static str {
+        match self {
+            Limit::FieldBytes => "bytes in one field",
+            Limit::RecordBytes => "bytes in one record",
+            Limit::Columns => "columns",
+            Limit::Rows => "data rows",
+        }
+    }
+}
+
+/// The error type for file-level problems.
+///
+/// It is one pointer wide; [`Error::kind`] tells what happened and
+/// [`Error::code`] gives a stable machine-readable code.
+///
+/// ```
+/// use usercsv::{Schema, Validator};
+///
+/// let validator = Validator::new(&Schema::users()).unwrap();
+/// let err = validator.validate_reader("firstName,lastName\nAda,Lovelace\n".as_bytes(), None).unwrap_err();
+/// assert_eq!(err.code(), "missing_column");
+/// assert_eq!(err.to_string(), "the header has no column \"email\" (required); found: firstName, lastName");
+/// ```
+#[derive(Debug)]
+pub struct Error(Box<ErrorKind>);
+
+/// What went wrong, for [`Error`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Reading the input failed.
+    Io(io::Error),
+    /// The input has no header line.
+    EmptyFile,
+    /// Bytes that are not valid in the input's encoding.
+    Encoding {
+        /// The encoding the input was read as.
+        encoding: &'static str,
+        /// Where the bad bytes are.
+        position: Position,
+    },
+    /// A quoted field is never closed: it runs to the end of the file.
+    UnclosedQuote {
+        /// Where the record with the open quote starts.
+        position: Position,
+    },
+    /// A configured limit was exceeded.
+    LimitExceeded {
+        /// Which limit.
+        limit: Limit,
+        /// Its configured value.
+        max: u64,
+        /// Where it was exceeded.
+        position: Position,
+    },
+    /// Required columns are not in the header.
+    MissingColumns {
+        /// The schema names of the missing columns.
+        missing: Vec<String>,
+        /// The header as found.
+        found: Vec<String>,
+    },
+    /// Two header cells name the same column.
+    DuplicateColumn {
+        /// The schema column (or raw header name) named twice.
+        column: String,
+        /// 1-based positions of the two header cells.
+        first: usize,
+        /// 1-based position of the second header cell.
+        second: usize,
+    },
+    /// The header parses as one column that contains another delimiter.
+    WrongDelimiter {
+        /// The delimiter the file was read with.
+        used: u8,
+        /// The delimiter the header seems to use.
+        probable: u8,
+    },
+    /// The run was cancelled through its [`CancelToken`](crate::CancelToken).
+    Cancelled {
+        /// Data rows read before the cancellation was noticed.
+        rows_read: u64,
+    },
+    /// A full-sync plan would archive too many users.
+    MassArchive {
+        /// Users the plan would archive.
+        archive: u64,
+        /// Existing users.
+        existing: u64,
+        /// The configured percentage threshold.
+        max_percent: f64,
+        /// The configured count threshold.
+        max_count: u64,
+    },
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind) -> Error {
+        Error(Box::new(kind))
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// Unwraps the kind.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+
+    /// A stable snake_case code, e.g. `missing_column`.
+    pub fn code(&self) -> &'static str {
+        match *self.0 {
+            ErrorKind::Io(_) => "io",
+            ErrorKind::EmptyFile => "empty_file",
+            ErrorKind::Encoding { .. } => "encoding",
+            ErrorKind::UnclosedQuote { .. } => "unclosed_quote",
+            ErrorKind::LimitExceeded { .. } => "limit_exceeded",
+            ErrorKind::MissingColumns { .. } => "missing_column",
+            ErrorKind::DuplicateColumn { .. } => "duplicate_column",
+            ErrorKind::WrongDelimiter { .. } => "wrong_delimiter",
+            ErrorKind::Cancelled { .. } => "cancelled",
+            ErrorKind::MassArchive { .. } => "mass_archive",
+        }
+    }
+
+    /// Where in the input the problem is, when it is at one place.
+    pub fn position(&self) -> Option<Position> {
+        match *self.0 {
+            ErrorKind::Encoding { position, .. }
+            | ErrorKind::UnclosedQuote { position }
+            | ErrorKind::LimitExceeded { position, .. } => Some(position),
+            _ => None,
+        }
+    }
+}
+
+pub(crate) fn delimiter_name(d: u8) -> String {
+    match d {
+        b'\t' => "TAB".to_string(),
+        b' ' => "space".to_string(),
+        _ => format!("'{}'", d as char),
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.0 {
+            ErrorKind::Io(err) => write!(f, "could not read the input: {err}"),
+            ErrorKind::EmptyFile => write!(f, "the file is empty: expected a header line"),
+            ErrorKind::Encoding { encoding, position } => write!(
+                f,
+                "the file is not valid {encoding} at {position}: save it as UTF-8 (or choose its encoding explicitly)"
+            ),
+            ErrorKind::UnclosedQuote { position } => write!(
+                f,
+                "a quoted field starting at {position} is never closed: add the missing closing '\"'"
+            ),
+            ErrorKind::LimitExceeded {
+                limit,
+                max,
+                position,
+            } => write!(
+                f,
+                "too many {} at {position}: the limit is {max}",
+                limit.describe()
+            ),
+            ErrorKind::MissingColumns { missing, found } => {
+                let plural = if missing.len() == 1 { "" } else { "s" };
+                let names: Vec<String> = missing.iter().map(|m| format!("\"{m}\"")).collect();
+                write!(
+                    f,
+                    "the header has no column{plural} {} (required); found: {}",
+                    names.join(", "),
+                    found.join(", ")
+                )
+            }
+            ErrorKind::DuplicateColumn {
+                column,
+                first,
+                second,
+            } => write!(
+                f,
+                "the header names column \"{column}\" twice, in columns {first} and {second}"
+            ),
+            ErrorKind::WrongDelimiter { used, probable } => write!(
+                f,
+                "the header reads as a single column with delimiter {}, but it contains {}: the file probably uses {} as its delimiter",
+                delimiter_name(*used),
+                delimiter_name(*probable),
+                delimiter_name(*probable)
+            ),
+            ErrorKind::Cancelled { rows_read } => {
+                write!(f, "validation was cancelled after {rows_read} rows")
+            }
+            ErrorKind::MassArchive {
+                archive,
+                existing,
+                max_percent,
+                max_count,
+            } => write!(
+                f,
+                "this full sync would archive {archive} of {existing} existing users, more than {max_percent}% and more than {max_count}: the file may be truncated or belong to another company; nothing was planned (override with --allow-mass-archive)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.0 {
+            ErrorKind::Io(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(err: io::Error) -> Error {
+        Error::new(ErrorKind::Io(err))
+    }
+}
+
+/// A problem in a schema, found when it is compiled or loaded.
+///
+/// ```
+/// use usercsv::{Schema, Validator};
+///
+/// let err = Schema::from_toml_str("[[columns]]\nname = \"email\"\nemial = {}\n").unwrap_err();
+/// assert_eq!(err.code(), "schema_syntax");
+/// assert!(err.to_string().contains("line 3"), "{err}");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchemaError {
+    /// The schema text could not be parsed.
+    #[error("{message}")]
+    Syntax {
+        /// The parser's message, with line and column where known.
+        message: String,
+        /// 1-based line of the problem, where known.
+        line: Option<usize>,
+    },
+    /// A rule's settings are invalid.
+    #[error("column \"{column}\": {message}")]
+    InvalidRule {
+        /// The column the rule belongs to.
+        column: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A rule names a column that the schema does not define.
+    #[error("{rule} refers to unknown column \"{column}\"")]
+    UnknownColumn {
+        /// Which rule.
+        rule: String,
+        /// The name that was not found.
+        column: String,
+    },
+    /// Two columns (or aliases) match the same header name.
+    #[error(
+        "the header name \"{name}\" would match both column \"{first}\" and column \"{second}\""
+    )]
+    AmbiguousName {
+        /// The normalised header name.
+        name: String,
+        /// One column.
+        first: String,
+        /// The other column.
+        second: String,
+    },
+    /// The schema defines no columns.
+    #[error("the schema defines no columns")]
+    NoColumns,
+}
+
+impl SchemaError {
+    /// A stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SchemaError::Syntax { .. } => "schema_syntax",
+            SchemaError::InvalidRule { .. } => "schema_rule",
+            SchemaError::UnknownColumn { .. } => "schema_unknown_column",
+            SchemaError::AmbiguousName { .. } => "schema_ambiguous_name",
+            SchemaError::NoColumns => "schema_no_columns",
+        }
+    }
+
+    pub(crate) fn rule(column: &str, message: impl Into<String>) -> SchemaError {
+        SchemaError::InvalidRule {
+            column: column.to_string(),
+            message: message.into(),
+        }
+    }
+}

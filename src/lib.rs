@@ -1,0 +1,100 @@
+//! Validate bulk "user CSV" uploads: stream the file, apply a declarative
+//! rule set, report every problem, and write an error CSV the admin can fix
+//! and upload again.
+//!
+//! # The data path
+//!
+//! 1. A [`Schema`] is plain data: columns, aliases and rules, written in code
+//!    ([`Schema::builder`]) or loaded from TOML/JSON
+//!    ([`Schema::from_toml_str`]). [`Schema::users`] is the built-in user
+//!    schema.
+//! 2. A [`Validator`] is the schema compiled once: every regex built, every
+//!    format parsed, every schema mistake reported as a [`SchemaError`]
+//!    before any row is read.
+//! 3. A [`Reader`] streams rows in bounded memory: it detects the encoding
+//!    and delimiter, enforces [`Limits`], maps the header, skips an old
+//!    `errors` column and blank rows, and knows each row's spreadsheet row
+//!    and physical line.
+//! 4. A [`Validation`] run checks each row against every rule and yields
+//!    [`RowOutcome`]s for importers; its [`ValidationReport`] counts rows,
+//!    lists [`RowError`]s with stable [`ErrorCode`]s, and renders the
+//!    admin's [`Notification`].
+//! 5. An [`ErrorCsvWriter`] writes the failed rows exactly as uploaded plus
+//!    an `errors` column; reading that file back skips the column, so fixed
+//!    rows pass.
+//!
+//! File-level problems (unreadable input, a missing required column, a
+//! limit exceeded, ...) are one [`Error`] with a stable [`Error::code`];
+//! row-level problems never stop the run.
+//!
+//! # Example
+//!
+//! ```
+//! use usercsv::{Schema, Validator};
+//!
+//! let validator = Validator::new(&Schema::users())?;
+//! let upload = "\
+//! email,firstName,lastName,businessMobilePhone
+//! ada@example.com,Ada,Lovelace,+31 6 12345678
+//! alan@example,Alan,Turing,+31 20 123 4567
+//! ";
+//! let mut error_csv = Vec::new();
+//! let report = validator
+//!     .validation()
+//!     .id("upload-1")
+//!     .validate(upload.as_bytes(), Some(&mut error_csv))?;
+//!
+//! assert_eq!((report.rows.valid, report.rows.invalid), (1, 1));
+//! let codes: Vec<&str> = report.errors.iter().map(|e| e.code.as_str()).collect();
+//! assert_eq!(codes, ["email", "phone_not_mobile"]);
+//! assert_eq!(report.errors[0].row, 3);
+//!
+//! // The error CSV holds the failed row as uploaded, plus `errors`.
+//! let error_csv = String::from_utf8(error_csv).unwrap();
+//! assert!(error_csv.starts_with("\u{feff}email,firstName,lastName,businessMobilePhone,errors\n"));
+//! assert!(error_csv.contains("alan@example,Alan,Turing,'+31 20 123 4567,\"email: expected"));
+//!
+//! // Fix the values, keep the `errors` column, and validate again.
+//! let fixed = error_csv
+//!     .replace("alan@example,", "alan@example.com,")
+//!     .replace("+31 20 123 4567", "+31 6 87654321");
+//! let again = validator.validate_reader(fixed.as_bytes(), None)?;
+//! assert!(again.is_valid());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod builtin;
+mod decode;
+mod dialect;
+mod error;
+mod error_csv;
+mod formula;
+mod progress;
+mod reader;
+mod report;
+mod rules;
+mod scanner;
+mod schema;
+mod validation;
+mod validator;
+
+pub use crate::decode::Encoding;
+pub use crate::dialect::{CANDIDATE_DELIMITERS, sniff_delimiter};
+pub use crate::error::{Error, ErrorKind, Limit, Position, SchemaError};
+pub use crate::error_csv::{ErrorCsvWriter, errors_cell};
+pub use crate::formula::{guard_formula, unguard_formula};
+pub use crate::progress::{CancelToken, Progress};
+pub use crate::reader::{Limits, Reader, ReaderBuilder, Row, RowsIntoIter, RowsIter};
+pub use crate::report::{
+    FileError, Notification, PlanCounts, RowCounts, RowError, ValidationReport, Warning,
+    generate_id,
+};
+pub use crate::rules::ErrorCode;
+pub use crate::schema::{
+    Column, DateOrderRule, DateRule, EmailRule, LengthRule, OneOfRule, PatternRule, PhoneRule,
+    RequiredIfRule, Schema, SchemaBuilder, UniqueRule,
+};
+pub use crate::validation::{OwnedRowOutcome, RowOutcome, Validation, ValidationBuilder};
+pub use crate::validator::{Validator, ValidatorBuilder, normalize_header};

@@ -1,0 +1,306 @@
+//! The validation report and the notification the admin receives.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::decode::Encoding;
+use crate::error::Error;
+use crate::rules::ErrorCode;
+
+/// One problem in one row.
+///
+/// `column` is the schema's column name (`None` for `field_count`);
+/// `message` names the column as the file's header spells it and says what
+/// was expected and found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    /// Spreadsheet row: the header is row 1, the first data row row 2.
+    pub row: u64,
+    /// Physical line where the record starts.
+    pub line: u64,
+    /// The schema column, if the error is about one.
+    pub column: Option<String>,
+    /// Stable machine-readable code.
+    pub code: ErrorCode,
+    /// A sentence for people.
+    pub message: String,
+    /// The offending value as uploaded, if the error is about one.
+    pub value: Option<String>,
+}
+
+/// Something worth knowing that does not fail the upload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// Stable code: `unknown_column`, `encoding_guessed`, `unnamed_column`.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl Warning {
+    pub(crate) fn encoding_guessed(encoding: Encoding) -> Warning {
+        Warning {
+            code: "encoding_guessed".to_string(),
+            message: format!(
+                "the file is not UTF-8; it was read as {encoding} (save it as \"CSV UTF-8\" to avoid guessing)"
+            ),
+        }
+    }
+
+    pub(crate) fn unknown_column(name: &str, index: usize) -> Warning {
+        Warning {
+            code: "unknown_column".to_string(),
+            message: format!(
+                "column {index} \"{name}\" is not part of the schema; it is ignored and kept as uploaded"
+            ),
+        }
+    }
+
+    pub(crate) fn unnamed_column(index: usize) -> Warning {
+        Warning {
+            code: "unnamed_column".to_string(),
+            message: format!("column {index} has no name; it is ignored and kept as uploaded"),
+        }
+    }
+}
+
+/// A file-level problem, as it appears in a report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileError {
+    /// Stable code, e.g. `missing_column` (see [`Error::code`]).
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl From<&Error> for FileError {
+    fn from(err: &Error) -> FileError {
+        FileError {
+            code: err.code().to_string(),
+            message: err.to_string(),
+        }
+    }
+}
+
+/// Row counts. `total = valid + invalid`; blank rows are counted apart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowCounts {
+    /// Data rows (blank rows excluded).
+    pub total: u64,
+    /// Rows without errors.
+    pub valid: u64,
+    /// Rows with at least one error.
+    pub invalid: u64,
+    /// Blank rows skipped.
+    pub blank: u64,
+}
+
+/// What a full or delta plan will do; see the `plan` module.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanCounts {
+    /// New users.
+    pub create: u64,
+    /// Existing users whose values change.
+    pub update: u64,
+    /// Existing users whose values stay the same.
+    pub unchanged: u64,
+    /// Existing users missing from a full file.
+    pub archive: u64,
+}
+
+/// The outcome of validating one upload; serialisable as the JSON report.
+///
+/// ```
+/// use usercsv::{Schema, Validator};
+///
+/// let validator = Validator::new(&Schema::users()).unwrap();
+/// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nbad,Alan,\n";
+/// let report = validator.validation().id("u1").validate(csv.as_bytes(), None::<&mut Vec<u8>>).unwrap();
+/// assert_eq!((report.rows.valid, report.rows.invalid), (1, 1));
+/// let codes: Vec<_> = report.errors.iter().map(|e| e.code.as_str()).collect();
+/// assert_eq!(codes, ["email", "required"]);
+/// assert_eq!(report.notification().subject, "Upload u1: 1 of 2 users have validation errors");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ValidationReport {
+    /// The upload id; the error CSV is named `<id>.csv`.
+    pub id: String,
+    /// Row counts, always exact.
+    pub rows: RowCounts,
+    /// File-level problems; when not empty, nothing can be imported.
+    pub file_errors: Vec<FileError>,
+    /// Warnings.
+    pub warnings: Vec<Warning>,
+    /// Row errors in input order, at most the configured maximum.
+    pub errors: Vec<RowError>,
+    /// Whether `errors` was cut at the maximum.
+    pub errors_truncated: bool,
+    /// The encoding the file was read as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<Encoding>,
+    /// The delimiter the file was read with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    /// The plan against existing users, when they were given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanCounts>,
+}
+
+/// The e-mail an admin receives about an upload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+}
+
+impl ValidationReport {
+    /// A report for an upload that failed with a file-level error.
+    ///
+    /// ```
+    /// use usercsv::{Schema, Validator, ValidationReport};
+    /// let validator = Validator::new(&Schema::users()).unwrap();
+    /// let err = validator.validate_reader(&b""[..], None).unwrap_err();
+    /// let report = ValidationReport::from_error("u2", &err);
+    /// assert_eq!(report.file_errors[0].code, "empty_file");
+    /// assert!(!report.is_valid());
+    /// ```
+    pub fn from_error(id: impl Into<String>, err: &Error) -> ValidationReport {
+        ValidationReport {
+            id: id.into(),
+            file_errors: vec![FileError::from(err)],
+            ..ValidationReport::default()
+        }
+    }
+
+    /// True when the file could be read and every row is valid.
+    pub fn is_valid(&self) -> bool {
+        self.file_errors.is_empty() && self.rows.invalid == 0
+    }
+
+    /// The name of the error CSV: `<id>.csv`.
+    pub fn error_csv_name(&self) -> String {
+        format!("{}.csv", self.id)
+    }
+
+    /// The e-mail text for the admin.
+    ///
+    /// ```
+    /// use usercsv::{Schema, Validator};
+    /// let validator = Validator::new(&Schema::users()).unwrap();
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    /// let report = validator.validation().id("u3").validate(csv.as_bytes(), None::<&mut Vec<u8>>).unwrap();
+    /// let n = report.notification();
+    /// assert_eq!(n.subject, "Upload u3: 1 user is valid and will be imported");
+    /// ```
+    pub fn notification(&self) -> Notification {
+        let id = &self.id;
+        if let Some(first) = self.file_errors.first() {
+            return Notification {
+                subject: format!("Upload {id}: the file could not be read"),
+                body: format!(
+                    "Your user upload {id} could not be processed, so no users were imported.\n\n\
+                     Problem: {}\n\n\
+                     Fix the file and upload it again. If you need help, give support the upload id {id}.\n",
+                    first.message
+                ),
+            };
+        }
+        let total = self.rows.total;
+        let effect = self.plan.map(plan_sentence).unwrap_or_default();
+        if self.rows.invalid == 0 {
+            let subject = if total == 1 {
+                format!("Upload {id}: 1 user is valid and will be imported")
+            } else {
+                format!("Upload {id}: {total} users are valid and will be imported")
+            };
+            let mut body = format!(
+                "Your user upload {id} was validated.\n\n{}\n",
+                users_phrase(total, "valid and will be imported")
+            );
+            if !effect.is_empty() {
+                body.push_str(&format!("{effect}\n"));
+            }
+            if self.rows.blank > 0 {
+                body.push_str(&format!("{} blank rows were skipped.\n", self.rows.blank));
+            }
+            return Notification { subject, body };
+        }
+        let invalid = self.rows.invalid;
+        let verb = "have";
+        let subject = format!("Upload {id}: {invalid} of {total} users {verb} validation errors");
+        let mut body = format!(
+            "Your user upload {id} was validated: {invalid} of {total} users {verb} validation errors.\n\n\
+             The attached file {name} holds only the rows that failed, exactly as uploaded, \
+             with a last column \"errors\" that says what is wrong in each row.\n\n\
+             What to do next:\n\
+             1. Open {name}.\n\
+             2. Read the \"errors\" column at the end of each row.\n\
+             3. Fix the values in the row (the \"errors\" column can stay; it is ignored).\n\
+             4. Upload {name} again.\n",
+            name = self.error_csv_name()
+        );
+        if self.rows.valid > 0 {
+            let others = if self.rows.valid == 1 {
+                "1 other user passed".to_string()
+            } else {
+                format!("{} other users passed", self.rows.valid)
+            };
+            body.push_str(&format!("\n{others} validation.\n"));
+        }
+        if !effect.is_empty() {
+            body.push_str(&format!("{effect}\n"));
+        }
+        body.push_str(&format!(
+            "\nIf you need help, give support the upload id {id}.\n"
+        ));
+        Notification { subject, body }
+    }
+}
+
+fn users_phrase(n: u64, tail: &str) -> String {
+    if n == 1 {
+        format!("1 user is {tail}")
+    } else {
+        format!("{n} users are {tail}")
+    }
+}
+
+fn plan_sentence(plan: PlanCounts) -> String {
+    let mut parts = vec![
+        format!("{} new users", plan.create),
+        format!("{} updated", plan.update),
+    ];
+    if plan.unchanged > 0 {
+        parts.push(format!("{} unchanged", plan.unchanged));
+    }
+    if plan.archive > 0 {
+        parts.push(format!("{} to archive", plan.archive));
+    }
+    format!("Effect: {}.", parts.join(", "))
+}
+
+/// A fresh upload id: unique per call and safe in file names
+/// (`upload-YYYYMMDDTHHMMSSZ-<hex>`).
+///
+/// ```
+/// let a = usercsv::generate_id();
+/// let b = usercsv::generate_id();
+/// assert_ne!(a, b);
+/// assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+/// ```
+pub fn generate_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let now = chrono::Utc::now();
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = u64::from(now.timestamp_subsec_nanos());
+    let mix =
+        (u64::from(std::process::id()) << 32) ^ nanos ^ count.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    format!(
+        "upload-{}-{:012x}",
+        now.format("%Y%m%dT%H%M%SZ"),
+        mix & 0xFFFF_FFFF_FFFF
+    )
+}

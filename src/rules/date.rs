@@ -1,0 +1,355 @@
+//! The `date` rule: strict fixed-width formats, checked with `chrono`.
+
+use chrono::NaiveDate;
+
+use super::{ErrorCode, Failure};
+use crate::error::SchemaError;
+use crate::schema::DateRule;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    Year,
+    Month,
+    Day,
+    Literal(u8),
+}
+
+/// One accepted format, e.g. `DD/MM/YYYY`, as a fixed-width template.
+#[derive(Clone, Debug)]
+struct Format {
+    text: String,
+    parts: Vec<Part>,
+}
+
+impl Format {
+    fn compile(column: &str, text: &str) -> Result<Format, SchemaError> {
+        let bytes = text.as_bytes();
+        let mut parts = Vec::new();
+        let mut i = 0;
+        let (mut years, mut months, mut days) = (0, 0, 0);
+        while i < bytes.len() {
+            let rest = &text[i..];
+            if rest.starts_with("YYYY") {
+                parts.extend([Part::Year; 4]);
+                years += 1;
+                i += 4;
+            } else if rest.starts_with("MM") {
+                parts.extend([Part::Month; 2]);
+                months += 1;
+                i += 2;
+            } else if rest.starts_with("DD") {
+                parts.extend([Part::Day; 2]);
+                days += 1;
+                i += 2;
+            } else if bytes[i].is_ascii_punctuation() || bytes[i] == b' ' {
+                parts.push(Part::Literal(bytes[i]));
+                i += 1;
+            } else {
+                return Err(SchemaError::rule(
+                    column,
+                    format!(
+                        "date format \"{text}\" has '{}' at position {}: use YYYY, MM, DD and separators such as - / .",
+                        rest.chars().next().unwrap_or(' '),
+                        i + 1
+                    ),
+                ));
+            }
+        }
+        if (years, months, days) != (1, 1, 1) {
+            return Err(SchemaError::rule(
+                column,
+                format!("date format \"{text}\" must contain YYYY, MM and DD exactly once"),
+            ));
+        }
+        Ok(Format {
+            text: text.to_string(),
+            parts,
+        })
+    }
+
+    /// Fixed-position digit check, then a calendar check.
+    fn parse(&self, value: &str) -> Option<NaiveDate> {
+        let bytes = value.as_bytes();
+        if bytes.len() != self.parts.len() {
+            return None;
+        }
+        let (mut y, mut m, mut d) = (0i32, 0u32, 0u32);
+        for (&b, part) in bytes.iter().zip(&self.parts) {
+            match *part {
+                Part::Literal(l) => {
+                    if b != l {
+                        return None;
+                    }
+                }
+                _ if !b.is_ascii_digit() => return None,
+                Part::Year => y = y * 10 + i32::from(b - b'0'),
+                Part::Month => m = m * 10 + u32::from(b - b'0'),
+                Part::Day => d = d * 10 + u32::from(b - b'0'),
+            }
+        }
+        NaiveDate::from_ymd_opt(y, m, d)
+    }
+
+    fn render(&self, date: NaiveDate) -> String {
+        self.text
+            .replace("YYYY", &date.format("%Y").to_string())
+            .replace("MM", &date.format("%m").to_string())
+            .replace("DD", &date.format("%d").to_string())
+    }
+}
+
+/// A compiled date rule.
+#[derive(Clone, Debug)]
+pub(crate) struct DateCheck {
+    formats: Vec<Format>,
+    min: Option<NaiveDate>,
+    max: Option<NaiveDate>,
+    not_in_future: bool,
+    today: NaiveDate,
+}
+
+impl DateCheck {
+    pub fn compile(
+        column: &str,
+        rule: &DateRule,
+        today: NaiveDate,
+    ) -> Result<DateCheck, SchemaError> {
+        let formats = if rule.formats.is_empty() {
+            vec![Format::compile(column, "YYYY-MM-DD")?]
+        } else {
+            rule.formats
+                .iter()
+                .map(|f| Format::compile(column, f))
+                .collect::<Result<_, _>>()?
+        };
+        let iso = Format::compile(column, "YYYY-MM-DD")?;
+        let bound =
+            |name: &str, value: &Option<String>| -> Result<Option<NaiveDate>, SchemaError> {
+                value
+                    .as_deref()
+                    .map(|v| {
+                        iso.parse(v).ok_or_else(|| {
+                            SchemaError::rule(
+                                column,
+                                format!("date {name} \"{v}\" is not a valid YYYY-MM-DD date"),
+                            )
+                        })
+                    })
+                    .transpose()
+            };
+        let check = DateCheck {
+            formats,
+            min: bound("min", &rule.min)?,
+            max: bound("max", &rule.max)?,
+            not_in_future: rule.not_in_future,
+            today,
+        };
+        if let (Some(min), Some(max)) = (check.min, check.effective_max())
+            && min > max
+        {
+            return Err(SchemaError::rule(
+                column,
+                format!("date min {min} is after max {max}"),
+            ));
+        }
+        Ok(check)
+    }
+
+    fn effective_max(&self) -> Option<NaiveDate> {
+        match (self.max, self.not_in_future) {
+            (Some(max), true) => Some(max.min(self.today)),
+            (None, true) => Some(self.today),
+            (max, false) => max,
+        }
+    }
+
+    fn formats_text(&self) -> String {
+        let names: Vec<&str> = self.formats.iter().map(|f| f.text.as_str()).collect();
+        names.join(" or ")
+    }
+
+    /// Parses the value with the first matching format.
+    pub fn parse(&self, value: &str) -> Option<NaiveDate> {
+        self.formats.iter().find_map(|f| f.parse(value))
+    }
+
+    pub fn check(&self, value: &str) -> Result<NaiveDate, Failure> {
+        let Some(date) = self.parse(value) else {
+            return Err(self.fail_format(value));
+        };
+        if self.min.is_some_and(|min| date < min)
+            || self.effective_max().is_some_and(|max| date > max)
+        {
+            return Err(self.fail_range(value));
+        }
+        Ok(date)
+    }
+
+    #[cold]
+    fn fail_format(&self, value: &str) -> Failure {
+        let formats = self.formats_text();
+        let hint = if value.len() == 5 && value.bytes().all(|b| b.is_ascii_digit()) {
+            let serial: i64 = value.parse().unwrap_or(0);
+            // Excel's day 0 is 1899-12-30 (it counts the non-existent 1900-02-29).
+            let date = NaiveDate::from_ymd_opt(1899, 12, 30)
+                .and_then(|base| base.checked_add_signed(chrono::Duration::days(serial)));
+            match date {
+                Some(date) => format!(
+                    " (this looks like a spreadsheet date number, {}: format the column as text and write the date as {formats})",
+                    self.formats[0].render(date)
+                ),
+                None => String::new(),
+            }
+        } else {
+            if value.split(['-', '/', '.']).count() == 3 {
+                " (check the order of year, month and day, the number of digits, and that the day exists)".to_string()
+            } else {
+                String::new()
+            }
+        };
+        Failure::new(
+            ErrorCode::Date,
+            format!("expected a date as {formats}, found \"{value}\"{hint}"),
+        )
+    }
+
+    #[cold]
+    fn fail_range(&self, value: &str) -> Failure {
+        let expected = match (self.min, self.max, self.not_in_future) {
+            (Some(min), Some(max), false) => format!("a date from {min} to {max}"),
+            (Some(min), _, true) => format!("a date from {min} and not in the future"),
+            (Some(min), None, false) => format!("a date on or after {min}"),
+            (None, Some(max), false) => format!("a date on or before {max}"),
+            (None, Some(max), true) => format!("a date on or before {max} and not in the future"),
+            (None, None, _) => "a date not in the future".to_string(),
+        };
+        Failure::new(
+            ErrorCode::DateRange,
+            format!("expected {expected}, found \"{value}\""),
+        )
+    }
+
+    /// ISO 8601 form.
+    pub fn normalize(&self, value: &str) -> Option<String> {
+        self.parse(value).map(|d| d.format("%Y-%m-%d").to_string())
+    }
+
+    /// A value that passes this rule.
+    pub fn example(&self) -> String {
+        let mut date = NaiveDate::from_ymd_opt(1990, 12, 10).unwrap_or_default();
+        if let Some(min) = self.min {
+            date = date.max(min);
+        }
+        if let Some(max) = self.effective_max() {
+            date = date.min(max);
+        }
+        self.formats[0].render(date)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+    }
+
+    fn check(rule: DateRule, value: &str) -> Result<(), ErrorCode> {
+        DateCheck::compile("d", &rule, today())
+            .unwrap()
+            .check(value)
+            .map(|_| ())
+            .map_err(|f| f.code)
+    }
+
+    #[test]
+    fn strict_iso() {
+        assert_eq!(check(DateRule::default(), "2024-01-05"), Ok(()));
+        assert_eq!(check(DateRule::default(), "2024-02-29"), Ok(()));
+        for v in [
+            "2024-1-5",
+            "+2024-01-05",
+            " 2024-01-05",
+            "2024-02-30",
+            "2023-02-29",
+            "2024/01/05",
+            "20240105",
+            "2024-01-05T00:00",
+            "２０２４-01-05",
+            "",
+        ] {
+            assert_eq!(check(DateRule::default(), v), Err(ErrorCode::Date), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn several_formats() {
+        let rule = DateRule {
+            formats: vec!["DD/MM/YYYY".into(), "YYYY-MM-DD".into()],
+            ..DateRule::default()
+        };
+        assert_eq!(check(rule.clone(), "31/12/2024"), Ok(()));
+        assert_eq!(check(rule.clone(), "2024-12-31"), Ok(()));
+        assert_eq!(check(rule, "12/31/2024"), Err(ErrorCode::Date));
+    }
+
+    #[test]
+    fn ranges() {
+        let rule = DateRule {
+            min: Some("2000-01-01".into()),
+            max: Some("2030-12-31".into()),
+            ..DateRule::default()
+        };
+        assert_eq!(check(rule.clone(), "2000-01-01"), Ok(()));
+        assert_eq!(check(rule.clone(), "1999-12-31"), Err(ErrorCode::DateRange));
+        assert_eq!(check(rule, "2031-01-01"), Err(ErrorCode::DateRange));
+        let future = DateRule {
+            not_in_future: true,
+            ..DateRule::default()
+        };
+        assert_eq!(check(future.clone(), "2026-11-26"), Ok(()));
+        assert_eq!(check(future, "2026-11-27"), Err(ErrorCode::DateRange));
+    }
+
+    #[test]
+    fn bad_formats_fail_at_compile_time() {
+        for f in ["YYYY-MM", "YY-MM-DD", "YYYY-MM-DDx", "DD-MM-YYYY-YYYY"] {
+            let rule = DateRule {
+                formats: vec![f.into()],
+                ..DateRule::default()
+            };
+            assert!(DateCheck::compile("d", &rule, today()).is_err(), "{f}");
+        }
+        let rule = DateRule {
+            min: Some("2020-13-01".into()),
+            ..DateRule::default()
+        };
+        assert!(DateCheck::compile("d", &rule, today()).is_err());
+    }
+
+    #[test]
+    fn excel_serial_dates_are_explained() {
+        let c = DateCheck::compile("d", &DateRule::default(), today()).unwrap();
+        let f = c.check("45123").unwrap_err();
+        assert_eq!(f.code, ErrorCode::Date);
+        assert!(
+            f.detail.contains("spreadsheet date number, 2023-07-16"),
+            "{}",
+            f.detail
+        );
+    }
+
+    #[test]
+    fn normalizes_and_examples() {
+        let rule = DateRule {
+            formats: vec!["DD.MM.YYYY".into()],
+            not_in_future: true,
+            ..DateRule::default()
+        };
+        let c = DateCheck::compile("d", &rule, today()).unwrap();
+        assert_eq!(c.normalize("05.01.2024").as_deref(), Some("2024-01-05"));
+        assert_eq!(c.example(), "10.12.1990");
+        assert!(c.check(&c.example()).is_ok());
+    }
+}

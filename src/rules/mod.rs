@@ -1,0 +1,247 @@
+//! Compiled rules: each checks one trimmed, non-empty cell.
+//!
+//! Checks return `Ok` without allocating; only a failure builds its message.
+
+mod date;
+mod email;
+mod phone;
+pub(crate) mod phone_meta;
+mod text;
+mod unique;
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::SchemaError;
+use crate::schema::Column;
+
+pub(crate) use date::DateCheck;
+pub(crate) use email::EmailCheck;
+pub(crate) use phone::PhoneCheck;
+pub(crate) use text::{LengthCheck, OneOfCheck, PatternCheck};
+pub(crate) use unique::UniqueSet;
+
+/// A stable, machine-readable code for a row error.
+///
+/// ```
+/// assert_eq!(usercsv::ErrorCode::PhoneNotMobile.as_str(), "phone_not_mobile");
+/// assert_eq!(serde_json::to_string(&usercsv::ErrorCode::OneOf).unwrap(), "\"one_of\"");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// A required cell is empty.
+    Required,
+    /// Not a valid phone number.
+    Phone,
+    /// A valid phone number that is not a mobile number.
+    PhoneNotMobile,
+    /// Not a valid e-mail address.
+    Email,
+    /// Not a date in an accepted format, or not a real date.
+    Date,
+    /// A date outside its allowed range.
+    DateRange,
+    /// Does not match the column's pattern.
+    Pattern,
+    /// Not one of the accepted values.
+    OneOf,
+    /// Too short or too long.
+    Length,
+    /// Repeats a value of an earlier row.
+    Unique,
+    /// A later date before an earlier one.
+    DateOrder,
+    /// Empty although another column is filled.
+    RequiredIf,
+    /// The row has a different number of fields than the header.
+    FieldCount,
+}
+
+impl ErrorCode {
+    /// The snake_case code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Required => "required",
+            ErrorCode::Phone => "phone",
+            ErrorCode::PhoneNotMobile => "phone_not_mobile",
+            ErrorCode::Email => "email",
+            ErrorCode::Date => "date",
+            ErrorCode::DateRange => "date_range",
+            ErrorCode::Pattern => "pattern",
+            ErrorCode::OneOf => "one_of",
+            ErrorCode::Length => "length",
+            ErrorCode::Unique => "unique",
+            ErrorCode::DateOrder => "date_order",
+            ErrorCode::RequiredIf => "required_if",
+            ErrorCode::FieldCount => "field_count",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failed check: its code and what was expected and found, without the
+/// column name (the caller adds it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Failure {
+    pub code: ErrorCode,
+    pub detail: String,
+}
+
+impl Failure {
+    #[cold]
+    pub fn new(code: ErrorCode, detail: String) -> Failure {
+        Failure { code, detail }
+    }
+}
+
+/// A column's rules, compiled.
+#[derive(Clone, Debug)]
+pub(crate) struct ColumnRules {
+    pub name: String,
+    pub required: bool,
+    pub phone: Option<PhoneCheck>,
+    pub email: Option<EmailCheck>,
+    pub date: Option<DateCheck>,
+    pub pattern: Option<PatternCheck>,
+    pub one_of: Option<OneOfCheck>,
+    pub length: Option<LengthCheck>,
+    /// `Some(case_insensitive)` when the column must be unique.
+    pub unique: Option<bool>,
+}
+
+impl ColumnRules {
+    pub fn compile(column: &Column, today: NaiveDate) -> Result<ColumnRules, SchemaError> {
+        let name = column.name.as_str();
+        if name.trim().is_empty() {
+            return Err(SchemaError::rule(name, "a column needs a non-empty name"));
+        }
+        Ok(ColumnRules {
+            name: name.to_string(),
+            required: column.required,
+            phone: column
+                .phone
+                .as_ref()
+                .map(|r| PhoneCheck::compile(name, r))
+                .transpose()?,
+            email: column.email.as_ref().map(|_| EmailCheck),
+            date: column
+                .date
+                .as_ref()
+                .map(|r| DateCheck::compile(name, r, today))
+                .transpose()?,
+            pattern: column
+                .pattern
+                .as_ref()
+                .map(|r| PatternCheck::compile(name, r))
+                .transpose()?,
+            one_of: column
+                .one_of
+                .as_ref()
+                .map(|r| OneOfCheck::compile(name, r))
+                .transpose()?,
+            length: column
+                .length
+                .as_ref()
+                .map(|r| LengthCheck::compile(name, r))
+                .transpose()?,
+            unique: column.unique.as_ref().map(|u| u.case_insensitive),
+        })
+    }
+
+    /// Runs every rule on a trimmed, non-empty value; calls `fail` for each
+    /// failure. Returns the parsed date for cross-field rules.
+    pub fn check(&self, value: &str, mut fail: impl FnMut(Failure)) -> Option<NaiveDate> {
+        let mut date = None;
+        if let Some(phone) = &self.phone
+            && let Err(f) = phone.check(value)
+        {
+            fail(f);
+        }
+        if let Some(email) = &self.email
+            && let Err(f) = email.check(value)
+        {
+            fail(f);
+        }
+        if let Some(check) = &self.date {
+            match check.check(value) {
+                Ok(d) => date = Some(d),
+                Err(f) => fail(f),
+            }
+        }
+        if let Some(pattern) = &self.pattern
+            && let Err(f) = pattern.check(value)
+        {
+            fail(f);
+        }
+        if let Some(one_of) = &self.one_of
+            && let Err(f) = one_of.check(value)
+        {
+            fail(f);
+        }
+        if let Some(length) = &self.length
+            && let Err(f) = length.check(value)
+        {
+            fail(f);
+        }
+        date
+    }
+
+    /// The canonical form of a valid value: E.164 phones, ISO dates,
+    /// lower-case e-mail, the listed spelling of one-of values.
+    pub fn normalize<'v>(&self, value: &'v str) -> Cow<'v, str> {
+        if let Some(phone) = &self.phone
+            && let Some(n) = phone.normalize(value)
+        {
+            return Cow::Owned(n);
+        }
+        if let Some(date) = &self.date
+            && let Some(n) = date.normalize(value)
+        {
+            return Cow::Owned(n);
+        }
+        if let Some(email) = &self.email {
+            return Cow::Owned(email.normalize(value));
+        }
+        if let Some(one_of) = &self.one_of
+            && let Some(n) = one_of.normalize(value)
+        {
+            return Cow::Owned(n);
+        }
+        if self.unique == Some(true) {
+            return Cow::Owned(value.to_lowercase());
+        }
+        Cow::Borrowed(value)
+    }
+
+    /// A value that passes every rule of the column.
+    pub fn example(&self, given: Option<&str>) -> String {
+        if let Some(given) = given {
+            return given.to_string();
+        }
+        if let Some(phone) = &self.phone {
+            return phone.example();
+        }
+        if self.email.is_some() {
+            return "name@example.com".to_string();
+        }
+        if let Some(date) = &self.date {
+            return date.example();
+        }
+        if let Some(one_of) = &self.one_of {
+            return one_of.example();
+        }
+        if let Some(length) = &self.length {
+            return length.example();
+        }
+        "example".to_string()
+    }
+}

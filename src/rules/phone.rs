@@ -1,0 +1,426 @@
+//! The `phone` rule.
+
+use std::fmt::Write as _;
+
+use phonenumber::Type;
+use phonenumber::country::Id;
+
+use super::phone_meta::{self, classify};
+use super::{ErrorCode, Failure};
+use crate::error::SchemaError;
+use crate::schema::PhoneRule;
+
+/// A compiled phone rule.
+#[derive(Clone, Debug)]
+pub(crate) struct PhoneCheck {
+    region: Option<(Id, u16)>,
+    region_name: Option<String>,
+    mobile_only: bool,
+}
+
+/// A phone number that passed the character checks and was parsed.
+pub(crate) struct ParsedPhone {
+    pub code: u16,
+    /// Digits of the national significant number, leading zeros included.
+    pub national: NationalDigits,
+    pub extension: Option<String>,
+}
+
+/// The national number as digits on the stack: no allocation on the hot path.
+pub(crate) struct NationalDigits {
+    buf: [u8; 24],
+    len: usize,
+}
+
+impl NationalDigits {
+    fn new(zeros: u8, value: u64) -> NationalDigits {
+        let mut buf = [b'0'; 24];
+        let mut digits = [0u8; 20];
+        let mut n = value;
+        let mut count = 0;
+        loop {
+            digits[count] = b'0' + (n % 10) as u8;
+            n /= 10;
+            count += 1;
+            if n == 0 {
+                break;
+            }
+        }
+        let zeros = usize::from(zeros).min(buf.len() - count);
+        for i in 0..count {
+            buf[zeros + i] = digits[count - 1 - i];
+        }
+        NationalDigits {
+            buf,
+            len: zeros + count,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits were written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl PhoneCheck {
+    pub fn compile(column: &str, rule: &PhoneRule) -> Result<PhoneCheck, SchemaError> {
+        let region = match &rule.default_region {
+            None => None,
+            Some(name) => {
+                let upper = name.trim().to_ascii_uppercase();
+                let id: Id = upper.parse().map_err(|_| {
+                    SchemaError::rule(
+                        column,
+                        format!(
+                            "unknown phone region \"{name}\": expected an ISO 3166 alpha-2 code such as NL or US"
+                        ),
+                    )
+                })?;
+                let code = phone_meta::region_code(&upper).ok_or_else(|| {
+                    SchemaError::rule(column, format!("no phone metadata for region \"{name}\""))
+                })?;
+                Some((id, code))
+            }
+        };
+        Ok(PhoneCheck {
+            region,
+            region_name: rule
+                .default_region
+                .as_ref()
+                .map(|r| r.trim().to_ascii_uppercase()),
+            mobile_only: rule.mobile_only,
+        })
+    }
+
+    fn expected(&self) -> String {
+        let kind = if self.mobile_only {
+            "a mobile phone number"
+        } else {
+            "a phone number"
+        };
+        match &self.region_name {
+            None => format!("{kind} in international format, e.g. +31 6 12345678"),
+            Some(region) => {
+                format!(
+                    "{kind} in international format (+CC) or in the national format of {region}"
+                )
+            }
+        }
+    }
+
+    fn fail(&self, value: &str, hint: Option<&str>) -> Failure {
+        let mut detail = format!("expected {}, found \"{value}\"", self.expected());
+        if let Some(hint) = hint {
+            let _ = write!(detail, " ({hint})");
+        }
+        Failure::new(ErrorCode::Phone, detail)
+    }
+
+    /// Parses and classifies; the fast path allocates nothing for valid values
+    /// without extension.
+    pub fn parse(&self, value: &str) -> Result<(ParsedPhone, Type), Failure> {
+        let (number, extension) = split_extension(value);
+        if let Some(hint) = mangling_hint(number) {
+            return Err(self.fail(value, Some(hint)));
+        }
+        if !has_only_phone_chars(number) {
+            return Err(self.fail(
+                value,
+                Some("only digits, spaces, a leading + and ( ) . / - are allowed"),
+            ));
+        }
+        let international = number.starts_with('+');
+        let region = match (international, self.region) {
+            (true, _) => None,
+            (false, Some((id, _))) => Some(id),
+            (false, None) => {
+                let digits = number.bytes().filter(u8::is_ascii_digit).count();
+                let hint = if digits >= 10 && !number.starts_with('0') {
+                    "the leading + and country code are missing: a spreadsheet may have stored the number as a number; format the cell as text and write it as +CC…"
+                } else {
+                    "the number must start with + and the country code"
+                };
+                return Err(self.fail(value, Some(hint)));
+            }
+        };
+        let parsed = phonenumber::parse(region, number).map_err(|_| self.fail(value, None))?;
+        let code = parsed.code().value();
+        if !international
+            && self
+                .region
+                .is_some_and(|(_, region_code)| region_code != code)
+        {
+            return Err(self.fail(value, None));
+        }
+        let national = NationalDigits::new(parsed.national().zeros(), parsed.national().value());
+        let kind = classify(code, national.as_str())
+            .map(|c| c.kind)
+            .ok_or_else(|| self.fail(value, None))?;
+        Ok((
+            ParsedPhone {
+                code,
+                national,
+                extension: extension.map(str::to_string),
+            },
+            kind,
+        ))
+    }
+
+    pub fn check(&self, value: &str) -> Result<(), Failure> {
+        let (_, kind) = self.parse(value)?;
+        if self.mobile_only && !matches!(kind, Type::Mobile | Type::FixedLineOrMobile) {
+            return Err(Failure::new(
+                ErrorCode::PhoneNotMobile,
+                format!(
+                    "expected a mobile phone number, found \"{value}\", which is a {} number",
+                    type_name(kind)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// E.164 form (`+31612345678`), with `;ext=` for an extension.
+    pub fn normalize(&self, value: &str) -> Option<String> {
+        let (parsed, _) = self.parse(value).ok()?;
+        let mut out = format!("+{}{}", parsed.code, parsed.national.as_str());
+        if let Some(ext) = parsed.extension {
+            let _ = write!(out, ";ext={ext}");
+        }
+        Some(out)
+    }
+
+    /// A value that passes this rule.
+    pub fn example(&self) -> String {
+        let region = self.region_name.as_deref().unwrap_or("NL");
+        match phone_meta::example_mobile(region) {
+            Some((code, national)) => format!("+{code}{national}"),
+            None => "+31612345678".to_string(),
+        }
+    }
+}
+
+fn type_name(kind: Type) -> &'static str {
+    match kind {
+        Type::FixedLine => "fixed-line",
+        Type::Mobile => "mobile",
+        Type::FixedLineOrMobile => "fixed-line or mobile",
+        Type::TollFree => "toll-free",
+        Type::PremiumRate => "premium-rate",
+        Type::SharedCost => "shared-cost",
+        Type::PersonalNumber => "personal",
+        Type::Voip => "VoIP",
+        Type::Pager => "pager",
+        Type::Uan => "UAN",
+        Type::Emergency => "emergency",
+        Type::Voicemail => "voicemail",
+        _ => "non-mobile",
+    }
+}
+
+/// Splits a trailing extension: ` ext. 12`, ` ext 12`, ` x12`, `#12`, `;ext=12`.
+fn split_extension(value: &str) -> (&str, Option<&str>) {
+    let bytes = value.as_bytes();
+    let mut end = bytes.len();
+    while end > 0 && bytes[end - 1].is_ascii_digit() {
+        end -= 1;
+    }
+    let digits = &value[end..];
+    if digits.is_empty() || digits.len() > 7 || end == bytes.len() || end == 0 {
+        return (value, None);
+    }
+    let head = value[..end].trim_end();
+    let lower = head.to_ascii_lowercase();
+    for marker in [";ext=", "ext.", "ext", "x", "#"] {
+        if let Some(stripped) = lower.strip_suffix(marker) {
+            let number = head[..stripped.len()].trim_end();
+            // `x` must be separated from the number, so that `+3161x2` is not split.
+            if marker == "x" && number.len() == stripped.len() {
+                continue;
+            }
+            if number.bytes().any(|b| b.is_ascii_digit()) {
+                return (number, Some(digits));
+            }
+        }
+    }
+    (value, None)
+}
+
+fn has_only_phone_chars(number: &str) -> bool {
+    let bytes = number.as_bytes();
+    let body = bytes.strip_prefix(b"+").unwrap_or(bytes);
+    body.iter().any(u8::is_ascii_digit)
+        && body
+            .iter()
+            .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'(' | b')' | b'.' | b'/' | b'-'))
+}
+
+/// Recognises numbers that a spreadsheet turned into a number.
+fn mangling_hint(number: &str) -> Option<&'static str> {
+    let upper = number.to_ascii_uppercase();
+    if let Some((mantissa, exponent)) = upper.split_once("E+") {
+        let mantissa_ok = !mantissa.is_empty()
+            && mantissa
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b',');
+        if mantissa_ok && !exponent.is_empty() && exponent.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(
+                "a spreadsheet turned the number into scientific notation and lost digits; format the column as text and re-enter the number as +CC…",
+            );
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(rule: PhoneRule, value: &str) -> Result<(), ErrorCode> {
+        PhoneCheck::compile("phone", &rule)
+            .unwrap()
+            .check(value)
+            .map_err(|f| f.code)
+    }
+
+    fn mobile() -> PhoneRule {
+        PhoneRule {
+            default_region: None,
+            mobile_only: true,
+        }
+    }
+
+    #[test]
+    fn international_mobiles_pass() {
+        for value in [
+            "+31612345678",
+            "+31 6 12345678",
+            "+31 (0)6-1234 5678",
+            "+44 7911 123456",
+            "+1 650 253 0000",
+            "+49 151 23456789",
+            "+33 6 12 34 56 78",
+        ] {
+            assert_eq!(check(mobile(), value), Ok(()), "{value}");
+        }
+    }
+
+    #[test]
+    fn start_anchored_pitfall_is_rejected() {
+        // The crate accepts this because its patterns only anchor at the start.
+        let parsed = phonenumber::parse(None, "+97233142764978").unwrap();
+        assert!(parsed.is_valid());
+        assert_eq!(
+            check(PhoneRule::default(), "+97233142764978"),
+            Err(ErrorCode::Phone)
+        );
+    }
+
+    #[test]
+    fn letters_are_rejected_before_the_crate_sees_them() {
+        assert_eq!(check(mobile(), "+3161234567a"), Err(ErrorCode::Phone));
+        assert_eq!(check(mobile(), "+31 6 CALLME"), Err(ErrorCode::Phone));
+    }
+
+    #[test]
+    fn national_format_needs_a_region() {
+        assert_eq!(check(mobile(), "0612345678"), Err(ErrorCode::Phone));
+        let nl = PhoneRule {
+            default_region: Some("NL".into()),
+            mobile_only: true,
+        };
+        assert_eq!(check(nl.clone(), "06 12345678"), Ok(()));
+        assert_eq!(check(nl, "+44 7911 123456"), Ok(()));
+    }
+
+    #[test]
+    fn fixed_line_is_not_mobile() {
+        assert_eq!(
+            check(mobile(), "+31 20 123 4567"),
+            Err(ErrorCode::PhoneNotMobile)
+        );
+        assert_eq!(check(PhoneRule::default(), "+31 20 123 4567"), Ok(()));
+        // US numbers are fixed-line-or-mobile.
+        assert_eq!(check(mobile(), "+1 650 253 0000"), Ok(()));
+    }
+
+    #[test]
+    fn too_short_too_long_and_junk() {
+        for value in [
+            "+316123",
+            "+3161234567899",
+            "+",
+            "+-",
+            "++31612345678",
+            "+999 12345678",
+        ] {
+            assert_eq!(check(mobile(), value), Err(ErrorCode::Phone), "{value}");
+        }
+    }
+
+    #[test]
+    fn extensions() {
+        assert_eq!(
+            check(PhoneRule::default(), "+31 20 123 4567 ext. 12"),
+            Ok(())
+        );
+        assert_eq!(check(PhoneRule::default(), "+31 20 123 4567 x12"), Ok(()));
+        assert_eq!(
+            split_extension("+31 20 123 4567 #12"),
+            ("+31 20 123 4567", Some("12"))
+        );
+        assert_eq!(split_extension("+31612345678"), ("+31612345678", None));
+    }
+
+    #[test]
+    fn spreadsheet_mangling_is_explained() {
+        let c = PhoneCheck::compile("p", &mobile()).unwrap();
+        let f = c.check("3.16123E+10").unwrap_err();
+        assert_eq!(f.code, ErrorCode::Phone);
+        assert!(f.detail.contains("scientific notation"), "{}", f.detail);
+        let f = c.check("31612345678").unwrap_err();
+        assert!(
+            f.detail.contains("leading + and country code are missing"),
+            "{}",
+            f.detail
+        );
+    }
+
+    #[test]
+    fn unknown_region_is_a_schema_error() {
+        let rule = PhoneRule {
+            default_region: Some("XX".into()),
+            mobile_only: false,
+        };
+        let err = PhoneCheck::compile("p", &rule).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown phone region \"XX\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn normalizes_to_e164() {
+        let c = PhoneCheck::compile("p", &mobile()).unwrap();
+        assert_eq!(
+            c.normalize("+31 6 12345678").as_deref(),
+            Some("+31612345678")
+        );
+        assert_eq!(
+            c.normalize("+39 02 1234 5678").as_deref(),
+            Some("+390212345678")
+        );
+    }
+
+    #[test]
+    fn example_passes() {
+        let c = PhoneCheck::compile("p", &mobile()).unwrap();
+        assert_eq!(c.check(&c.example()), Ok(()));
+    }
+
+    #[test]
+    fn national_digits_keep_leading_zeros() {
+        assert_eq!(NationalDigits::new(1, 212345678).as_str(), "0212345678");
+        assert_eq!(NationalDigits::new(0, 0).as_str(), "0");
+    }
+}

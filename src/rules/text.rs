@@ -1,0 +1,265 @@
+//! Text rules: `pattern`, `one_of` and `length`.
+
+use regex::{Regex, RegexBuilder};
+
+use super::{ErrorCode, Failure};
+use crate::error::SchemaError;
+use crate::schema::{LengthRule, OneOfRule, PatternRule};
+
+/// Compiled-size cap for user-supplied patterns (schemas come from users).
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A compiled `pattern` rule, anchored at both ends.
+#[derive(Clone, Debug)]
+pub(crate) struct PatternCheck {
+    regex: Regex,
+    description: String,
+}
+
+impl PatternCheck {
+    pub fn compile(column: &str, rule: &PatternRule) -> Result<PatternCheck, SchemaError> {
+        let regex = RegexBuilder::new(&format!("^(?:{})$", rule.regex))
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map_err(|err| {
+                let detail = match err {
+                    regex::Error::CompiledTooBig(limit) => {
+                        format!("the pattern is too large (compiled size over {limit} bytes)")
+                    }
+                    other => other.to_string(),
+                };
+                SchemaError::rule(
+                    column,
+                    format!("invalid pattern \"{}\": {detail}", rule.regex),
+                )
+            })?;
+        Ok(PatternCheck {
+            regex,
+            description: rule
+                .description
+                .clone()
+                .unwrap_or_else(|| format!("a value matching the pattern {}", rule.regex)),
+        })
+    }
+
+    pub fn check(&self, value: &str) -> Result<(), Failure> {
+        if self.regex.is_match(value) {
+            return Ok(());
+        }
+        Err(Failure::new(
+            ErrorCode::Pattern,
+            format!("expected {}, found \"{value}\"", self.description),
+        ))
+    }
+}
+
+/// A compiled `one_of` rule.
+#[derive(Clone, Debug)]
+pub(crate) struct OneOfCheck {
+    values: Vec<String>,
+    case_insensitive: bool,
+}
+
+impl OneOfCheck {
+    pub fn compile(column: &str, rule: &OneOfRule) -> Result<OneOfCheck, SchemaError> {
+        if rule.values.is_empty() {
+            return Err(SchemaError::rule(column, "one_of needs at least one value"));
+        }
+        Ok(OneOfCheck {
+            values: rule.values.clone(),
+            case_insensitive: rule.case_insensitive,
+        })
+    }
+
+    pub fn check(&self, value: &str) -> Result<(), Failure> {
+        let hit = if self.case_insensitive {
+            self.values
+                .iter()
+                .any(|v| v.eq_ignore_ascii_case(value) || v.to_lowercase() == value.to_lowercase())
+        } else {
+            self.values.iter().any(|v| v == value)
+        };
+        if hit {
+            return Ok(());
+        }
+        Err(Failure::new(
+            ErrorCode::OneOf,
+            format!(
+                "expected one of {}, found \"{value}\"",
+                self.values.join(", ")
+            ),
+        ))
+    }
+
+    /// The accepted spelling of a value.
+    pub fn normalize(&self, value: &str) -> Option<String> {
+        self.values
+            .iter()
+            .find(|v| {
+                if self.case_insensitive {
+                    v.to_lowercase() == value.to_lowercase()
+                } else {
+                    *v == value
+                }
+            })
+            .cloned()
+    }
+
+    pub fn example(&self) -> String {
+        self.values[0].clone()
+    }
+}
+
+/// A compiled `length` rule, in characters.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LengthCheck {
+    min: Option<usize>,
+    max: Option<usize>,
+}
+
+impl LengthCheck {
+    pub fn compile(column: &str, rule: &LengthRule) -> Result<LengthCheck, SchemaError> {
+        if let (Some(min), Some(max)) = (rule.min, rule.max)
+            && min > max
+        {
+            return Err(SchemaError::rule(
+                column,
+                format!("length min {min} is greater than max {max}"),
+            ));
+        }
+        Ok(LengthCheck {
+            min: rule.min,
+            max: rule.max,
+        })
+    }
+
+    pub fn check(&self, value: &str) -> Result<(), Failure> {
+        // Byte length bounds the character count: skip counting when it cannot fail.
+        let bytes = value.len();
+        if self.min.is_none_or(|min| bytes >= min * 4) && self.max.is_none_or(|max| bytes <= max) {
+            return Ok(());
+        }
+        let chars = value.chars().count();
+        if self.min.is_none_or(|min| chars >= min) && self.max.is_none_or(|max| chars <= max) {
+            return Ok(());
+        }
+        let expected = match (self.min, self.max) {
+            (Some(min), Some(max)) if min == max => format!("exactly {min} characters"),
+            (Some(min), Some(max)) => format!("{min} to {max} characters"),
+            (Some(min), None) => format!("at least {min} characters"),
+            (None, Some(max)) => format!("at most {max} characters"),
+            (None, None) => unreachable!("a length rule without bounds never fails"),
+        };
+        Err(Failure::new(
+            ErrorCode::Length,
+            format!("expected {expected}, found {chars} characters"),
+        ))
+    }
+
+    pub fn example(&self) -> String {
+        "x".repeat(self.min.unwrap_or(1).max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_is_anchored() {
+        let c = PatternCheck::compile(
+            "c",
+            &PatternRule {
+                regex: "E\\d{3}".into(),
+                description: None,
+            },
+        )
+        .unwrap();
+        assert!(c.check("E123").is_ok());
+        assert_eq!(c.check("xE123").unwrap_err().code, ErrorCode::Pattern);
+        assert_eq!(c.check("E1234").unwrap_err().code, ErrorCode::Pattern);
+    }
+
+    #[test]
+    fn bad_and_huge_patterns_fail_at_compile_time() {
+        let err = PatternCheck::compile(
+            "c",
+            &PatternRule {
+                regex: "(".into(),
+                description: None,
+            },
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("column \"c\": invalid pattern \"(\""),
+            "{err}"
+        );
+        let err = PatternCheck::compile(
+            "c",
+            &PatternRule {
+                regex: "\\w{1000}{1000}".into(),
+                description: None,
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("too large"), "{err}");
+    }
+
+    #[test]
+    fn one_of_case() {
+        let c = OneOfCheck::compile(
+            "c",
+            &OneOfRule {
+                values: vec!["en".into(), "nl".into()],
+                case_insensitive: true,
+            },
+        )
+        .unwrap();
+        assert!(c.check("EN").is_ok());
+        assert_eq!(c.normalize("NL").as_deref(), Some("nl"));
+        let f = c.check("fr").unwrap_err();
+        assert_eq!(
+            (f.code, f.detail.as_str()),
+            (ErrorCode::OneOf, "expected one of en, nl, found \"fr\"")
+        );
+        let strict = OneOfCheck::compile(
+            "c",
+            &OneOfRule {
+                values: vec!["en".into()],
+                case_insensitive: false,
+            },
+        )
+        .unwrap();
+        assert!(strict.check("EN").is_err());
+    }
+
+    #[test]
+    fn length_counts_characters() {
+        let c = LengthCheck::compile(
+            "c",
+            &LengthRule {
+                min: Some(1),
+                max: Some(3),
+            },
+        )
+        .unwrap();
+        assert!(c.check("äöü").is_ok());
+        assert_eq!(
+            c.check("abcd").unwrap_err().detail,
+            "expected 1 to 3 characters, found 4 characters"
+        );
+        assert!(c.check("").is_err());
+        assert!(
+            LengthCheck::compile(
+                "c",
+                &LengthRule {
+                    min: Some(3),
+                    max: Some(1)
+                }
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! A quote-aware pass over the bytes the CSV parser reads.
+//!
+//! The `csv` crate has no size limit (an unclosed quote swallows the rest of
+//! the file into one field), accepts an unclosed quote at end of input, skips
+//! blank lines without saying so, and counts only `\n` as a line end. This
+//! reader sits below it, follows the same state machine (RFC 4180 quoting,
+//! `\r`, `\n` and `\r\n` as terminators) and so knows, for every record, the
+//! physical line and spreadsheet row where it starts; it stops the parser
+//! with an error once one record grows past its byte limit.
+
+use std::collections::VecDeque;
+use std::io::{self, Read};
+
+use crate::error::{ErrorKind, Limit, Position};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    RecordStart,
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuotedQuote,
+}
+
+/// Marker carried by the `io::Error` that stops the parser.
+#[derive(Debug)]
+struct Stop;
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("input rejected by the scanner")
+    }
+}
+
+impl std::error::Error for Stop {}
+
+pub(crate) struct Scanner<R> {
+    inner: R,
+    delimiter: u8,
+    state: State,
+    pending_cr: bool,
+    line: u64,
+    rows: u64,
+    offset: u64,
+    record_start: Position,
+    max_record_bytes: u64,
+    starts: VecDeque<Position>,
+    failure: Option<ErrorKind>,
+}
+
+impl<R: Read> Scanner<R> {
+    pub fn new(inner: R, delimiter: u8, max_record_bytes: u64) -> Scanner<R> {
+        Scanner {
+            inner,
+            delimiter,
+            state: State::RecordStart,
+            pending_cr: false,
+            line: 1,
+            rows: 0,
+            offset: 0,
+            record_start: Position::default(),
+            max_record_bytes,
+            starts: VecDeque::new(),
+            failure: None,
+        }
+    }
+
+    /// Where the next record the parser returns starts.
+    pub fn next_start(&mut self) -> Option<Position> {
+        self.starts.pop_front()
+    }
+
+    /// The error that stopped the parser, if the scanner stopped it.
+    pub fn take_failure(&mut self) -> Option<ErrorKind> {
+        self.failure.take()
+    }
+
+    /// Bytes read so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Rows (records and blank lines) started so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    fn stop(&mut self, kind: ErrorKind) -> io::Error {
+        self.failure = Some(kind);
+        io::Error::other(Stop)
+    }
+
+    #[inline]
+    fn newline(&mut self, b: u8) {
+        if b == b'\r' {
+            self.line += 1;
+            self.pending_cr = true;
+        } else if self.pending_cr {
+            self.pending_cr = false;
+        } else {
+            self.line += 1;
+        }
+    }
+
+    fn scan(&mut self, buf: &[u8]) {
+        let delimiter = self.delimiter;
+        let mut i = 0;
+        while i < buf.len() {
+            let b = buf[i];
+            match self.state {
+                State::RecordStart => {
+                    if b == b'\r' || b == b'\n' {
+                        if !(b == b'\n' && self.pending_cr) {
+                            self.rows += 1;
+                        }
+                        self.newline(b);
+                        i += 1;
+                        continue;
+                    }
+                    self.pending_cr = false;
+                    self.rows += 1;
+                    self.record_start = Position::new(self.offset + i as u64, self.line, self.rows);
+                    self.starts.push_back(self.record_start);
+                    self.state = State::FieldStart;
+                    // Re-examine the byte as the first of a field.
+                }
+                State::FieldStart | State::QuotedQuote => {
+                    // `""` inside quotes is an escaped quote; at field start it opens one.
+                    self.state = if b == b'"' {
+                        State::Quoted
+                    } else if b == delimiter {
+                        State::FieldStart
+                    } else if b == b'\r' || b == b'\n' {
+                        self.newline(b);
+                        State::RecordStart
+                    } else {
+                        State::Unquoted
+                    };
+                    if b != b'\r' && b != b'\n' {
+                        self.pending_cr = false;
+                    }
+                    i += 1;
+                }
+                State::Unquoted => match memchr::memchr3(delimiter, b'\r', b'\n', &buf[i..]) {
+                    None => {
+                        self.pending_cr = false;
+                        i = buf.len();
+                    }
+                    Some(at) => {
+                        let hit = buf[i + at];
+                        if at > 0 {
+                            self.pending_cr = false;
+                        }
+                        if hit == delimiter {
+                            self.pending_cr = false;
+                            self.state = State::FieldStart;
+                        } else {
+                            self.newline(hit);
+                            self.state = State::RecordStart;
+                        }
+                        i += at + 1;
+                    }
+                },
+                State::Quoted => match memchr::memchr3(b'"', b'\r', b'\n', &buf[i..]) {
+                    None => {
+                        self.pending_cr = false;
+                        i = buf.len();
+                    }
+                    Some(at) => {
+                        let hit = buf[i + at];
+                        if at > 0 {
+                            self.pending_cr = false;
+                        }
+                        if hit == b'"' {
+                            self.pending_cr = false;
+                            self.state = State::QuotedQuote;
+                        } else {
+                            self.newline(hit);
+                        }
+                        i += at + 1;
+                    }
+                },
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for Scanner<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.failure.is_some() {
+            return Err(io::Error::other(Stop));
+        }
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            if self.state == State::Quoted {
+                let position = self.record_start;
+                return Err(self.stop(ErrorKind::UnclosedQuote { position }));
+            }
+            return Ok(0);
+        }
+        self.scan(&buf[..n]);
+        self.offset += n as u64;
+        if self.state != State::RecordStart
+            && self.offset - self.record_start.byte > self.max_record_bytes
+        {
+            let position = self.record_start;
+            let max = self.max_record_bytes;
+            return Err(self.stop(ErrorKind::LimitExceeded {
+                limit: Limit::RecordBytes,
+                max,
+                position,
+            }));
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn starts(input: &[u8]) -> Vec<(u64, u64)> {
+        let mut s = Scanner::new(input, b',', 1 << 20);
+        let mut sink = Vec::new();
+        s.read_to_end(&mut sink).unwrap();
+        s.starts.iter().map(|p| (p.line, p.row)).collect()
+    }
+
+    #[test]
+    fn lines_and_rows() {
+        assert_eq!(starts(b"a,b\n1,2\n"), vec![(1, 1), (2, 2)]);
+        assert_eq!(
+            starts(b"a,b\r\n1,2\r\n\r\n3,4"),
+            vec![(1, 1), (2, 2), (4, 4)]
+        );
+        assert_eq!(starts(b"a,b\r1,2\r\r3,4\r"), vec![(1, 1), (2, 2), (4, 4)]);
+        // A quoted field spanning lines: one row, two lines.
+        assert_eq!(
+            starts(b"a,b\n1,\"x\ny\"\n3,4\n"),
+            vec![(1, 1), (2, 2), (4, 3)]
+        );
+        assert_eq!(
+            starts(b"a,b\n1,\"x\r\ny\"\r\n3,4\r\n"),
+            vec![(1, 1), (2, 2), (4, 3)]
+        );
+        // Escaped quotes and text after a closing quote.
+        assert_eq!(
+            starts(b"a\n\"x\"\"\ny\"\n\"q\"z\n"),
+            vec![(1, 1), (2, 2), (4, 3)]
+        );
+    }
+
+    #[test]
+    fn unclosed_quote_is_an_error() {
+        let mut s = Scanner::new(&b"a,b\n1,\"open\n2,3\n"[..], b',', 1 << 20);
+        let mut sink = Vec::new();
+        assert!(s.read_to_end(&mut sink).is_err());
+        match s.take_failure() {
+            Some(ErrorKind::UnclosedQuote { position }) => {
+                assert_eq!((position.line, position.row), (2, 2))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn record_limit_stops_early() {
+        let big = vec![b'x'; 100_000];
+        let mut s = Scanner::new(&big[..], b',', 1000);
+        let mut buf = [0u8; 4096];
+        assert!(s.read(&mut buf).is_err());
+        assert!(matches!(
+            s.take_failure(),
+            Some(ErrorKind::LimitExceeded {
+                limit: Limit::RecordBytes,
+                max: 1000,
+                ..
+            })
+        ));
+    }
+}

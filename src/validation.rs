@@ -1,0 +1,494 @@
+//! One validation run over one input: streaming outcomes and the report.
+
+use std::borrow::Cow;
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use crate::decode::Encoding;
+use crate::error::{Error, ErrorKind, delimiter_name};
+use crate::error_csv::ErrorCsvWriter;
+use crate::progress::{CancelToken, Progress};
+use crate::reader::{Limits, Reader, ReaderBuilder, Row};
+use crate::report::{RowError, ValidationReport, generate_id};
+use crate::rules::UniqueSet;
+use crate::validator::{Compiled, HeaderMap, Scratch, Validator};
+
+/// Configures one validation run; from [`Validator::validation`].
+///
+/// ```
+/// use usercsv::{Schema, Validator};
+///
+/// let validator = Validator::new(&Schema::users()).unwrap();
+/// let mut errors_csv = Vec::new();
+/// let report = validator
+///     .validation()
+///     .id("upload-7")
+///     .max_errors(10)
+///     .delimiter(Some(b';'))
+///     .validate("email;firstName;lastName\nx;Ada;Lovelace\n".as_bytes(), Some(&mut errors_csv))
+///     .unwrap();
+/// assert_eq!(report.id, "upload-7");
+/// assert_eq!(report.rows.invalid, 1);
+/// assert!(String::from_utf8(errors_csv).unwrap().starts_with("\u{feff}email;firstName;lastName;errors\n"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct ValidationBuilder {
+    validator: Validator,
+    reader: ReaderBuilder,
+    id: Option<String>,
+    max_errors: usize,
+    progress: Option<Progress>,
+    cancel: Option<CancelToken>,
+    formula_guard: bool,
+    threads: usize,
+}
+
+impl ValidationBuilder {
+    pub(crate) fn new(validator: Validator) -> ValidationBuilder {
+        ValidationBuilder {
+            validator,
+            reader: ReaderBuilder::new(),
+            id: None,
+            max_errors: 1000,
+            progress: None,
+            cancel: None,
+            formula_guard: true,
+            threads: 1,
+        }
+    }
+
+    /// The upload id (default: [`generate_id`]).
+    pub fn id(&mut self, id: impl Into<String>) -> &mut ValidationBuilder {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// How many row errors the report keeps (default 1000); counts and the
+    /// error CSV are never capped.
+    pub fn max_errors(&mut self, max: usize) -> &mut ValidationBuilder {
+        self.max_errors = max;
+        self
+    }
+
+    /// Forces the delimiter (default: detected).
+    pub fn delimiter(&mut self, delimiter: Option<u8>) -> &mut ValidationBuilder {
+        self.reader.delimiter(delimiter);
+        self
+    }
+
+    /// Forces the encoding (default: detected).
+    pub fn encoding(&mut self, encoding: Option<Encoding>) -> &mut ValidationBuilder {
+        self.reader.encoding(encoding);
+        self
+    }
+
+    /// Sets the input limits.
+    pub fn limits(&mut self, limits: Limits) -> &mut ValidationBuilder {
+        self.reader.limits(limits);
+        self
+    }
+
+    /// Guard formulas in the error CSV and remove the guard on re-read
+    /// (default true).
+    pub fn formula_guard(&mut self, yes: bool) -> &mut ValidationBuilder {
+        self.formula_guard = yes;
+        self.reader.formula_guard(yes);
+        self
+    }
+
+    /// Publishes progress to this handle.
+    pub fn progress(&mut self, progress: Progress) -> &mut ValidationBuilder {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Stops the run between rows when the token is cancelled.
+    pub fn cancel_token(&mut self, cancel: CancelToken) -> &mut ValidationBuilder {
+        self.cancel = Some(cancel);
+        self
+    }
+
+    /// Worker threads for [`ValidationBuilder::validate`] (default 1). With
+    /// more than one, a reader thread feeds validator threads; the report
+    /// and error CSV are the same byte for byte.
+    pub fn threads(&mut self, threads: usize) -> &mut ValidationBuilder {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// The configured thread count.
+    pub fn get_threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Reads the header and returns a run positioned at the first row, for
+    /// streaming outcomes.
+    pub fn from_reader<R: Read>(&self, input: R) -> Result<Validation<R>, Error> {
+        let reader = self.reader.from_reader(input)?;
+        let mut report = ValidationReport {
+            id: self.id.clone().unwrap_or_else(generate_id),
+            encoding: Some(reader.encoding()),
+            delimiter: Some(
+                delimiter_name(reader.delimiter())
+                    .trim_matches('\'')
+                    .to_string(),
+            ),
+            ..ValidationReport::default()
+        };
+        let compiled = &self.validator.inner;
+        let map = HeaderMap::new(compiled, reader.header(), true, &mut report.warnings)?;
+        Ok(Validation {
+            unique: compiled.unique_sets(),
+            validator: self.validator.clone(),
+            reader,
+            map: Arc::new(map),
+            row: Row::default(),
+            row_errors: Vec::new(),
+            scratch: Scratch::default(),
+            report,
+            max_errors: self.max_errors,
+            progress: self.progress.clone(),
+            cancel: self.cancel.clone(),
+            formula_guard: self.formula_guard,
+        })
+    }
+
+    /// Validates the whole input; failed rows go to `error_csv` (nothing is
+    /// written there when every row is valid).
+    pub fn validate<R: Read, W: Write>(
+        &self,
+        input: R,
+        error_csv: Option<W>,
+    ) -> Result<ValidationReport, Error> {
+        let result = self.validate_inner(input, error_csv);
+        if let Some(progress) = &self.progress {
+            progress.finish();
+        }
+        result
+    }
+
+    fn validate_inner<R: Read, W: Write>(
+        &self,
+        input: R,
+        error_csv: Option<W>,
+    ) -> Result<ValidationReport, Error> {
+        let mut run = self.from_reader(input)?;
+        let mut sink = ErrorSink::new(
+            error_csv,
+            run.reader.header().clone(),
+            run.reader.delimiter(),
+            self.formula_guard,
+        );
+        while let Some(outcome) = run.next_outcome()? {
+            if !outcome.is_valid() {
+                sink.write(outcome.row.fields(), outcome.errors)?;
+            }
+        }
+        sink.finish()?;
+        run.finish()
+    }
+}
+
+/// Opens the error CSV on the first failed row.
+struct ErrorSink<W: Write> {
+    out: Option<W>,
+    writer: Option<ErrorCsvWriter<W>>,
+    header: csv::StringRecord,
+    delimiter: u8,
+    formula_guard: bool,
+}
+
+impl<W: Write> ErrorSink<W> {
+    fn new(
+        out: Option<W>,
+        header: csv::StringRecord,
+        delimiter: u8,
+        formula_guard: bool,
+    ) -> ErrorSink<W> {
+        ErrorSink {
+            out,
+            writer: None,
+            header,
+            delimiter,
+            formula_guard,
+        }
+    }
+
+    fn write(&mut self, fields: &csv::StringRecord, errors: &[RowError]) -> Result<(), Error> {
+        if self.writer.is_none() {
+            let Some(out) = self.out.take() else {
+                return Ok(());
+            };
+            self.writer = Some(ErrorCsvWriter::with_formula_guard(
+                out,
+                &self.header,
+                self.delimiter,
+                self.formula_guard,
+            )?);
+        }
+        if let Some(writer) = &mut self.writer {
+            writer.write_row(fields, errors)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<(), Error> {
+        if let Some(writer) = self.writer {
+            writer.finish()?;
+        }
+        Ok(())
+    }
+}
+
+/// A validation run in progress: rows are read, checked and counted one at
+/// a time, in bounded memory (uniqueness sets aside).
+///
+/// ```
+/// use usercsv::{Schema, Validator};
+///
+/// let validator = Validator::new(&Schema::users()).unwrap();
+/// let csv = "E-mail,firstName,lastName,Mobile phone\nAda@Example.com,Ada,Lovelace,+31 6 12345678\n";
+/// let mut run = validator.validation().from_reader(csv.as_bytes()).unwrap();
+/// while let Some(outcome) = run.next_outcome().unwrap() {
+///     assert!(outcome.is_valid());
+///     assert_eq!(outcome.get("email"), Some("Ada@Example.com"));
+///     assert_eq!(outcome.normalized("businessMobilePhone").as_deref(), Some("+31612345678"));
+///     assert_eq!(outcome.normalized("email").as_deref(), Some("ada@example.com"));
+/// }
+/// let report = run.finish().unwrap();
+/// assert_eq!(report.rows.valid, 1);
+/// ```
+pub struct Validation<R: Read> {
+    validator: Validator,
+    reader: Reader<R>,
+    map: Arc<HeaderMap>,
+    unique: Vec<Option<UniqueSet>>,
+    row: Row,
+    row_errors: Vec<RowError>,
+    scratch: Scratch,
+    report: ValidationReport,
+    max_errors: usize,
+    progress: Option<Progress>,
+    cancel: Option<CancelToken>,
+    formula_guard: bool,
+}
+
+impl<R: Read> std::fmt::Debug for Validation<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validation")
+            .field("id", &self.report.id)
+            .field("rows", &self.report.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Read> Validation<R> {
+    /// Validates the next row and returns its outcome, or `None` at the end.
+    pub fn next_outcome(&mut self) -> Result<Option<RowOutcome<'_>>, Error> {
+        if let Some(cancel) = &self.cancel
+            && cancel.is_cancelled()
+        {
+            return Err(Error::new(ErrorKind::Cancelled {
+                rows_read: self.report.rows.total,
+            }));
+        }
+        if !self.reader.read_row(&mut self.row)? {
+            self.report.rows.blank = self.reader.blank_rows();
+            return Ok(None);
+        }
+        self.row_errors.clear();
+        self.validator.inner.check_row(
+            &self.map,
+            &self.row,
+            &mut self.row_errors,
+            &mut self.scratch,
+            false,
+        );
+        let row = std::mem::take(&mut self.row);
+        let mut errors = std::mem::take(&mut self.row_errors);
+        self.finish_row(&row, &mut errors);
+        self.row = row;
+        self.row_errors = errors;
+        let compiled: &Compiled = &self.validator.inner;
+        Ok(Some(RowOutcome {
+            row: &self.row,
+            errors: &self.row_errors,
+            map: &self.map,
+            compiled,
+        }))
+    }
+
+    /// The sequential part of a row's validation, in input order: the
+    /// uniqueness checks, the counts, the report's error list and progress.
+    /// `errors` holds the row's stateless errors ([`Compiled::check_row`])
+    /// and receives the rest.
+    pub(crate) fn finish_row(&mut self, row: &Row, errors: &mut Vec<RowError>) {
+        let compiled: &Compiled = &self.validator.inner;
+        compiled.check_unique(&self.map, row, &mut self.unique, errors);
+        let rows = &mut self.report.rows;
+        rows.total += 1;
+        if errors.is_empty() {
+            rows.valid += 1;
+        } else {
+            rows.invalid += 1;
+            let room = self.max_errors.saturating_sub(self.report.errors.len());
+            if room < errors.len() {
+                self.report.errors_truncated = true;
+            }
+            self.report.errors.extend(errors.iter().take(room).cloned());
+        }
+        if let Some(progress) = &self.progress
+            && (rows.total & 0xFF == 0 || rows.total < 256)
+        {
+            progress.update(rows.total, self.reader.bytes_read());
+        }
+    }
+
+    /// The file's header (without any `errors` column).
+    pub fn header(&self) -> &csv::StringRecord {
+        self.reader.header()
+    }
+
+    /// The delimiter in use.
+    pub fn delimiter(&self) -> u8 {
+        self.reader.delimiter()
+    }
+
+    /// Whether the error CSV should guard formulas.
+    pub fn formula_guard(&self) -> bool {
+        self.formula_guard
+    }
+
+    /// The report so far.
+    pub fn report(&self) -> &ValidationReport {
+        &self.report
+    }
+
+    /// Reads any remaining rows and returns the report.
+    pub fn finish(mut self) -> Result<ValidationReport, Error> {
+        while self.next_outcome()?.is_some() {}
+        if let Some(progress) = &self.progress {
+            progress.update(self.report.rows.total, self.reader.bytes_read());
+        }
+        let mut report = self.report;
+        report.encoding = Some(self.reader.encoding());
+        for warning in self.reader.warnings() {
+            if !report.warnings.contains(warning) {
+                report.warnings.push(warning.clone());
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// The outcome of one row, borrowed from the run; see [`Validation::next_outcome`].
+#[derive(Clone, Copy)]
+pub struct RowOutcome<'a> {
+    row: &'a Row,
+    errors: &'a [RowError],
+    map: &'a HeaderMap,
+    compiled: &'a Compiled,
+}
+
+impl std::fmt::Debug for RowOutcome<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowOutcome")
+            .field("row", self.row)
+            .field("errors", &self.errors)
+            .finish()
+    }
+}
+
+impl<'a> RowOutcome<'a> {
+    /// Whether the row has no errors.
+    pub fn is_valid(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The row's errors, in column order, cross-field and uniqueness last.
+    pub fn errors(&self) -> &'a [RowError] {
+        self.errors
+    }
+
+    /// The row as read.
+    pub fn row(&self) -> &'a Row {
+        self.row
+    }
+
+    /// The trimmed value of a schema column (by name or alias); `None` when
+    /// the column is not in the file.
+    pub fn get(&self, column: &str) -> Option<&'a str> {
+        let c = self.compiled.column_index(column)?;
+        self.map.file_index[c]?;
+        Some(self.map.value(self.row, c))
+    }
+
+    /// The value as uploaded, untrimmed.
+    pub fn raw(&self, column: &str) -> Option<&'a str> {
+        let c = self.compiled.column_index(column)?;
+        self.map.raw(self.row, c)
+    }
+
+    /// The canonical value: E.164 phone, ISO 8601 date, lower-case e-mail,
+    /// the listed spelling of a one-of value; the trimmed value otherwise.
+    pub fn normalized(&self, column: &str) -> Option<Cow<'a, str>> {
+        let c = self.compiled.column_index(column)?;
+        self.map.file_index[c]?;
+        Some(self.compiled.columns[c].normalize(self.map.value(self.row, c)))
+    }
+
+    /// An owned copy, e.g. to send to another thread.
+    pub fn to_owned(&self) -> OwnedRowOutcome {
+        OwnedRowOutcome {
+            row: self.row.clone(),
+            errors: self.errors.to_vec(),
+            values: self
+                .compiled
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|&(c, _)| self.map.file_index[c].is_some())
+                .map(|(c, rules)| (rules.name.clone(), self.map.value(self.row, c).to_string()))
+                .collect(),
+        }
+    }
+}
+
+/// An owned row outcome: the row, its errors and its trimmed values by
+/// schema column name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedRowOutcome {
+    /// The row as read.
+    pub row: Row,
+    /// Its errors.
+    pub errors: Vec<RowError>,
+    /// `(schema column, trimmed value)` for the schema columns in the file.
+    pub values: Vec<(String, String)>,
+}
+
+impl OwnedRowOutcome {
+    /// Whether the row has no errors.
+    pub fn is_valid(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The trimmed value of a schema column.
+    pub fn get(&self, column: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(name, _)| name == column)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl<R: Read> Iterator for Validation<R> {
+    type Item = Result<OwnedRowOutcome, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.next_outcome() {
+            Ok(Some(outcome)) => Some(Ok(outcome.to_owned())),
+            Ok(None) => None,
+            Err(err) => Some(Err(err)),
+        }
+    }
+}

@@ -1,0 +1,619 @@
+//! The compiled rule set and the per-file header mapping.
+
+use std::sync::Arc;
+
+use ahash::AHashMap;
+use chrono::NaiveDate;
+use csv::StringRecord;
+
+use crate::error::{Error, ErrorKind, SchemaError};
+use crate::reader::{Row, trim_value};
+use crate::report::{RowError, Warning};
+use crate::rules::{ColumnRules, ErrorCode, Failure};
+use crate::schema::Schema;
+use crate::validation::ValidationBuilder;
+
+/// A schema compiled for validation: regexes built, formats parsed, names
+/// indexed. Cheap to clone and to share between threads.
+///
+/// ```
+/// use usercsv::{Schema, Validator};
+///
+/// let validator = Validator::new(&Schema::users()).unwrap();
+/// let mut errors_csv = Vec::new();
+/// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nnot-an-email,Alan,Turing\n";
+/// let report = validator.validate_reader(csv.as_bytes(), Some(&mut errors_csv)).unwrap();
+/// assert_eq!(report.rows.invalid, 1);
+/// assert!(String::from_utf8(errors_csv).unwrap().contains("not-an-email,Alan,Turing,\"email: expected"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Validator {
+    pub(crate) inner: Arc<Compiled>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub schema: Schema,
+    pub columns: Vec<ColumnRules>,
+    names: AHashMap<String, usize>,
+    date_order: Vec<(usize, usize)>,
+    required_if: Vec<(usize, usize)>,
+    pub key: Option<usize>,
+    /// Columns whose parsed dates cross-field rules need.
+    date_needed: Vec<bool>,
+}
+
+/// Options fixed when a schema is compiled.
+///
+/// ```
+/// use usercsv::{Schema, ValidatorBuilder};
+/// use chrono::NaiveDate;
+///
+/// let validator = ValidatorBuilder::new()
+///     .today(NaiveDate::from_ymd_opt(2024, 1, 1).unwrap())
+///     .phone_region(Some("NL"))
+///     .build(&Schema::users())
+///     .unwrap();
+/// assert_eq!(validator.schema().column("businessMobilePhone").unwrap().phone.as_ref().unwrap().default_region.as_deref(), Some("NL"));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ValidatorBuilder {
+    today: Option<NaiveDate>,
+    phone_region: Option<String>,
+}
+
+impl ValidatorBuilder {
+    /// Defaults: today is the local date at build time, regions as in the schema.
+    pub fn new() -> ValidatorBuilder {
+        ValidatorBuilder::default()
+    }
+
+    /// The date `not_in_future` compares with.
+    pub fn today(&mut self, today: NaiveDate) -> &mut ValidatorBuilder {
+        self.today = Some(today);
+        self
+    }
+
+    /// Overrides the default region of every phone rule.
+    pub fn phone_region(&mut self, region: Option<&str>) -> &mut ValidatorBuilder {
+        self.phone_region = region.map(str::to_string);
+        self
+    }
+
+    /// Compiles the schema; every schema problem is reported here.
+    pub fn build(&self, schema: &Schema) -> Result<Validator, SchemaError> {
+        let mut schema = schema.clone();
+        if let Some(region) = &self.phone_region {
+            schema.set_phone_region(region);
+        }
+        let today = self
+            .today
+            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        Compiled::new(schema, today).map(|c| Validator { inner: Arc::new(c) })
+    }
+}
+
+/// Lower-cases and drops spaces, `-`, `_` and `.`, so that `E-mail`,
+/// `e_mail` and ` Email ` all name the same column.
+///
+/// ```
+/// assert_eq!(usercsv::normalize_header("  E-mail Address "), "emailaddress");
+/// assert_eq!(usercsv::normalize_header("firstName"), "firstname");
+/// ```
+pub fn normalize_header(name: &str) -> String {
+    trim_value(name)
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '_' | '.'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+impl Compiled {
+    fn new(schema: Schema, today: NaiveDate) -> Result<Compiled, SchemaError> {
+        if schema.columns.is_empty() {
+            return Err(SchemaError::NoColumns);
+        }
+        let columns = schema
+            .columns
+            .iter()
+            .map(|c| ColumnRules::compile(c, today))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut names: AHashMap<String, usize> = AHashMap::new();
+        for (i, column) in schema.columns.iter().enumerate() {
+            for name in std::iter::once(&column.name).chain(&column.aliases) {
+                let key = normalize_header(name);
+                if key == "errors" {
+                    return Err(SchemaError::rule(
+                        &column.name,
+                        "\"errors\" is reserved for the error CSV's messages",
+                    ));
+                }
+                if key.is_empty() {
+                    return Err(SchemaError::rule(
+                        &column.name,
+                        "empty column name or alias",
+                    ));
+                }
+                if let Some(&other) = names.get(&key)
+                    && other != i
+                {
+                    return Err(SchemaError::AmbiguousName {
+                        name: name.clone(),
+                        first: schema.columns[other].name.clone(),
+                        second: column.name.clone(),
+                    });
+                }
+                names.insert(key, i);
+            }
+        }
+        let index = |rule: &str, name: &str| -> Result<usize, SchemaError> {
+            schema
+                .columns
+                .iter()
+                .position(|c| c.name == name)
+                .ok_or_else(|| SchemaError::UnknownColumn {
+                    rule: rule.to_string(),
+                    column: name.to_string(),
+                })
+        };
+        let mut date_needed = vec![false; columns.len()];
+        let mut date_order = Vec::new();
+        for rule in &schema.date_order {
+            let (earlier, later) = (
+                index("date_order", &rule.earlier)?,
+                index("date_order", &rule.later)?,
+            );
+            for &i in &[earlier, later] {
+                if columns[i].date.is_none() {
+                    return Err(SchemaError::rule(
+                        &columns[i].name,
+                        "date_order needs a date rule on both columns",
+                    ));
+                }
+                date_needed[i] = true;
+            }
+            date_order.push((earlier, later));
+        }
+        let required_if = schema
+            .required_if
+            .iter()
+            .map(|r| {
+                Ok((
+                    index("required_if", &r.column)?,
+                    index("required_if", &r.when)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, SchemaError>>()?;
+        let key = match &schema.key {
+            None => None,
+            Some(name) => {
+                let i = index("key", name)?;
+                if !columns[i].required || columns[i].unique.is_none() {
+                    return Err(SchemaError::rule(
+                        name,
+                        "the key column must be required and unique",
+                    ));
+                }
+                Some(i)
+            }
+        };
+        Ok(Compiled {
+            schema,
+            columns,
+            names,
+            date_order,
+            required_if,
+            key,
+            date_needed,
+        })
+    }
+
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.name == name)
+            .or_else(|| self.names.get(&normalize_header(name)).copied())
+    }
+}
+
+impl Validator {
+    /// Compiles a schema with default options.
+    pub fn new(schema: &Schema) -> Result<Validator, SchemaError> {
+        ValidatorBuilder::new().build(schema)
+    }
+
+    /// The schema, as compiled (with any region override applied).
+    pub fn schema(&self) -> &Schema {
+        &self.inner.schema
+    }
+
+    /// Starts configuring one validation run.
+    pub fn validation(&self) -> ValidationBuilder {
+        ValidationBuilder::new(self.clone())
+    }
+
+    /// Validates a whole input with default options and a generated id,
+    /// writing failed rows to `error_csv` when given.
+    pub fn validate_reader<R: std::io::Read>(
+        &self,
+        input: R,
+        error_csv: Option<&mut dyn std::io::Write>,
+    ) -> Result<crate::ValidationReport, Error> {
+        self.validation().validate(input, error_csv)
+    }
+
+    /// Checks one value against a column's rules, as in a row: `Ok` or the
+    /// list of failures as `(code, message)`. Cross-field and uniqueness
+    /// rules are not applied.
+    ///
+    /// ```
+    /// use usercsv::{ErrorCode, Schema, Validator};
+    /// let v = Validator::new(&Schema::users()).unwrap();
+    /// assert!(v.check_value("language", "NL").is_ok());
+    /// let errs = v.check_value("businessMobilePhone", "+31 20 123 4567").unwrap_err();
+    /// assert_eq!(errs[0].0, ErrorCode::PhoneNotMobile);
+    /// ```
+    pub fn check_value(&self, column: &str, value: &str) -> Result<(), Vec<(ErrorCode, String)>> {
+        let Some(i) = self.inner.column_index(column) else {
+            return Err(vec![(
+                ErrorCode::Pattern,
+                format!("{column}: unknown column"),
+            )]);
+        };
+        let rules = &self.inner.columns[i];
+        let trimmed = trim_value(value);
+        let mut out = Vec::new();
+        if trimmed.is_empty() {
+            if rules.required {
+                out.push((ErrorCode::Required, required_message(&rules.name)));
+            }
+        } else {
+            rules.check(trimmed, |f| {
+                out.push((f.code, format!("{}: {}", rules.name, f.detail)))
+            });
+        }
+        if out.is_empty() { Ok(()) } else { Err(out) }
+    }
+
+    /// The canonical form of a value of a column (E.164 phone, ISO date,
+    /// lower-case e-mail), or the trimmed value when no rule normalises it.
+    ///
+    /// ```
+    /// let v = usercsv::Validator::new(&usercsv::Schema::users()).unwrap();
+    /// assert_eq!(v.normalize("businessMobilePhone", " +31 6 12345678 ").unwrap(), "+31612345678");
+    /// assert_eq!(v.normalize("email", "Ada@Example.com").unwrap(), "ada@example.com");
+    /// ```
+    pub fn normalize(&self, column: &str, value: &str) -> Option<String> {
+        let i = self.inner.column_index(column)?;
+        Some(
+            self.inner.columns[i]
+                .normalize(trim_value(value))
+                .into_owned(),
+        )
+    }
+
+    /// A template CSV: the header in schema order and one example row that
+    /// passes the schema.
+    ///
+    /// ```
+    /// use usercsv::{Schema, Validator};
+    /// let v = Validator::new(&Schema::users()).unwrap();
+    /// let template = v.template_csv();
+    /// let report = v.validate_reader(template.as_bytes(), None).unwrap();
+    /// assert!(report.is_valid());
+    /// assert_eq!(report.rows.valid, 1);
+    /// ```
+    pub fn template_csv(&self) -> String {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let header: Vec<&str> = self.inner.columns.iter().map(|c| c.name.as_str()).collect();
+        let row: Vec<String> = self
+            .inner
+            .columns
+            .iter()
+            .zip(&self.inner.schema.columns)
+            .map(|(rules, column)| rules.example(column.example.as_deref()))
+            .collect();
+        // Writing to a Vec cannot fail.
+        let _ = out.write_record(&header);
+        let _ = out.write_record(&row);
+        String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+pub(crate) fn required_message(header: &str) -> String {
+    format!("{header}: required, but the cell is empty")
+}
+
+/// How one file's header maps to the schema.
+#[derive(Clone, Debug)]
+pub(crate) struct HeaderMap {
+    /// For each schema column, its index in the file.
+    pub file_index: Vec<Option<usize>>,
+    /// For each schema column, its name as the file spells it.
+    pub display: Vec<String>,
+    /// Number of fields in the header.
+    pub width: usize,
+}
+
+impl HeaderMap {
+    /// Maps a header; `require_all` makes every required column mandatory
+    /// (otherwise only the key column is, as in delta uploads).
+    pub fn new(
+        compiled: &Compiled,
+        header: &StringRecord,
+        require_all: bool,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<HeaderMap, Error> {
+        let mut file_index = vec![None; compiled.columns.len()];
+        let mut seen: AHashMap<String, usize> = AHashMap::new();
+        for (i, raw) in header.iter().enumerate() {
+            let key = normalize_header(raw);
+            if key.is_empty() {
+                warnings.push(Warning::unnamed_column(i + 1));
+                continue;
+            }
+            if let Some(&first) = seen.get(&key) {
+                let column = compiled
+                    .names
+                    .get(&key)
+                    .map(|&c| compiled.columns[c].name.clone())
+                    .unwrap_or_else(|| trim_value(raw).to_string());
+                return Err(Error::new(ErrorKind::DuplicateColumn {
+                    column,
+                    first: first + 1,
+                    second: i + 1,
+                }));
+            }
+            seen.insert(key.clone(), i);
+            match compiled.names.get(&key) {
+                Some(&c) => {
+                    if let Some(first) = file_index[c] {
+                        return Err(Error::new(ErrorKind::DuplicateColumn {
+                            column: compiled.columns[c].name.clone(),
+                            first: first + 1,
+                            second: i + 1,
+                        }));
+                    }
+                    file_index[c] = Some(i);
+                }
+                None => warnings.push(Warning::unknown_column(trim_value(raw), i + 1)),
+            }
+        }
+        let missing: Vec<String> = compiled
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|&(c, rules)| {
+                file_index[c].is_none()
+                    && (if require_all {
+                        rules.required
+                    } else {
+                        compiled.key == Some(c)
+                    })
+            })
+            .map(|(_, rules)| rules.name.clone())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::new(ErrorKind::MissingColumns {
+                missing,
+                found: header.iter().map(|h| trim_value(h).to_string()).collect(),
+            }));
+        }
+        let display = compiled
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(c, rules)| match file_index[c] {
+                Some(i) => trim_value(&header[i]).to_string(),
+                None => rules.name.clone(),
+            })
+            .collect();
+        Ok(HeaderMap {
+            file_index,
+            display,
+            width: header.len(),
+        })
+    }
+
+    /// The trimmed value of schema column `c` in `row` ("" when absent).
+    #[inline]
+    pub fn value<'r>(&self, row: &'r Row, c: usize) -> &'r str {
+        self.file_index[c]
+            .and_then(|i| row.get(i))
+            .map(trim_value)
+            .unwrap_or("")
+    }
+
+    /// The raw value of schema column `c` in `row`.
+    #[inline]
+    pub fn raw<'r>(&self, row: &'r Row, c: usize) -> Option<&'r str> {
+        self.file_index[c].and_then(|i| row.get(i))
+    }
+}
+
+/// Per-row scratch space reused between rows.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    dates: Vec<Option<NaiveDate>>,
+}
+
+impl Compiled {
+    fn row_error(&self, map: &HeaderMap, row: &Row, c: usize, failure: Failure) -> RowError {
+        let pos = row.position();
+        RowError {
+            row: pos.row,
+            line: pos.line,
+            column: Some(self.columns[c].name.clone()),
+            code: failure.code,
+            message: format!("{}: {}", map.display[c], failure.detail),
+            value: map.raw(row, c).map(str::to_string),
+        }
+    }
+
+    /// The stateless checks of one row: field count, every column's rules,
+    /// cross-field rules. `skip_empty_required` relaxes `required` for
+    /// columns other than the key (delta updates).
+    pub fn check_row(
+        &self,
+        map: &HeaderMap,
+        row: &Row,
+        errors: &mut Vec<RowError>,
+        scratch: &mut Scratch,
+        relax_required: bool,
+    ) {
+        if row.len() != map.width {
+            let pos = row.position();
+            errors.push(RowError {
+                row: pos.row,
+                line: pos.line,
+                column: None,
+                code: ErrorCode::FieldCount,
+                message: format!(
+                    "the row has {} fields but the header has {}: check for a missing or extra delimiter, or a value with an unquoted delimiter",
+                    row.len(),
+                    map.width
+                ),
+                value: None,
+            });
+            return;
+        }
+        scratch.dates.clear();
+        scratch.dates.resize(self.columns.len(), None);
+        for (c, rules) in self.columns.iter().enumerate() {
+            let value = map.value(row, c);
+            if value.is_empty() {
+                let required = rules.required && (!relax_required || self.key == Some(c));
+                if required {
+                    errors.push(self.row_error(
+                        map,
+                        row,
+                        c,
+                        Failure::new(
+                            ErrorCode::Required,
+                            "required, but the cell is empty".into(),
+                        ),
+                    ));
+                }
+                continue;
+            }
+            let date = rules.check(value, |f| errors.push(self.row_error(map, row, c, f)));
+            if self.date_needed[c] {
+                scratch.dates[c] = date;
+            }
+        }
+        for &(earlier, later) in &self.date_order {
+            if let (Some(a), Some(b)) = (scratch.dates[earlier], scratch.dates[later])
+                && b < a
+            {
+                let detail = format!(
+                    "\"{}\" is before {} \"{}\"; expected a date on or after it",
+                    map.value(row, later),
+                    map.display[earlier],
+                    map.value(row, earlier)
+                );
+                errors.push(self.row_error(
+                    map,
+                    row,
+                    later,
+                    Failure::new(ErrorCode::DateOrder, detail),
+                ));
+            }
+        }
+        for &(column, when) in &self.required_if {
+            if map.value(row, column).is_empty() && !map.value(row, when).is_empty() {
+                let detail = format!(
+                    "required when {} is filled, but the cell is empty",
+                    map.display[when]
+                );
+                errors.push(self.row_error(
+                    map,
+                    row,
+                    column,
+                    Failure::new(ErrorCode::RequiredIf, detail),
+                ));
+            }
+        }
+    }
+
+    /// The uniqueness checks of one row, in input order.
+    pub fn check_unique(
+        &self,
+        map: &HeaderMap,
+        row: &Row,
+        sets: &mut [Option<crate::rules::UniqueSet>],
+        errors: &mut Vec<RowError>,
+    ) {
+        if row.len() != map.width {
+            return;
+        }
+        for (c, set) in sets.iter_mut().enumerate() {
+            let Some(set) = set else { continue };
+            let value = map.value(row, c);
+            if value.is_empty() {
+                continue;
+            }
+            if let Some(first) = set.insert(value, row.position().row) {
+                let detail = format!(
+                    "\"{value}\" already appears in row {first}; each {} must be unique in the file",
+                    map.display[c]
+                );
+                errors.push(self.row_error(map, row, c, Failure::new(ErrorCode::Unique, detail)));
+            }
+        }
+    }
+
+    pub fn unique_sets(&self) -> Vec<Option<crate::rules::UniqueSet>> {
+        self.columns
+            .iter()
+            .map(|c| c.unique.map(crate::rules::UniqueSet::new))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_must_be_required_and_unique() {
+        let schema = Schema::builder()
+            .key("code")
+            .column(crate::Column::new("code").required())
+            .build();
+        let err = Validator::new(&schema).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "column \"code\": the key column must be required and unique"
+        );
+        let schema = Schema::builder()
+            .key("nope")
+            .column(crate::Column::new("code"))
+            .build();
+        assert_eq!(
+            Validator::new(&schema).unwrap_err().code(),
+            "schema_unknown_column"
+        );
+    }
+
+    #[test]
+    fn ambiguous_aliases() {
+        let schema = Schema::builder()
+            .column(crate::Column::new("email").alias("mail"))
+            .column(crate::Column::new("e_mail"))
+            .build();
+        assert_eq!(
+            Validator::new(&schema).unwrap_err().code(),
+            "schema_ambiguous_name"
+        );
+    }
+
+    #[test]
+    fn date_order_needs_dates() {
+        let schema = Schema::builder()
+            .column(crate::Column::new("a"))
+            .column(crate::Column::new("b"))
+            .date_order("a", "b")
+            .build();
+        assert!(Validator::new(&schema).is_err());
+    }
+}
