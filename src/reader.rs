@@ -278,7 +278,17 @@ impl<R: Read> Reader<R> {
             .iter()
             .position(|name| trim_value(name).eq_ignore_ascii_case("errors"));
         self.header = match self.errors_column {
-            Some(skip) => without(&row.fields, skip),
+            // An error CSV: its header cells carry the writer's formula guard too.
+            Some(skip) => without(&row.fields, skip)
+                .iter()
+                .map(|h| {
+                    if self.formula_guard {
+                        unguard_formula(h)
+                    } else {
+                        h
+                    }
+                })
+                .collect(),
             None => row.fields,
         };
         if self.header.iter().all(|h| trim_value(h).is_empty()) {
@@ -394,8 +404,12 @@ impl<R: Read> Reader<R> {
                     row.position,
                 ));
             }
-            if row.fields.iter().all(|f| trim_value(f).is_empty())
-                || self.is_blank_except_errors(row)
+            let errors_at = self.errors_index(row.fields.len());
+            if row
+                .fields
+                .iter()
+                .enumerate()
+                .all(|(i, f)| Some(i) == errors_at || trim_value(f).is_empty())
             {
                 self.blank_rows += 1;
                 continue;
@@ -404,20 +418,26 @@ impl<R: Read> Reader<R> {
             if self.data_rows > self.limits.max_rows {
                 return Err(self.limit(Limit::Rows, self.limits.max_rows, row.position));
             }
-            if let Some(skip) = self.errors_column {
+            if let Some(skip) = errors_at {
                 row.fields = self.strip_errors_column(&row.fields, skip);
             }
             return Ok(true);
         }
     }
 
-    fn is_blank_except_errors(&self, row: &Row) -> bool {
-        self.errors_column.is_some_and(|skip| {
-            row.fields
-                .iter()
-                .enumerate()
-                .all(|(i, f)| i == skip || trim_value(f).is_empty())
-        })
+    /// Where the `errors` cell of a row with `len` fields is. When the
+    /// `errors` column is the header's last, as
+    /// [`ErrorCsvWriter`](crate::ErrorCsvWriter) writes it, a row with too
+    /// few or too many fields (a `field_count` error) has its `errors` cell
+    /// after its own fields, so it is the row's last field.
+    fn errors_index(&self, len: usize) -> Option<usize> {
+        let skip = self.errors_column?;
+        let width = self.header.len() + 1;
+        if len == width || skip + 1 != width {
+            Some(skip)
+        } else {
+            len.checked_sub(1)
+        }
     }
 
     fn strip_errors_column(&self, fields: &StringRecord, skip: usize) -> StringRecord {
@@ -588,6 +608,22 @@ mod tests {
             read_all(b"\xEF\xBB\xBFemail,errors,phone\na@b.com,\"phone: bad\",'+31 6\n").unwrap();
         assert_eq!(header, ["email", "phone"]);
         assert_eq!(rows[0].2, ["a@b.com", "+31 6"]);
+    }
+
+    #[test]
+    fn error_csv_header_guard_and_field_count_rows() {
+        let input = "\u{feff}'-notes,email,errors\n'=x,a,msg\nshort,msg2\nl1,l2,l3,l4,msg3\n";
+        let (header, rows, _) = read_all(input.as_bytes()).unwrap();
+        assert_eq!(header, ["-notes", "email"]);
+        let fields: Vec<Vec<String>> = rows.into_iter().map(|r| r.2).collect();
+        assert_eq!(
+            fields,
+            [vec!["=x", "a"], vec!["short"], vec!["l1", "l2", "l3", "l4"]]
+        );
+        // Not the last column: the cell at the `errors` index is dropped.
+        let (_, rows, _) = read_all(b"errors,a,b\nm,1,2\nm,1\n").unwrap();
+        assert_eq!(rows[0].2, ["1", "2"]);
+        assert_eq!(rows[1].2, ["1"]);
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub(crate) struct Scanner<R> {
     record_start: Position,
     max_record_bytes: u64,
     starts: VecDeque<Position>,
+    /// The first record that ended within a buffer after growing past the limit.
+    oversize: Option<Position>,
     failure: Option<ErrorKind>,
 }
 
@@ -61,6 +63,7 @@ impl<R: Read> Scanner<R> {
             record_start: Position::default(),
             max_record_bytes,
             starts: VecDeque::new(),
+            oversize: None,
             failure: None,
         }
     }
@@ -102,6 +105,15 @@ impl<R: Read> Scanner<R> {
         }
     }
 
+    /// A record ends at absolute offset `end` (its terminator): remember it
+    /// if it is longer than the limit, even though it fit in one buffer.
+    #[inline]
+    fn end_record(&mut self, end: u64) {
+        if self.oversize.is_none() && end - self.record_start.byte > self.max_record_bytes {
+            self.oversize = Some(self.record_start);
+        }
+    }
+
     fn scan(&mut self, buf: &[u8]) {
         let delimiter = self.delimiter;
         let mut i = 0;
@@ -131,6 +143,7 @@ impl<R: Read> Scanner<R> {
                     } else if b == delimiter {
                         State::FieldStart
                     } else if b == b'\r' || b == b'\n' {
+                        self.end_record(self.offset + i as u64);
                         self.newline(b);
                         State::RecordStart
                     } else {
@@ -155,6 +168,7 @@ impl<R: Read> Scanner<R> {
                             self.pending_cr = false;
                             self.state = State::FieldStart;
                         } else {
+                            self.end_record(self.offset + (i + at) as u64);
                             self.newline(hit);
                             self.state = State::RecordStart;
                         }
@@ -200,10 +214,12 @@ impl<R: Read> Read for Scanner<R> {
         }
         self.scan(&buf[..n]);
         self.offset += n as u64;
-        if self.state != State::RecordStart
-            && self.offset - self.record_start.byte > self.max_record_bytes
-        {
-            let position = self.record_start;
+        let oversize = self.oversize.take().or_else(|| {
+            (self.state != State::RecordStart
+                && self.offset - self.record_start.byte > self.max_record_bytes)
+                .then_some(self.record_start)
+        });
+        if let Some(position) = oversize {
             let max = self.max_record_bytes;
             return Err(self.stop(ErrorKind::LimitExceeded {
                 limit: Limit::RecordBytes,
@@ -277,5 +293,26 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn record_limit_holds_for_records_inside_one_buffer() {
+        // The long record ends well within the first read: it must still fail.
+        let input = b"a,b\n1,2\nxxxxxxxxxxxxxxxxxxxxxxxxx,1\n3,4\n";
+        let mut s = Scanner::new(&input[..], b',', 20);
+        let mut sink = Vec::new();
+        assert!(s.read_to_end(&mut sink).is_err());
+        match s.take_failure() {
+            Some(ErrorKind::LimitExceeded {
+                limit: Limit::RecordBytes,
+                max: 20,
+                position,
+            }) => assert_eq!((position.byte, position.line, position.row), (8, 3, 3)),
+            other => panic!("{other:?}"),
+        }
+        // Exactly at the limit (terminator excluded) passes.
+        let mut s = Scanner::new(&b"0123456789\r\n0123456789"[..], b',', 10);
+        let mut sink = Vec::new();
+        assert!(s.read_to_end(&mut sink).is_ok());
     }
 }

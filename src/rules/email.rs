@@ -11,8 +11,10 @@ const OPTIONS: Options = Options {
     allow_long_local_parts: false,
 };
 
+/// Characters that look like nothing or like a plain space: non-ASCII
+/// spaces (NBSP, ...) and zero-width characters.
 fn is_invisible(c: char) -> bool {
-    c.is_whitespace()
+    (!c.is_ascii() && c.is_whitespace())
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{ad}')
 }
 
@@ -35,10 +37,10 @@ impl EmailCheck {
     fn fail(&self, value: &str) -> Failure {
         let hint = if value.chars().any(is_invisible) {
             " (it contains an invisible space, often pasted from a web page or document: retype the address)"
-        } else if value.contains(char::is_whitespace) {
-            " (it contains a space)"
         } else if value.contains('<') {
             " (write the address only, without a name)"
+        } else if value.contains(char::is_whitespace) {
+            " (it contains a space)"
         } else if value.contains('@') && !value.rsplit('@').next().unwrap_or("").contains('.') {
             " (the domain needs a top-level domain such as .com)"
         } else {
@@ -99,5 +101,18 @@ mod tests {
         assert!(f.detail.contains("invisible space"), "{}", f.detail);
         let f = EmailCheck.check("ada@localhost").unwrap_err();
         assert!(f.detail.contains("top-level domain"), "{}", f.detail);
+    }
+
+    #[test]
+    fn visible_spaces_and_names_get_their_own_hint() {
+        let f = EmailCheck.check("ada lovelace@example.com").unwrap_err();
+        assert!(f.detail.ends_with(" (it contains a space)"), "{}", f.detail);
+        let f = EmailCheck.check("Ada <ada@example.com>").unwrap_err();
+        assert!(
+            f.detail
+                .ends_with(" (write the address only, without a name)"),
+            "{}",
+            f.detail
+        );
     }
 }
