@@ -71,6 +71,10 @@ mod dialect;
 mod error;
 mod error_csv;
 mod formula;
+pub mod generate;
+mod guide;
+#[cfg(feature = "mail")]
+pub mod mail;
 mod progress;
 mod reader;
 mod report;
@@ -85,6 +89,9 @@ pub use crate::dialect::{CANDIDATE_DELIMITERS, sniff_delimiter};
 pub use crate::error::{Error, ErrorKind, Limit, Position, SchemaError};
 pub use crate::error_csv::{ErrorCsvWriter, errors_cell};
 pub use crate::formula::{guard_formula, unguard_formula};
+pub use crate::guide::{
+    Guide, GuideColumn, GuideExample, GuideFormat, GuideRowExample, render_guide,
+};
 pub use crate::progress::{CancelToken, Progress};
 pub use crate::reader::{Limits, Reader, ReaderBuilder, Row, RowsIntoIter, RowsIter};
 pub use crate::report::{
@@ -98,3 +105,8 @@ pub use crate::schema::{
 };
 pub use crate::validation::{OwnedRowOutcome, RowOutcome, Validation, ValidationBuilder};
 pub use crate::validator::{Validator, ValidatorBuilder, normalize_header};
+
+// The README's examples are doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

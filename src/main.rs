@@ -1,1 +1,414 @@
-fn main() {}
+//! The `usercsv` command line: a thin layer over the library.
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use usercsv::{
+    Encoding, Progress, Schema, SchemaError, ValidationReport, Validator, ValidatorBuilder,
+};
+
+/// Validate bulk user CSV uploads.
+#[derive(Parser, Debug)]
+#[command(name = "usercsv", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate a CSV file (or `-` for standard input).
+    ///
+    /// Exit status: 0 every row valid, 1 some rows invalid, 2 a file-level
+    /// error, a bad schema or bad usage.
+    Validate(ValidateArgs),
+    /// Print a template CSV: the header and one example row that passes.
+    Template {
+        #[command(flatten)]
+        schema: SchemaArgs,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
+    /// Print the effective schema, to start a custom one from.
+    Schema {
+        #[command(flatten)]
+        schema: SchemaArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = SchemaFormat::Toml)]
+        format: SchemaFormat,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct SchemaArgs {
+    /// Schema file (TOML, or JSON); the built-in user schema when absent.
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+    /// Default region (ISO 3166 alpha-2, e.g. NL) of every phone rule.
+    #[arg(long, value_name = "CC")]
+    region: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct ValidateArgs {
+    /// The CSV file, or `-` for standard input.
+    input: PathBuf,
+    #[command(flatten)]
+    schema: SchemaArgs,
+    /// Upload id; the error CSV is named after it. Generated when absent.
+    #[arg(long)]
+    id: Option<String>,
+    /// Where to write the error CSV (default `<id>.csv`); written only when rows fail.
+    #[arg(long, value_name = "PATH")]
+    errors_out: Option<PathBuf>,
+    /// Also write the JSON report to this file.
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    /// Delimiter: one character, or `tab`; detected when absent.
+    #[arg(long, value_parser = parse_delimiter)]
+    delimiter: Option<u8>,
+    /// Input encoding (utf-8, utf-16le, utf-16be, windows-1252); detected when absent.
+    #[arg(long)]
+    encoding: Option<Encoding>,
+    /// How many row errors the report lists (counts stay exact).
+    #[arg(long, default_value_t = 1000)]
+    max_errors: usize,
+    /// Validator threads (1 = single-threaded; output is identical).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Do not prefix formula-like cells with `'` in the error CSV.
+    #[arg(long)]
+    no_formula_guard: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum OutputFormat {
+    /// The notification e-mail (subject and body).
+    Text,
+    /// The JSON report.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SchemaFormat {
+    Toml,
+    Json,
+}
+
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "TAB" | "\\t" | "\t" => Ok(b'\t'),
+        _ if text.len() == 1 && text.is_ascii() && text != "\"" => Ok(text.as_bytes()[0]),
+        _ => Err(format!(
+            "expected one ASCII character (or `tab`), found \"{text}\""
+        )),
+    }
+}
+
+/// A failure that ends the command with exit status 2.
+struct Fatal(String);
+
+impl From<io::Error> for Fatal {
+    fn from(err: io::Error) -> Fatal {
+        Fatal(err.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => validate(args),
+        Command::Template { schema, output } => template(&schema, output.as_deref()),
+        Command::Schema { schema, format } => print_schema(&schema, format),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Fatal(message)) => {
+            eprintln!("usercsv: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Loads the schema file (or the built-in schema), with `--region` applied.
+fn load_schema(args: &SchemaArgs) -> Result<Schema, Fatal> {
+    let mut schema = match &args.schema {
+        None => Schema::users(),
+        Some(path) => {
+            let text = fs::read_to_string(path)
+                .map_err(|e| Fatal(format!("cannot read schema file {}: {e}", path.display())))?;
+            let parsed = if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            {
+                Schema::from_json_str(&text)
+            } else {
+                Schema::from_str_auto(&text)
+            };
+            let schema = parsed.map_err(|e| schema_error(path, &text, &e))?;
+            // Compile once here so rule errors also name the file.
+            Validator::new(&schema).map_err(|e| schema_error(path, &text, &e))?;
+            schema
+        }
+    };
+    if let Some(region) = &args.region {
+        schema.set_phone_region(region);
+    }
+    Ok(schema)
+}
+
+fn compile(args: &SchemaArgs) -> Result<Validator, Fatal> {
+    let schema = load_schema(args)?;
+    ValidatorBuilder::new()
+        .build(&schema)
+        .map_err(|e| match &args.region {
+            Some(region) if e.to_string().contains("region") => {
+                Fatal(format!("--region {region}: {e}"))
+            }
+            _ => Fatal(format!("schema: {e}")),
+        })
+}
+
+/// Names the file and, where the parser did not, the line that defines the
+/// column the error is about.
+fn schema_error(path: &Path, text: &str, err: &SchemaError) -> Fatal {
+    let line = match err {
+        SchemaError::Syntax { .. } => None,
+        SchemaError::InvalidRule { column, .. } => column_line(text, column),
+        SchemaError::UnknownColumn { column, .. } => text
+            .lines()
+            .position(|l| l.contains(&format!("\"{column}\"")))
+            .map(|i| i + 1),
+        _ => None,
+    };
+    match line {
+        Some(line) => Fatal(format!(
+            "invalid schema file {} (line {line}): {err} [{}]",
+            path.display(),
+            err.code()
+        )),
+        None => Fatal(format!(
+            "invalid schema file {}: {err} [{}]",
+            path.display(),
+            err.code()
+        )),
+    }
+}
+
+fn column_line(text: &str, column: &str) -> Option<usize> {
+    let quoted = format!("\"{column}\"");
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            (l.starts_with("name") || l.contains("\"name\"")) && l.contains(&quoted)
+        })
+        .map(|i| i + 1)
+}
+
+fn template(schema: &SchemaArgs, output: Option<&Path>) -> Result<ExitCode, Fatal> {
+    let validator = compile(schema)?;
+    let text = validator.template_csv();
+    match output {
+        Some(path) => fs::write(path, text)
+            .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?,
+        None => io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_schema(args: &SchemaArgs, format: SchemaFormat) -> Result<ExitCode, Fatal> {
+    let validator = compile(args)?;
+    let text = match format {
+        SchemaFormat::Toml => validator.schema().to_toml(),
+        SchemaFormat::Json => validator.schema().to_json() + "\n",
+    };
+    io::stdout().write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn is_safe_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && !id.starts_with('.')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
+    let validator = compile(&args.schema)?;
+    let id = match args.id.clone() {
+        Some(id) if is_safe_id(&id) => id,
+        Some(id) => {
+            return Err(Fatal(format!(
+                "--id \"{id}\": use letters, digits, '-', '_' and '.' only (it names the error CSV)"
+            )));
+        }
+        None => usercsv::generate_id(),
+    };
+    let errors_out = args
+        .errors_out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{id}.csv")));
+
+    let (input, total): (Box<dyn Read + Send>, Option<u64>) = if args.input.as_os_str() == "-" {
+        (Box::new(io::stdin()), None)
+    } else {
+        let file = File::open(&args.input)
+            .map_err(|e| Fatal(format!("cannot open {}: {e}", args.input.display())))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (Box::new(BufReader::with_capacity(256 * 1024, file)), size)
+    };
+
+    let progress = Progress::new();
+    progress.set_total_bytes(total);
+    let bar =
+        (!args.quiet && io::stderr().is_terminal()).then(|| spawn_progress_bar(progress.clone()));
+
+    let mut builder = validator.validation();
+    builder
+        .id(id.clone())
+        .max_errors(args.max_errors)
+        .delimiter(args.delimiter)
+        .encoding(args.encoding)
+        .threads(args.threads)
+        .formula_guard(!args.no_formula_guard)
+        .progress(progress.clone());
+
+    // The error CSV goes to a side file, renamed into place only when rows failed.
+    let partial = partial_path(&errors_out);
+    let sink = File::create(&partial)
+        .map_err(|e| Fatal(format!("cannot write {}: {e}", partial.display())))?;
+    let mut sink = BufWriter::new(sink);
+    let result = builder.validate(input, Some(&mut sink));
+    let flushed = sink.flush();
+    drop(sink);
+    if let Some(bar) = bar {
+        bar.stop();
+    }
+
+    let report = match result {
+        Ok(report) => report,
+        Err(err) => {
+            let _ = fs::remove_file(&partial);
+            let report = ValidationReport::from_error(&id, &err);
+            emit(&args, &report)?;
+            return Err(Fatal(format!("{}: {err}", display_input(&args.input))));
+        }
+    };
+    flushed.map_err(|e| Fatal(format!("cannot write {}: {e}", partial.display())))?;
+    if report.rows.invalid > 0 {
+        fs::rename(&partial, &errors_out)
+            .map_err(|e| Fatal(format!("cannot write {}: {e}", errors_out.display())))?;
+    } else {
+        let _ = fs::remove_file(&partial);
+    }
+    emit(&args, &report)?;
+    if report.rows.invalid > 0 {
+        if !args.quiet {
+            eprintln!(
+                "usercsv: {} failed rows written to {}",
+                report.rows.invalid,
+                errors_out.display()
+            );
+        }
+        Ok(ExitCode::from(1))
+    } else {
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn display_input(input: &Path) -> String {
+    if input.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        input.display().to_string()
+    }
+}
+
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+/// Prints the report as asked and writes `--report`.
+fn emit(args: &ValidateArgs, report: &ValidationReport) -> Result<(), Fatal> {
+    let json = serde_json::to_string_pretty(report).map_err(|e| Fatal(e.to_string()))? + "\n";
+    if let Some(path) = &args.report {
+        fs::write(path, &json)
+            .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?;
+    }
+    let mut out = io::stdout().lock();
+    match args.format {
+        OutputFormat::Json => out.write_all(json.as_bytes())?,
+        OutputFormat::Text => {
+            let n = report.notification();
+            write!(out, "Subject: {}\n\n{}", n.subject, n.body)?;
+        }
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr that appears only when a run takes more than a moment.
+struct ProgressBar {
+    done: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl ProgressBar {
+    fn stop(self) {
+        self.done.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
+}
+
+fn spawn_progress_bar(progress: Progress) -> ProgressBar {
+    let done = Arc::new(AtomicBool::new(false));
+    let stop = done.clone();
+    let thread = std::thread::spawn(move || {
+        let finished = || stop.load(Ordering::Relaxed) || progress.is_finished();
+        for _ in 0..10 {
+            if finished() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let bar = match progress.total_bytes() {
+            Some(total) => {
+                let bar = indicatif::ProgressBar::new(total);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} [{elapsed_precise}] {bar:40} {bytes}/{total_bytes} {msg}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            }
+            None => indicatif::ProgressBar::new_spinner(),
+        };
+        while !finished() {
+            bar.set_position(progress.bytes());
+            bar.set_message(format!("{} rows", progress.rows()));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bar.finish_and_clear();
+    });
+    ProgressBar { done, thread }
+}

@@ -217,7 +217,7 @@ impl ValidationReport {
                 format!("Upload {id}: {total} users are valid and will be imported")
             };
             let mut body = format!(
-                "Your user upload {id} was validated.\n\n{}\n",
+                "Your user upload {id} was validated.\n\n{}.\n",
                 users_phrase(total, "valid and will be imported")
             );
             if !effect.is_empty() {

@@ -1,0 +1,441 @@
+//! End-to-end tests of the `usercsv` binary.
+#![cfg(feature = "cli")]
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/cli")
+        .join(name)
+}
+
+fn usercsv(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_usercsv"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run usercsv")
+}
+
+fn usercsv_stdin(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_usercsv"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run usercsv");
+    // The command may exit before reading (bad usage): ignore a broken pipe.
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn invalid_rows_exit_1_and_write_the_error_csv_named_after_the_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("mixed.csv");
+    let out = usercsv(
+        dir.path(),
+        &["validate", path(&input), "--id", "u-1", "--quiet"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let error_csv = fs::read_to_string(dir.path().join("u-1.csv")).unwrap();
+    assert_eq!(
+        error_csv,
+        "\u{feff}email,firstName,lastName,businessMobilePhone,startDate,endDate,language,errors\n\
+         alan@example,Alan,Turing,'+31 20 123 4567,2024-01-01,2023-12-31,EN,\"email: expected an e-mail address like name@example.com, found \"\"alan@example\"\" (the domain needs a top-level domain such as .com); businessMobilePhone: expected a mobile phone number, found \"\"+31 20 123 4567\"\", which is a fixed-line number; endDate: \"\"2023-12-31\"\" is before startDate \"\"2024-01-01\"\"; expected a date on or after it\"\n\
+         '=cmd@example.com, Grace ,Hopper,,2024-1-5,,xx,\"startDate: expected a date as YYYY-MM-DD, found \"\"2024-1-5\"\" (check the order of year, month and day, the number of digits, and that the day exists); language: expected one of en, nl, de, fr, es, found \"\"xx\"\"\"\n"
+    );
+    assert_eq!(
+        stdout(&out),
+        "Subject: Upload u-1: 2 of 3 users have validation errors\n\n\
+         Your user upload u-1 was validated: 2 of 3 users have validation errors.\n\n\
+         The attached file u-1.csv holds only the rows that failed, exactly as uploaded, with a last column \"errors\" that says what is wrong in each row.\n\n\
+         What to do next:\n\
+         1. Open u-1.csv.\n\
+         2. Read the \"errors\" column at the end of each row.\n\
+         3. Fix the values in the row (the \"errors\" column can stay; it is ignored).\n\
+         4. Upload u-1.csv again.\n\n\
+         1 other user passed validation.\n\n\
+         If you need help, give support the upload id u-1.\n"
+    );
+}
+
+#[test]
+fn json_report_has_the_documented_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("mixed.csv");
+    let out = usercsv(
+        dir.path(),
+        &[
+            "validate",
+            path(&input),
+            "--id",
+            "u-2",
+            "--format",
+            "json",
+            "--report",
+            "r.json",
+            "--errors-out",
+            "e.csv",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(report, written);
+    assert_eq!(report["id"], "u-2");
+    assert_eq!(
+        report["rows"],
+        serde_json::json!({"total": 3, "valid": 1, "invalid": 2, "blank": 1})
+    );
+    assert_eq!(report["file_errors"], serde_json::json!([]));
+    assert_eq!(report["errors_truncated"], false);
+    let errors = report["errors"].as_array().unwrap();
+    let summary: Vec<(u64, u64, &str, &str)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap(),
+                e["line"].as_u64().unwrap(),
+                e["column"].as_str().unwrap(),
+                e["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (3, 3, "email", "email"),
+            (3, 3, "businessMobilePhone", "phone_not_mobile"),
+            (3, 3, "endDate", "date_order"),
+            (5, 5, "startDate", "date"),
+            (5, 5, "language", "one_of"),
+        ]
+    );
+    assert_eq!(errors[0]["value"], "alan@example");
+    assert!(dir.path().join("e.csv").exists());
+    assert!(!dir.path().join("u-2.csv").exists());
+}
+
+#[test]
+fn all_valid_exits_0_and_writes_no_error_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = usercsv(
+        dir.path(),
+        &["validate", path(&data("valid.csv")), "--id", "ok"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "Subject: Upload ok: 2 users are valid and will be imported\n\n\
+         Your user upload ok was validated.\n\n2 users are valid and will be imported.\n"
+    );
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file may be left behind"
+    );
+}
+
+#[test]
+fn template_validates_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = usercsv(dir.path(), &["template"]);
+    assert_eq!(template.status.code(), Some(0));
+    let text = stdout(&template);
+    assert!(text.starts_with(
+        "email,firstName,lastName,businessMobilePhone,employeeNumber,birthDate,startDate,endDate,language,department\n"
+    ));
+    let out = usercsv_stdin(dir.path(), &["validate", "-", "--id", "t"], text.as_bytes());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).starts_with("Subject: Upload t: 1 user is valid"));
+
+    let out = usercsv(dir.path(), &["template", "-o", "t.csv"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(fs::read_to_string(dir.path().join("t.csv")).unwrap(), text);
+}
+
+#[test]
+fn printed_schema_behaves_exactly_as_the_builtin() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = usercsv(dir.path(), &["schema"]);
+    assert_eq!(schema.status.code(), Some(0));
+    fs::write(dir.path().join("s.toml"), &schema.stdout).unwrap();
+    let input = data("mixed.csv");
+    let builtin = usercsv(
+        dir.path(),
+        &["validate", path(&input), "--id", "a", "--format", "json"],
+    );
+    let custom = usercsv(
+        dir.path(),
+        &[
+            "validate",
+            path(&input),
+            "--id",
+            "a",
+            "--format",
+            "json",
+            "--schema",
+            "s.toml",
+            "--errors-out",
+            "b.csv",
+        ],
+    );
+    assert_eq!(builtin.status.code(), Some(1));
+    assert_eq!(custom.status.code(), Some(1));
+    assert_eq!(stdout(&builtin), stdout(&custom));
+    assert_eq!(
+        fs::read(dir.path().join("a.csv")).unwrap(),
+        fs::read(dir.path().join("b.csv")).unwrap()
+    );
+
+    let json = usercsv(dir.path(), &["schema", "--format", "json"]);
+    fs::write(dir.path().join("s.json"), &json.stdout).unwrap();
+    let from_json = usercsv(
+        dir.path(),
+        &[
+            "validate",
+            path(&input),
+            "--id",
+            "a",
+            "--format",
+            "json",
+            "--schema",
+            "s.json",
+            "--errors-out",
+            "c.csv",
+        ],
+    );
+    assert_eq!(stdout(&builtin), stdout(&from_json));
+}
+
+#[test]
+fn custom_schema_with_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = usercsv(
+        dir.path(),
+        &[
+            "validate",
+            path(&data("custom.csv")),
+            "--schema",
+            path(&data("custom.toml")),
+            "--id",
+            "c",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let codes: Vec<(u64, &str)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_u64().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        [(3, "pattern"), (4, "phone_not_mobile"), (4, "unique")]
+    );
+    assert_eq!(
+        report["errors"][0]["message"],
+        "Employee ID: expected a code like E-123, found \"E-01\""
+    );
+}
+
+#[test]
+fn region_flag_accepts_national_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv =
+        "email,firstName,lastName,businessMobilePhone\nada@example.com,Ada,Lovelace,06 12345678\n";
+    let without = usercsv_stdin(
+        dir.path(),
+        &["validate", "-", "--id", "r", "-q"],
+        csv.as_bytes(),
+    );
+    assert_eq!(without.status.code(), Some(1));
+    let with = usercsv_stdin(
+        dir.path(),
+        &["validate", "-", "--id", "r2", "--region", "NL"],
+        csv.as_bytes(),
+    );
+    assert_eq!(with.status.code(), Some(0), "{}", stdout(&with));
+    let bad = usercsv_stdin(
+        dir.path(),
+        &["validate", "-", "--id", "r3", "--region", "XX"],
+        csv.as_bytes(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("unknown phone region \"XX\""),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn file_level_errors_exit_2_with_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = usercsv(
+        dir.path(),
+        &[
+            "validate",
+            path(&data("missing_email.csv")),
+            "--id",
+            "m",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        report["file_errors"],
+        serde_json::json!([{
+            "code": "missing_column",
+            "message": "the header has no column \"email\" (required); found: firstName, lastName"
+        }])
+    );
+    assert!(stderr(&out).contains("missing_email.csv: the header has no column \"email\""));
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    let out = usercsv(dir.path(), &["validate", "does-not-exist.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("usercsv: error: cannot open does-not-exist.csv"));
+}
+
+#[test]
+fn forced_delimiter_mismatch_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("semicolon.csv");
+    let detected = usercsv(dir.path(), &["validate", path(&input), "--id", "d", "-q"]);
+    assert_eq!(detected.status.code(), Some(1));
+    let error_csv = fs::read_to_string(dir.path().join("d.csv")).unwrap();
+    assert!(
+        error_csv.starts_with("\u{feff}email;firstName;lastName;errors\n"),
+        "{error_csv}"
+    );
+
+    let forced = usercsv(dir.path(), &["validate", path(&input), "--delimiter", ","]);
+    assert_eq!(forced.status.code(), Some(2));
+    assert!(
+        stderr(&forced).contains("the file probably uses ';' as its delimiter"),
+        "{}",
+        stderr(&forced)
+    );
+}
+
+#[test]
+fn bad_schema_files_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("valid.csv");
+    let out = usercsv(
+        dir.path(),
+        &[
+            "validate",
+            path(&input),
+            "--schema",
+            path(&data("unknown_rule.toml")),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("unknown_rule.toml"), "{err}");
+    assert!(err.contains("line 4"), "{err}");
+    assert!(err.contains("unknown field `emial`"), "{err}");
+
+    let out = usercsv(
+        dir.path(),
+        &[
+            "validate",
+            path(&input),
+            "--schema",
+            path(&data("bad_regex.toml")),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("bad_regex.toml (line 2)"), "{err}");
+    assert!(err.contains("invalid pattern \"E-(\\d+\""), "{err}");
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("valid.csv");
+    for args in [
+        vec!["validate"],
+        vec!["validate", path(&input), "--format", "xml"],
+        vec!["validate", path(&input), "--id", "../escape"],
+        vec!["validate", path(&input), "--delimiter", "ab"],
+        vec!["frobnicate"],
+    ] {
+        let out = usercsv(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn generated_ids_are_unique_and_name_the_error_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("mixed.csv");
+    let a = usercsv(
+        dir.path(),
+        &["validate", path(&input), "--format", "json", "-q"],
+    );
+    let b = usercsv(
+        dir.path(),
+        &["validate", path(&input), "--format", "json", "-q"],
+    );
+    let id = |o: &Output| {
+        serde_json::from_str::<serde_json::Value>(&stdout(o)).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (a, b) = (id(&a), id(&b));
+    assert_ne!(a, b);
+    assert!(dir.path().join(format!("{a}.csv")).exists());
+    assert!(dir.path().join(format!("{b}.csv")).exists());
+}
+
+#[test]
+fn readme_main_job_on_the_bundled_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/users.csv");
+    let out = usercsv(
+        dir.path(),
+        &["validate", path(&example), "--id", "example-upload"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out)
+            .starts_with("Subject: Upload example-upload: 6 of 10 users have validation errors\n")
+    );
+    let error_csv = fs::read_to_string(dir.path().join("example-upload.csv")).unwrap();
+    assert_eq!(error_csv.lines().count(), 7);
+}
