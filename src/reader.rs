@@ -404,7 +404,7 @@ impl<R: Read> Reader<R> {
                     row.position,
                 ));
             }
-            let errors_at = self.errors_index(row.fields.len());
+            let errors_at = self.errors_index(&row.fields);
             if row
                 .fields
                 .iter()
@@ -418,33 +418,37 @@ impl<R: Read> Reader<R> {
             if self.data_rows > self.limits.max_rows {
                 return Err(self.limit(Limit::Rows, self.limits.max_rows, row.position));
             }
-            if let Some(skip) = errors_at {
-                row.fields = self.strip_errors_column(&row.fields, skip);
+            if self.errors_column.is_some() {
+                row.fields = self.strip_errors_column(&row.fields, errors_at);
             }
             return Ok(true);
         }
     }
 
-    /// Where the `errors` cell of a row with `len` fields is. When the
-    /// `errors` column is the header's last, as
-    /// [`ErrorCsvWriter`](crate::ErrorCsvWriter) writes it, a row with too
-    /// few or too many fields (a `field_count` error) has its `errors` cell
-    /// after its own fields, so it is the row's last field.
-    fn errors_index(&self, len: usize) -> Option<usize> {
+    /// Where the `errors` cell of a row is. A row with as many fields as
+    /// the header has it at the header's `errors` index. A row with too few
+    /// or too many fields was written by [`ErrorCsvWriter`](crate::ErrorCsvWriter)
+    /// with its own fields and then the `field_count` message; when the
+    /// `errors` column is the header's last, that message is the row's last
+    /// field. Any other last field is data and is kept.
+    fn errors_index(&self, fields: &StringRecord) -> Option<usize> {
         let skip = self.errors_column?;
         let width = self.header.len() + 1;
+        let len = fields.len();
         if len == width || skip + 1 != width {
-            Some(skip)
-        } else {
-            len.checked_sub(1)
+            return Some(skip);
         }
+        let last = len.checked_sub(1)?;
+        is_field_count_message(&fields[last]).then_some(last)
     }
 
-    fn strip_errors_column(&self, fields: &StringRecord, skip: usize) -> StringRecord {
+    /// Drops the `errors` cell (if the row has one) and, in an error CSV,
+    /// the formula guard of every other cell.
+    fn strip_errors_column(&self, fields: &StringRecord, skip: Option<usize>) -> StringRecord {
         fields
             .iter()
             .enumerate()
-            .filter(|&(i, _)| i != skip)
+            .filter(|&(i, _)| Some(i) != skip)
             .map(|(_, f)| {
                 if self.formula_guard {
                     unguard_formula(f)
@@ -510,6 +514,12 @@ impl<R: Read> Reader<R> {
     pub fn bytes_read(&self) -> u64 {
         self.csv.get_ref().offset()
     }
+}
+
+/// Whether an `errors` cell is the message of a `field_count` error, the
+/// only error of such a row.
+fn is_field_count_message(cell: &str) -> bool {
+    cell.starts_with("the row has ") && cell.contains(" fields but the header has ")
 }
 
 fn without(record: &StringRecord, skip: usize) -> StringRecord {
@@ -612,13 +622,24 @@ mod tests {
 
     #[test]
     fn error_csv_header_guard_and_field_count_rows() {
-        let input = "\u{feff}'-notes,email,errors\n'=x,a,msg\nshort,msg2\nl1,l2,l3,l4,msg3\n";
+        let input = "\u{feff}'-notes,email,errors\n'=x,a,msg\n\
+                     short,the row has 1 fields but the header has 2: check\n\
+                     l1,l2,l3,l4,the row has 4 fields but the header has 2: check\n\
+                     s2,'+typed\n\
+                     l1,l2,l3,l4\n";
         let (header, rows, _) = read_all(input.as_bytes()).unwrap();
         assert_eq!(header, ["-notes", "email"]);
         let fields: Vec<Vec<String>> = rows.into_iter().map(|r| r.2).collect();
         assert_eq!(
             fields,
-            [vec!["=x", "a"], vec!["short"], vec!["l1", "l2", "l3", "l4"]]
+            [
+                vec!["=x", "a"],
+                vec!["short"],
+                vec!["l1", "l2", "l3", "l4"],
+                // Rows the user typed: no message, nothing dropped.
+                vec!["s2", "+typed"],
+                vec!["l1", "l2", "l3", "l4"],
+            ]
         );
         // Not the last column: the cell at the `errors` index is dropped.
         let (_, rows, _) = read_all(b"errors,a,b\nm,1,2\nm,1\n").unwrap();
