@@ -75,6 +75,7 @@ pub mod generate;
 mod guide;
 #[cfg(feature = "mail")]
 pub mod mail;
+mod plan;
 mod progress;
 mod reader;
 mod report;
@@ -92,6 +93,7 @@ pub use crate::formula::{guard_formula, unguard_formula};
 pub use crate::guide::{
     Guide, GuideColumn, GuideExample, GuideFormat, GuideRowExample, render_guide,
 };
+pub use crate::plan::{Action, ArchiveGuard, ExistingSet, ExistingUsers, Mode, Plan};
 pub use crate::progress::{CancelToken, Progress};
 pub use crate::reader::{Limits, Reader, ReaderBuilder, Row, RowsIntoIter, RowsIter};
 pub use crate::report::{

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use usercsv::{
-    Encoding, Progress, Schema, SchemaError, ValidationReport, Validator, ValidatorBuilder,
+    ArchiveGuard, Encoding, ExistingSet, Mode, Plan, Progress, ReaderBuilder, Schema, SchemaError,
+    ValidationReport, Validator, ValidatorBuilder,
 };
 
 /// Validate bulk user CSV uploads.
@@ -92,6 +93,34 @@ struct ValidateArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// CSV export of the current users (key column plus any schema columns):
+    /// plan creates, updates and archives against it.
+    #[arg(long, value_name = "FILE")]
+    existing: Option<PathBuf>,
+    /// `delta` (default: create and update only) or `full` (also archive
+    /// existing users missing from the file); needs --existing.
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
+    /// Full mode: write the existing users' rows to archive to this file.
+    #[arg(long, value_name = "PATH")]
+    archive_out: Option<PathBuf>,
+    /// Mass-archive guard: refuse to archive more than this percentage of users...
+    #[arg(long, value_name = "P", default_value_t = 10.0)]
+    max_archive_percent: f64,
+    /// ...and more than this many users.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    max_archive_count: u64,
+    /// Plan the archive even when the guard would refuse it.
+    #[arg(long)]
+    allow_mass_archive: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ModeArg {
+    /// Create and update; never archive.
+    Delta,
+    /// Create, update, and archive existing users missing from the file.
+    Full,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -249,6 +278,18 @@ fn is_safe_id(id: &str) -> bool {
 }
 
 fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
+    if args.existing.is_none() {
+        if matches!(args.mode, Some(ModeArg::Full)) {
+            return Err(Fatal(
+                "--mode full needs --existing FILE (the current users)".into(),
+            ));
+        }
+        if args.archive_out.is_some() {
+            return Err(Fatal(
+                "--archive-out needs --existing FILE and --mode full".into(),
+            ));
+        }
+    }
     let validator = compile(&args.schema)?;
     let id = match args.id.clone() {
         Some(id) if is_safe_id(&id) => id,
@@ -287,21 +328,38 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
         .threads(args.threads)
         .formula_guard(!args.no_formula_guard)
         .progress(progress.clone());
+    if let Some(path) = &args.existing {
+        let file =
+            File::open(path).map_err(|e| Fatal(format!("cannot open {}: {e}", path.display())))?;
+        let existing = ExistingSet::from_reader(&validator, BufReader::new(file))
+            .map_err(|e| Fatal(format!("existing users {}: {e}", path.display())))?;
+        builder
+            .existing(existing)
+            .mode(match args.mode {
+                Some(ModeArg::Full) => Mode::Full,
+                _ => Mode::Delta,
+            })
+            .archive_guard(ArchiveGuard {
+                max_percent: args.max_archive_percent,
+                max_count: args.max_archive_count,
+                allow: args.allow_mass_archive,
+            });
+    }
 
     // The error CSV goes to a side file, renamed into place only when rows failed.
     let partial = partial_path(&errors_out);
     let sink = File::create(&partial)
         .map_err(|e| Fatal(format!("cannot write {}: {e}", partial.display())))?;
     let mut sink = BufWriter::new(sink);
-    let result = builder.validate(input, Some(&mut sink));
+    let result = builder.validate_with_plan(input, Some(&mut sink));
     let flushed = sink.flush();
     drop(sink);
     if let Some(bar) = bar {
         bar.stop();
     }
 
-    let report = match result {
-        Ok(report) => report,
+    let (report, plan) = match result {
+        Ok(done) => done,
         Err(err) => {
             let _ = fs::remove_file(&partial);
             let report = ValidationReport::from_error(&id, &err);
@@ -316,6 +374,9 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
     } else {
         let _ = fs::remove_file(&partial);
     }
+    if let (Some(out), Some(plan), Some(existing)) = (&args.archive_out, &plan, &args.existing) {
+        write_archive(&validator, existing, out, plan)?;
+    }
     emit(&args, &report)?;
     if report.rows.invalid > 0 {
         if !args.quiet {
@@ -329,6 +390,52 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
     } else {
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Writes the existing users' rows whose keys the plan archives, as given.
+fn write_archive(
+    validator: &Validator,
+    existing: &Path,
+    out: &Path,
+    plan: &Plan,
+) -> Result<(), Fatal> {
+    let fail = |e: &dyn std::fmt::Display| Fatal(format!("cannot write {}: {e}", out.display()));
+    let archive: std::collections::HashSet<&str> = plan.archive_keys().collect();
+    let file = File::open(existing)
+        .map_err(|e| Fatal(format!("cannot open {}: {e}", existing.display())))?;
+    let mut reader = ReaderBuilder::new()
+        .from_reader(BufReader::new(file))
+        .map_err(|e| Fatal(format!("existing users {}: {e}", existing.display())))?;
+    let key_column = validator.schema().key.clone().unwrap_or_default();
+    let key_index = reader
+        .header()
+        .iter()
+        .position(|h| {
+            validator.schema().column(&key_column).is_some_and(|c| {
+                std::iter::once(&c.name)
+                    .chain(&c.aliases)
+                    .any(|n| usercsv::normalize_header(n) == usercsv::normalize_header(h))
+            })
+        })
+        .ok_or_else(|| {
+            Fatal(format!(
+                "existing users {}: no key column",
+                existing.display()
+            ))
+        })?;
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(reader.delimiter())
+        .from_writer(BufWriter::new(File::create(out).map_err(|e| fail(&e))?));
+    writer.write_record(reader.header()).map_err(|e| fail(&e))?;
+    for row in reader.rows() {
+        let row = row.map_err(|e| Fatal(format!("existing users {}: {e}", existing.display())))?;
+        let key = row.get(key_index).and_then(|k| validator.normalize_key(k));
+        if key.is_some_and(|k| archive.contains(k.as_str())) {
+            writer.write_record(row.fields()).map_err(|e| fail(&e))?;
+        }
+    }
+    writer.flush().map_err(|e| fail(&e))?;
+    Ok(())
 }
 
 fn display_input(input: &Path) -> String {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::decode::Encoding;
 use crate::error::{Error, ErrorKind, delimiter_name};
 use crate::error_csv::ErrorCsvWriter;
+use crate::plan::{Action, ArchiveGuard, ExistingUsers, Mode, Plan, Planner};
 use crate::progress::{CancelToken, Progress};
 use crate::reader::{Limits, Reader, ReaderBuilder, Row};
 use crate::report::{RowError, ValidationReport, generate_id};
@@ -41,6 +42,15 @@ pub struct ValidationBuilder {
     cancel: Option<CancelToken>,
     formula_guard: bool,
     threads: usize,
+    existing: Option<Arc<dyn ExistingUsers + Send + Sync>>,
+    mode: Mode,
+    guard: ArchiveGuard,
+}
+
+impl std::fmt::Debug for dyn ExistingUsers + Send + Sync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ExistingUsers({} users)", self.len())
+    }
 }
 
 impl ValidationBuilder {
@@ -54,7 +64,42 @@ impl ValidationBuilder {
             cancel: None,
             formula_guard: true,
             threads: 1,
+            existing: None,
+            mode: Mode::Delta,
+            guard: ArchiveGuard::default(),
         }
+    }
+
+    /// Plans the upload against these existing users: each valid row becomes
+    /// a create, an update or unchanged, and the report gains a `plan`.
+    /// Without existing users nothing is planned.
+    pub fn existing(
+        &mut self,
+        existing: impl ExistingUsers + Send + Sync + 'static,
+    ) -> &mut ValidationBuilder {
+        self.existing = Some(Arc::new(existing));
+        self
+    }
+
+    /// Like [`ValidationBuilder::existing`], sharing the users between runs.
+    pub fn existing_shared(
+        &mut self,
+        existing: Arc<dyn ExistingUsers + Send + Sync>,
+    ) -> &mut ValidationBuilder {
+        self.existing = Some(existing);
+        self
+    }
+
+    /// Delta (default) or full sync; only used with existing users.
+    pub fn mode(&mut self, mode: Mode) -> &mut ValidationBuilder {
+        self.mode = mode;
+        self
+    }
+
+    /// The mass-archive guard of a full sync.
+    pub fn archive_guard(&mut self, guard: ArchiveGuard) -> &mut ValidationBuilder {
+        self.guard = guard;
+        self
     }
 
     /// The upload id (default: [`generate_id`]).
@@ -136,8 +181,15 @@ impl ValidationBuilder {
             ..ValidationReport::default()
         };
         let compiled = &self.validator.inner;
-        let map = HeaderMap::new(compiled, reader.header(), true, &mut report.warnings)?;
+        let planner = self
+            .existing
+            .clone()
+            .map(|existing| Planner::new(self.mode, existing, self.guard));
+        let require_all = planner.as_ref().is_none_or(|p| !p.relaxes_required());
+        let map = HeaderMap::new(compiled, reader.header(), require_all, &mut report.warnings)?;
         Ok(Validation {
+            planner,
+            action: None,
             unique: compiled.unique_sets(),
             validator: self.validator.clone(),
             reader,
@@ -160,6 +212,17 @@ impl ValidationBuilder {
         input: R,
         error_csv: Option<W>,
     ) -> Result<ValidationReport, Error> {
+        self.validate_with_plan(input, error_csv)
+            .map(|(report, _)| report)
+    }
+
+    /// Like [`ValidationBuilder::validate`], also returning the plan (with
+    /// the keys to archive) when existing users were given.
+    pub fn validate_with_plan<R: Read, W: Write>(
+        &self,
+        input: R,
+        error_csv: Option<W>,
+    ) -> Result<(ValidationReport, Option<Plan>), Error> {
         let result = self.validate_inner(input, error_csv);
         if let Some(progress) = &self.progress {
             progress.finish();
@@ -171,7 +234,7 @@ impl ValidationBuilder {
         &self,
         input: R,
         error_csv: Option<W>,
-    ) -> Result<ValidationReport, Error> {
+    ) -> Result<(ValidationReport, Option<Plan>), Error> {
         let mut run = self.from_reader(input)?;
         let mut sink = ErrorSink::new(
             error_csv,
@@ -185,7 +248,7 @@ impl ValidationBuilder {
             }
         }
         sink.finish()?;
-        run.finish()
+        run.finish_with_plan()
     }
 }
 
@@ -259,6 +322,8 @@ impl<W: Write> ErrorSink<W> {
 /// assert_eq!(report.rows.valid, 1);
 /// ```
 pub struct Validation<R: Read> {
+    planner: Option<Planner>,
+    action: Option<Action>,
     validator: Validator,
     reader: Reader<R>,
     map: Arc<HeaderMap>,
@@ -302,7 +367,7 @@ impl<R: Read> Validation<R> {
             &self.row,
             &mut self.row_errors,
             &mut self.scratch,
-            false,
+            self.planner.as_ref().is_some_and(Planner::relaxes_required),
         );
         let row = std::mem::take(&mut self.row);
         let mut errors = std::mem::take(&mut self.row_errors);
@@ -311,6 +376,7 @@ impl<R: Read> Validation<R> {
         self.row_errors = errors;
         let compiled: &Compiled = &self.validator.inner;
         Ok(Some(RowOutcome {
+            action: self.action,
             row: &self.row,
             errors: &self.row_errors,
             map: &self.map,
@@ -325,6 +391,10 @@ impl<R: Read> Validation<R> {
     pub(crate) fn finish_row(&mut self, row: &Row, errors: &mut Vec<RowError>) {
         let compiled: &Compiled = &self.validator.inner;
         compiled.check_unique(&self.map, row, &mut self.unique, errors);
+        self.action = match &mut self.planner {
+            Some(planner) => planner.plan_row(compiled, &self.map, row, errors),
+            None => None,
+        };
         let rows = &mut self.report.rows;
         rows.total += 1;
         if errors.is_empty() {
@@ -365,8 +435,19 @@ impl<R: Read> Validation<R> {
     }
 
     /// Reads any remaining rows and returns the report.
-    pub fn finish(mut self) -> Result<ValidationReport, Error> {
+    pub fn finish(self) -> Result<ValidationReport, Error> {
+        self.finish_with_plan().map(|(report, _)| report)
+    }
+
+    /// Reads any remaining rows and returns the report and, with existing
+    /// users, the plan. A full sync's mass-archive guard fails here.
+    pub fn finish_with_plan(mut self) -> Result<(ValidationReport, Option<Plan>), Error> {
         while self.next_outcome()?.is_some() {}
+        let plan = match &mut self.planner {
+            Some(planner) => Some(planner.finish(self.report.rows.total)?),
+            None => None,
+        };
+        self.report.plan = plan.as_ref().map(|p| p.counts);
         if let Some(progress) = &self.progress {
             progress.update(self.report.rows.total, self.reader.bytes_read());
         }
@@ -377,13 +458,14 @@ impl<R: Read> Validation<R> {
                 report.warnings.push(warning.clone());
             }
         }
-        Ok(report)
+        Ok((report, plan))
     }
 }
 
 /// The outcome of one row, borrowed from the run; see [`Validation::next_outcome`].
 #[derive(Clone, Copy)]
 pub struct RowOutcome<'a> {
+    action: Option<Action>,
     row: &'a Row,
     errors: &'a [RowError],
     map: &'a HeaderMap,
@@ -403,6 +485,12 @@ impl<'a> RowOutcome<'a> {
     /// Whether the row has no errors.
     pub fn is_valid(&self) -> bool {
         self.errors.is_empty()
+    }
+
+    /// What the row does to the existing users (`None` when invalid or when
+    /// no existing users were given).
+    pub fn action(&self) -> Option<Action> {
+        self.action
     }
 
     /// The row's errors, in column order, cross-field and uniqueness last.

@@ -438,7 +438,13 @@ pub(crate) struct Scratch {
 }
 
 impl Compiled {
-    fn row_error(&self, map: &HeaderMap, row: &Row, c: usize, failure: Failure) -> RowError {
+    pub(crate) fn row_error(
+        &self,
+        map: &HeaderMap,
+        row: &Row,
+        c: usize,
+        failure: Failure,
+    ) -> RowError {
         let pos = row.position();
         RowError {
             row: pos.row,

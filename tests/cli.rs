@@ -439,3 +439,140 @@ fn readme_main_job_on_the_bundled_example() {
     let error_csv = fs::read_to_string(dir.path().join("example-upload.csv")).unwrap();
     assert_eq!(error_csv.lines().count(), 7);
 }
+
+#[test]
+fn delta_bulk_phone_update_against_existing_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = usercsv(
+        dir.path(),
+        &[
+            "validate",
+            path(&data("phones.csv")),
+            "--existing",
+            path(&data("existing.csv")),
+            "--id",
+            "d",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        report["plan"],
+        serde_json::json!({"create": 0, "update": 1, "unchanged": 1, "archive": 0})
+    );
+    let text = usercsv(
+        dir.path(),
+        &[
+            "validate",
+            path(&data("phones.csv")),
+            "--existing",
+            path(&data("existing.csv")),
+            "--id",
+            "d",
+        ],
+    );
+    assert!(
+        stdout(&text).contains("Effect: 0 new users, 1 updated, 1 unchanged.\n"),
+        "{}",
+        stdout(&text)
+    );
+}
+
+#[test]
+fn full_sync_writes_the_archive_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = usercsv(
+        dir.path(),
+        &[
+            "validate",
+            path(&data("full.csv")),
+            "--existing",
+            path(&data("existing.csv")),
+            "--mode",
+            "full",
+            "--archive-out",
+            "archive.csv",
+            "--id",
+            "f",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        report["plan"],
+        serde_json::json!({"create": 1, "update": 0, "unchanged": 18, "archive": 2})
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("archive.csv")).unwrap(),
+        "email,firstName,lastName,businessMobilePhone\n\
+         user19@example.com,First19,Last19,+31 6 10000019\n\
+         user20@example.com,First20,Last20,+31 6 10000020\n"
+    );
+}
+
+#[test]
+fn mass_archive_guard_exits_2_and_writes_no_archive_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |extra: &[&'static str]| {
+        let mut args = vec![
+            "validate".to_string(),
+            path(&data("truncated.csv")).to_string(),
+            "--existing".to_string(),
+            path(&data("existing.csv")).to_string(),
+            "--mode".to_string(),
+            "full".to_string(),
+            "--archive-out".to_string(),
+            "archive.csv".to_string(),
+            "--id".to_string(),
+            "g".to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let tripped = args(&["--format", "json"]);
+    let tripped: Vec<&str> = tripped.iter().map(String::as_str).collect();
+    let out = usercsv(dir.path(), &tripped);
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["file_errors"][0]["code"], "mass_archive");
+    assert!(
+        stderr(&out).contains("would archive 15 of 20 existing users"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("archive.csv").exists());
+
+    let allowed = args(&["--allow-mass-archive"]);
+    let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
+    let out = usercsv(dir.path(), &allowed);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("archive.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        16
+    );
+
+    let raised = args(&["--max-archive-percent", "80"]);
+    let raised: Vec<&str> = raised.iter().map(String::as_str).collect();
+    assert_eq!(usercsv(dir.path(), &raised).status.code(), Some(0));
+}
+
+#[test]
+fn full_mode_needs_existing_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = usercsv(
+        dir.path(),
+        &["validate", path(&data("valid.csv")), "--mode", "full"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "usercsv: error: --mode full needs --existing FILE (the current users)\n"
+    );
+}

@@ -1,0 +1,448 @@
+//! Planning creates, updates and archives against the existing users.
+//!
+//! A **delta** upload (the back office) holds only the users that changed,
+//! often only some columns: it creates and updates, and never archives. A
+//! **full** sync (the SFTP feed) holds every user: existing users missing
+//! from it are archived, behind a guard against mass archiving.
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use ahash::{AHashMap, AHashSet, RandomState};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind};
+use crate::reader::{ReaderBuilder, Row, trim_value};
+use crate::report::{PlanCounts, RowError};
+use crate::rules::{ErrorCode, Failure};
+use crate::validator::{Compiled, HeaderMap, Validator};
+
+/// What an upload means for users that are not in it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Only changed users: create and update, never archive. Required
+    /// columns other than the key may be missing for existing users.
+    #[default]
+    Delta,
+    /// Every user: existing users missing from the file are archived.
+    Full,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Mode, String> {
+        match s {
+            "delta" => Ok(Mode::Delta),
+            "full" => Ok(Mode::Full),
+            _ => Err(format!("unknown mode \"{s}\": expected delta or full")),
+        }
+    }
+}
+
+/// What a valid row does to the existing users.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A new user.
+    Create,
+    /// An existing user whose given values differ from the stored ones.
+    Update,
+    /// An existing user whose given values equal the stored ones.
+    Unchanged,
+}
+
+/// The users that exist before an upload, as the planner needs them.
+///
+/// Keys are normalised as [`Validator::normalize_key`] does (trimmed; e-mail
+/// and case-insensitive keys lower-cased). A host backs this with its
+/// database; [`ExistingSet`] is an in-memory implementation loaded from CSV.
+pub trait ExistingUsers {
+    /// Number of existing users.
+    fn len(&self) -> usize;
+
+    /// Whether there are no existing users.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether a user with this normalised key exists.
+    fn contains(&self, key: &str) -> bool;
+
+    /// Whether the stored value of schema column `column` of user `key`,
+    /// normalised by the schema's rules ([`Validator::normalize`]), equals
+    /// `normalized` (`""` for an empty value).
+    fn same_value(&self, key: &str, column: &str, normalized: &str) -> bool;
+
+    /// Every existing key, normalised.
+    fn keys(&self) -> Box<dyn Iterator<Item = Cow<'_, str>> + '_>;
+}
+
+/// Existing users held in memory: the normalised key and a 64-bit
+/// fingerprint of each normalised value, never the raw rows, so a million
+/// users fit in about 150 MB.
+///
+/// ```
+/// use usercsv::{ExistingSet, ExistingUsers, Schema, Validator};
+///
+/// let validator = Validator::new(&Schema::users()).unwrap();
+/// let export = "email,firstName,lastName,businessMobilePhone\nAda@Example.com,Ada,Lovelace,+31612345678\n";
+/// let existing = ExistingSet::from_reader(&validator, export.as_bytes()).unwrap();
+/// assert_eq!(existing.len(), 1);
+/// assert!(existing.contains("ada@example.com"));
+/// assert!(existing.same_value("ada@example.com", "businessMobilePhone", "+31612345678"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct ExistingSet {
+    columns: Vec<String>,
+    index: AHashMap<Box<str>, u32>,
+    keys: Vec<Box<str>>,
+    /// `columns.len()` fingerprints per user; `UNKNOWN` when the export
+    /// did not have the column.
+    fingerprints: Vec<u64>,
+    hasher: RandomState,
+}
+
+const UNKNOWN: u64 = 0;
+
+fn fixed_hasher() -> RandomState {
+    RandomState::with_seeds(0x5eed_0001, 0x5eed_0002, 0x5eed_0003, 0x5eed_0004)
+}
+
+fn fingerprint(hasher: &RandomState, normalized: &str) -> u64 {
+    // Never UNKNOWN, so a known value never equals an unknown one.
+    hasher.hash_one(normalized).max(1)
+}
+
+impl ExistingSet {
+    /// An empty set for a validator's schema.
+    pub fn new(validator: &Validator) -> ExistingSet {
+        ExistingSet {
+            columns: validator
+                .inner
+                .columns
+                .iter()
+                .map(|c| c.name.clone())
+                .collect(),
+            index: AHashMap::new(),
+            keys: Vec::new(),
+            fingerprints: Vec::new(),
+            hasher: fixed_hasher(),
+        }
+    }
+
+    /// Loads an export of the current users: the key column plus any other
+    /// schema columns, matched like an upload's header (aliases, case). A
+    /// later row with the same key replaces an earlier one.
+    pub fn from_reader<R: Read>(validator: &Validator, input: R) -> Result<ExistingSet, Error> {
+        let compiled: &Compiled = &validator.inner;
+        if compiled.key.is_none() {
+            return Err(Error::new(ErrorKind::MissingColumns {
+                missing: vec!["(the schema names no key column)".to_string()],
+                found: Vec::new(),
+            }));
+        }
+        let mut reader = ReaderBuilder::new().from_reader(input)?;
+        let mut warnings = Vec::new();
+        let map = HeaderMap::new(compiled, reader.header(), false, &mut warnings)?;
+        let mut set = ExistingSet::new(validator);
+        let mut row = Row::default();
+        let mut values: Vec<Option<String>> = Vec::with_capacity(compiled.columns.len());
+        while reader.read_row(&mut row)? {
+            let Some(key) = validator.normalize_key(map.value(&row, compiled.key.unwrap_or(0)))
+            else {
+                continue;
+            };
+            values.clear();
+            for (c, rules) in compiled.columns.iter().enumerate() {
+                values.push(
+                    map.file_index[c].map(|_| rules.normalize(map.value(&row, c)).into_owned()),
+                );
+            }
+            set.insert(&key, values.iter().map(Option::as_deref));
+        }
+        Ok(set)
+    }
+
+    /// Adds (or replaces) a user: its normalised key and, per schema column
+    /// in schema order, its normalised value (`None` when unknown).
+    pub fn insert<'v>(&mut self, key: &str, values: impl IntoIterator<Item = Option<&'v str>>) {
+        let width = self.columns.len();
+        let prints: Vec<u64> = values
+            .into_iter()
+            .take(width)
+            .map(|v| v.map_or(UNKNOWN, |v| fingerprint(&self.hasher, v)))
+            .chain(std::iter::repeat(UNKNOWN))
+            .take(width)
+            .collect();
+        match self.index.get(key) {
+            Some(&i) => {
+                let start = i as usize * width;
+                self.fingerprints[start..start + width].copy_from_slice(&prints);
+            }
+            None => {
+                let i = self.keys.len() as u32;
+                self.index.insert(key.into(), i);
+                self.keys.push(key.into());
+                self.fingerprints.extend_from_slice(&prints);
+            }
+        }
+    }
+}
+
+impl ExistingUsers for ExistingSet {
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.index.contains_key(key)
+    }
+
+    fn same_value(&self, key: &str, column: &str, normalized: &str) -> bool {
+        let (Some(&i), Some(c)) = (
+            self.index.get(key),
+            self.columns.iter().position(|n| n == column),
+        ) else {
+            return false;
+        };
+        let stored = self.fingerprints[i as usize * self.columns.len() + c];
+        stored != UNKNOWN && stored == fingerprint(&self.hasher, normalized)
+    }
+
+    fn keys(&self) -> Box<dyn Iterator<Item = Cow<'_, str>> + '_> {
+        Box::new(self.keys.iter().map(|k| Cow::Borrowed(&**k)))
+    }
+}
+
+/// The mass-archive guard of a full sync.
+///
+/// A plan that would archive more than `max_percent` of the existing users
+/// **and** more than `max_count` users is refused, unless `allow` is set. A
+/// full file with no data rows always trips it when users exist.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArchiveGuard {
+    /// Percentage of existing users (default 10).
+    pub max_percent: f64,
+    /// Number of users (default 10).
+    pub max_count: u64,
+    /// Plan anyway.
+    pub allow: bool,
+}
+
+impl Default for ArchiveGuard {
+    fn default() -> ArchiveGuard {
+        ArchiveGuard {
+            max_percent: 10.0,
+            max_count: 10,
+            allow: false,
+        }
+    }
+}
+
+impl ArchiveGuard {
+    /// Checks a plan that archives `archive` of `existing` users, for a file
+    /// of `rows` data rows.
+    ///
+    /// ```
+    /// use usercsv::ArchiveGuard;
+    /// let guard = ArchiveGuard::default();
+    /// assert!(guard.check(11, 100, 89).is_err()); // 11% and 11 users
+    /// assert!(guard.check(10, 100, 90).is_ok());  // only 10 users
+    /// assert!(guard.check(50, 1000, 950).is_ok()); // only 5%
+    /// assert!(guard.check(3, 3, 0).is_err()); // empty file
+    /// ```
+    pub fn check(&self, archive: u64, existing: u64, rows: u64) -> Result<(), Error> {
+        if self.allow || archive == 0 {
+            return Ok(());
+        }
+        let percent = archive as f64 * 100.0 / existing.max(1) as f64;
+        let tripped = rows == 0 || (percent > self.max_percent && archive > self.max_count);
+        if tripped {
+            return Err(Error::new(ErrorKind::MassArchive {
+                archive,
+                existing,
+                max_percent: self.max_percent,
+                max_count: self.max_count,
+            }));
+        }
+        Ok(())
+    }
+}
+
+/// The plan of a finished run: its counts and the keys to archive.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The counts, also in the report.
+    pub counts: PlanCounts,
+    /// Normalised keys of the users to archive (full mode only), in the
+    /// existing users' order.
+    pub archive: Vec<String>,
+}
+
+impl Plan {
+    /// The keys to archive.
+    pub fn archive_keys(&self) -> impl Iterator<Item = &str> {
+        self.archive.iter().map(String::as_str)
+    }
+}
+
+/// The per-run planning state, fed rows in input order.
+pub(crate) struct Planner {
+    pub mode: Mode,
+    existing: std::sync::Arc<dyn ExistingUsers + Send + Sync>,
+    guard: ArchiveGuard,
+    seen: AHashSet<Box<str>>,
+    pub counts: PlanCounts,
+}
+
+impl Planner {
+    pub fn new(
+        mode: Mode,
+        existing: std::sync::Arc<dyn ExistingUsers + Send + Sync>,
+        guard: ArchiveGuard,
+    ) -> Planner {
+        Planner {
+            mode,
+            existing,
+            guard,
+            seen: AHashSet::new(),
+            counts: PlanCounts::default(),
+        }
+    }
+
+    /// Whether required columns other than the key may be missing or empty
+    /// (for existing users of a delta upload).
+    pub fn relaxes_required(&self) -> bool {
+        self.mode == Mode::Delta
+    }
+
+    /// Plans one row. `errors` holds the row's errors so far; a new user in
+    /// a delta upload gets its `required` errors here, since only now is it
+    /// known to be new.
+    pub fn plan_row(
+        &mut self,
+        compiled: &Compiled,
+        map: &HeaderMap,
+        row: &Row,
+        errors: &mut Vec<RowError>,
+    ) -> Option<Action> {
+        let key_column = compiled.key?;
+        let key = normalize_key(compiled, map.value(row, key_column));
+        let exists = key.as_deref().is_some_and(|k| self.existing.contains(k));
+        if self.mode == Mode::Delta && !exists && row.len() == map.width {
+            for (c, rules) in compiled.columns.iter().enumerate() {
+                if rules.required && c != key_column && map.value(row, c).is_empty() {
+                    let failure = Failure::new(
+                        ErrorCode::Required,
+                        "required for a new user, but the cell is empty".to_string(),
+                    );
+                    let failure = if map.file_index[c].is_none() {
+                        Failure::new(
+                            ErrorCode::Required,
+                            "required for a new user, but the file has no such column".to_string(),
+                        )
+                    } else {
+                        failure
+                    };
+                    errors.push(compiled.row_error(map, row, c, failure));
+                }
+            }
+        }
+        let key = key?;
+        if self.mode == Mode::Full {
+            self.seen.insert(key.clone().into_boxed_str());
+        }
+        if !errors.is_empty() {
+            return None;
+        }
+        let action = if !exists {
+            Action::Create
+        } else if self.unchanged(compiled, map, row, &key, key_column) {
+            Action::Unchanged
+        } else {
+            Action::Update
+        };
+        match action {
+            Action::Create => self.counts.create += 1,
+            Action::Update => self.counts.update += 1,
+            Action::Unchanged => self.counts.unchanged += 1,
+        }
+        Some(action)
+    }
+
+    fn unchanged(
+        &self,
+        compiled: &Compiled,
+        map: &HeaderMap,
+        row: &Row,
+        key: &str,
+        key_column: usize,
+    ) -> bool {
+        compiled.columns.iter().enumerate().all(|(c, rules)| {
+            if c == key_column || map.file_index[c].is_none() {
+                return true;
+            }
+            let value = map.value(row, c);
+            if value.is_empty() && self.mode == Mode::Delta {
+                // An empty cell keeps the stored value in a delta upload.
+                return true;
+            }
+            self.existing
+                .same_value(key, &rules.name, &rules.normalize(value))
+        })
+    }
+
+    /// Ends the plan: the archive list (full mode) behind the guard.
+    pub fn finish(&mut self, rows: u64) -> Result<Plan, Error> {
+        let mut plan = Plan {
+            counts: self.counts,
+            archive: Vec::new(),
+        };
+        if self.mode == Mode::Full {
+            plan.archive = self
+                .existing
+                .keys()
+                .filter(|k| !self.seen.contains(k.as_ref()))
+                .map(Cow::into_owned)
+                .collect();
+            plan.counts.archive = plan.archive.len() as u64;
+            let existing = self.existing.len() as u64;
+            self.guard.check(plan.counts.archive, existing, rows)?;
+        }
+        self.counts = plan.counts;
+        Ok(plan)
+    }
+}
+
+/// The normalised key of a cell, `None` when empty.
+pub(crate) fn normalize_key(compiled: &Compiled, value: &str) -> Option<String> {
+    let c = compiled.key?;
+    let value = trim_value(value);
+    if value.is_empty() {
+        return None;
+    }
+    let rules = &compiled.columns[c];
+    let normalized = rules.normalize(value);
+    Some(if rules.unique == Some(true) {
+        normalized.to_lowercase()
+    } else {
+        normalized.into_owned()
+    })
+}
+
+impl Validator {
+    /// The normalised form of a key value, as [`ExistingUsers`] expects it:
+    /// trimmed, normalised by the key column's rules, lower-cased when the
+    /// key is unique case-insensitively. `None` for an empty value or a
+    /// schema without key.
+    ///
+    /// ```
+    /// let v = usercsv::Validator::new(&usercsv::Schema::users()).unwrap();
+    /// assert_eq!(v.normalize_key(" Ada@Example.COM ").as_deref(), Some("ada@example.com"));
+    /// ```
+    pub fn normalize_key(&self, value: &str) -> Option<String> {
+        normalize_key(&self.inner, value)
+    }
+}

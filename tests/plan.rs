@@ -1,0 +1,383 @@
+//! Delta uploads and full syncs planned against existing users.
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+use usercsv::{
+    Action, ArchiveGuard, Column, ExistingSet, ExistingUsers, Mode, Schema, ValidationReport,
+    Validator,
+};
+
+fn validator() -> Validator {
+    Validator::new(&Schema::users()).unwrap()
+}
+
+const EXISTING: &str = "\
+email,firstName,lastName,businessMobilePhone,language
+ada@example.com,Ada,Lovelace,+31612345678,en
+alan@example.com,Alan,Turing,+44 7400 123456,en
+grace@example.com,Grace,Hopper,,nl
+";
+
+fn existing(v: &Validator, csv: &str) -> ExistingSet {
+    ExistingSet::from_reader(v, csv.as_bytes()).unwrap()
+}
+
+type Planned = (ValidationReport, Vec<String>, Vec<Option<Action>>);
+
+/// Runs a plan and returns the report, the archive keys, and each row's action.
+fn plan(
+    v: &Validator,
+    existing_csv: &str,
+    mode: Mode,
+    guard: ArchiveGuard,
+    upload: &str,
+) -> Result<Planned, usercsv::Error> {
+    let mut builder = v.validation();
+    builder
+        .id("p")
+        .existing(existing(v, existing_csv))
+        .mode(mode)
+        .archive_guard(guard);
+    let mut run = builder.from_reader(upload.as_bytes())?;
+    let mut actions = Vec::new();
+    while let Some(outcome) = run.next_outcome()? {
+        actions.push(outcome.action());
+    }
+    let (report, plan) = run.finish_with_plan()?;
+    let plan = plan.expect("a plan with existing users");
+    Ok((
+        report,
+        plan.archive_keys().map(str::to_string).collect(),
+        actions,
+    ))
+}
+
+fn codes(report: &ValidationReport) -> Vec<(u64, String, &'static str)> {
+    report
+        .errors
+        .iter()
+        .map(|e| (e.row, e.column.clone().unwrap_or_default(), e.code.as_str()))
+        .collect()
+}
+
+#[test]
+fn bulk_phone_update_in_delta_mode() {
+    let v = validator();
+    let upload = "email,businessMobilePhone\nADA@example.com,+31 6 87654321\nalan@example.com,+44 7400 654321\nnew@example.com,+31 6 11111111\n";
+    let (report, archive, actions) =
+        plan(&v, EXISTING, Mode::Delta, ArchiveGuard::default(), upload).unwrap();
+    assert_eq!(actions, [Some(Action::Update), Some(Action::Update), None]);
+    assert_eq!(
+        codes(&report),
+        [
+            (4, "firstName".to_string(), "required"),
+            (4, "lastName".to_string(), "required"),
+        ]
+    );
+    assert_eq!(
+        report.errors[0].message,
+        "firstName: required for a new user, but the file has no such column"
+    );
+    let plan = report.plan.unwrap();
+    assert_eq!(
+        (plan.create, plan.update, plan.unchanged, plan.archive),
+        (0, 2, 0, 0)
+    );
+    assert!(archive.is_empty());
+    assert!(
+        report
+            .notification()
+            .body
+            .contains("Effect: 0 new users, 2 updated.\n")
+    );
+}
+
+#[test]
+fn unchanged_through_normalisation() {
+    let v = validator();
+    let upload = "E-mail,Mobile phone,language\n ada@EXAMPLE.com ,+31 6 12345678,EN\nalan@example.com,+44 7400 123456,nl\n";
+    let (report, _, actions) =
+        plan(&v, EXISTING, Mode::Delta, ArchiveGuard::default(), upload).unwrap();
+    assert_eq!(actions, [Some(Action::Unchanged), Some(Action::Update)]);
+    assert_eq!(report.plan.unwrap().unchanged, 1);
+}
+
+#[test]
+fn delta_keeps_stored_values_for_empty_cells_and_never_archives() {
+    let v = validator();
+    let upload = "email,firstName,lastName,businessMobilePhone\nada@example.com,Ada,Lovelace,\n";
+    let (report, archive, actions) =
+        plan(&v, EXISTING, Mode::Delta, ArchiveGuard::default(), upload).unwrap();
+    assert_eq!(actions, [Some(Action::Unchanged)]);
+    assert!(archive.is_empty());
+    assert_eq!(report.plan.unwrap().archive, 0);
+}
+
+#[test]
+fn full_mode_archives_exactly_the_missing_users_and_never_an_invalid_row() {
+    let v = validator();
+    // grace is missing; alan's row is invalid (bad phone) but present.
+    let upload = "email,firstName,lastName,businessMobilePhone\nada@example.com,Ada,Lovelace,+31612345678\nalan@example.com,Alan,Turing,+44 12\nnew@example.com,New,User,\n";
+    let guard = ArchiveGuard {
+        allow: true,
+        ..ArchiveGuard::default()
+    };
+    let (report, archive, actions) = plan(&v, EXISTING, Mode::Full, guard, upload).unwrap();
+    assert_eq!(archive, ["grace@example.com"]);
+    // ada's language is not in the file: absent columns keep their value.
+    assert_eq!(
+        actions,
+        [Some(Action::Unchanged), None, Some(Action::Create)]
+    );
+    let plan = report.plan.unwrap();
+    assert_eq!(
+        (plan.create, plan.update, plan.unchanged, plan.archive),
+        (1, 0, 1, 1)
+    );
+    assert!(report.notification().body.contains("1 to archive"));
+}
+
+#[test]
+fn full_mode_requires_every_required_column() {
+    let v = validator();
+    let upload = "email,businessMobilePhone\nada@example.com,+31612345678\n";
+    let err = plan(&v, EXISTING, Mode::Full, ArchiveGuard::default(), upload).unwrap_err();
+    assert_eq!(err.code(), "missing_column");
+    let upload = "email,firstName,lastName\nada@example.com,,Lovelace\n";
+    let guard = ArchiveGuard {
+        allow: true,
+        ..ArchiveGuard::default()
+    };
+    let (report, _, _) = plan(&v, EXISTING, Mode::Full, guard, upload).unwrap();
+    assert_eq!(codes(&report), [(2, "firstName".to_string(), "required")]);
+}
+
+#[test]
+fn full_mode_empty_cell_clears_a_stored_value() {
+    let v = validator();
+    let upload = "email,firstName,lastName,businessMobilePhone,language\nada@example.com,Ada,Lovelace,,en\nalan@example.com,Alan,Turing,+44 7400 123456,en\ngrace@example.com,Grace,Hopper,,nl\n";
+    let (_, archive, actions) =
+        plan(&v, EXISTING, Mode::Full, ArchiveGuard::default(), upload).unwrap();
+    assert_eq!(
+        actions,
+        [
+            Some(Action::Update),
+            Some(Action::Unchanged),
+            Some(Action::Unchanged)
+        ]
+    );
+    assert!(archive.is_empty());
+}
+
+fn many_existing(n: usize) -> String {
+    let mut csv = String::from("email,firstName,lastName\n");
+    for i in 0..n {
+        csv.push_str(&format!("user{i}@example.com,First{i},Last{i}\n"));
+    }
+    csv
+}
+
+#[test]
+fn guard_trips_on_a_truncated_file_and_on_a_header_only_file() {
+    let v = validator();
+    let existing_csv = many_existing(200);
+    // A truncated file: the first 150 of 200 users -> 50 to archive (25%).
+    let mut truncated = String::from("email,firstName,lastName\n");
+    for i in 0..150 {
+        truncated.push_str(&format!("user{i}@example.com,First{i},Last{i}\n"));
+    }
+    let err = plan(
+        &v,
+        &existing_csv,
+        Mode::Full,
+        ArchiveGuard::default(),
+        &truncated,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "mass_archive");
+    assert_eq!(
+        err.to_string(),
+        "this full sync would archive 50 of 200 existing users, more than 10% and more than 10: the file may be truncated or belong to another company; nothing was planned (override with --allow-mass-archive)"
+    );
+
+    let header_only = "email,firstName,lastName\n";
+    let err = plan(
+        &v,
+        EXISTING,
+        Mode::Full,
+        ArchiveGuard::default(),
+        header_only,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "mass_archive");
+
+    // Override.
+    let allow = ArchiveGuard {
+        allow: true,
+        ..ArchiveGuard::default()
+    };
+    let (report, archive, _) = plan(&v, &existing_csv, Mode::Full, allow, &truncated).unwrap();
+    assert_eq!(archive.len(), 50);
+    assert_eq!(archive[0], "user150@example.com");
+    assert_eq!(report.plan.unwrap().archive, 50);
+
+    // Thresholds: 5% is allowed, and so is a small count.
+    let mut most = String::from("email,firstName,lastName\n");
+    for i in 0..190 {
+        most.push_str(&format!("user{i}@example.com,First{i},Last{i}\n"));
+    }
+    let (_, archive, _) = plan(
+        &v,
+        &existing_csv,
+        Mode::Full,
+        ArchiveGuard::default(),
+        &most,
+    )
+    .unwrap();
+    assert_eq!(archive.len(), 10);
+    let strict = ArchiveGuard {
+        max_percent: 1.0,
+        max_count: 5,
+        allow: false,
+    };
+    assert_eq!(
+        plan(&v, &existing_csv, Mode::Full, strict, &most)
+            .unwrap_err()
+            .code(),
+        "mass_archive"
+    );
+}
+
+#[test]
+fn delta_mode_never_archives_even_a_header_only_file() {
+    let v = validator();
+    let (report, archive, _) = plan(
+        &v,
+        EXISTING,
+        Mode::Delta,
+        ArchiveGuard::default(),
+        "email\n",
+    )
+    .unwrap();
+    assert!(archive.is_empty());
+    assert_eq!(report.plan.unwrap(), usercsv::PlanCounts::default());
+}
+
+#[test]
+fn key_rules_in_custom_schemas() {
+    let not_unique = Schema::builder()
+        .key("employeeNumber")
+        .column(Column::new("employeeNumber").required())
+        .build();
+    assert_eq!(
+        Validator::new(&not_unique).unwrap_err().to_string(),
+        "column \"employeeNumber\": the key column must be required and unique"
+    );
+    let not_required = Schema::builder()
+        .key("employeeNumber")
+        .column(Column::new("employeeNumber").unique(false))
+        .build();
+    assert!(Validator::new(&not_required).is_err());
+
+    let schema = Schema::builder()
+        .key("employeeNumber")
+        .column(
+            Column::new("employeeNumber")
+                .required()
+                .unique(false)
+                .alias("Employee ID"),
+        )
+        .column(Column::new("name").required())
+        .build();
+    let v = Validator::new(&schema).unwrap();
+    let existing_csv = "Employee ID,name\nE1,Ada\ne2,Alan\n";
+    // Case-sensitive key: "e1" is a new user, "e2" exists.
+    let upload = "employeeNumber,name\nE1,Ada\ne1,Other\ne2,Alan T.\n";
+    let guard = ArchiveGuard {
+        allow: true,
+        ..ArchiveGuard::default()
+    };
+    let (_, archive, actions) = plan(&v, existing_csv, Mode::Full, guard, upload).unwrap();
+    assert_eq!(
+        actions,
+        [
+            Some(Action::Unchanged),
+            Some(Action::Create),
+            Some(Action::Update)
+        ]
+    );
+    assert!(archive.is_empty());
+}
+
+#[test]
+fn a_host_can_back_existing_users_with_its_own_store() {
+    struct OneUser;
+    impl ExistingUsers for OneUser {
+        fn len(&self) -> usize {
+            1
+        }
+        fn contains(&self, key: &str) -> bool {
+            key == "ada@example.com"
+        }
+        fn same_value(&self, _key: &str, column: &str, normalized: &str) -> bool {
+            matches!(
+                (column, normalized),
+                ("firstName", "Ada") | ("lastName", "Lovelace")
+            )
+        }
+        fn keys(&self) -> Box<dyn Iterator<Item = std::borrow::Cow<'_, str>> + '_> {
+            Box::new(std::iter::once("ada@example.com".into()))
+        }
+    }
+    let v = validator();
+    let mut builder = v.validation();
+    builder.existing(OneUser).mode(Mode::Full);
+    let upload = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    let (report, plan) = builder
+        .validate_with_plan(upload.as_bytes(), None::<Vec<u8>>)
+        .unwrap();
+    assert_eq!(report.plan.unwrap().unchanged, 1);
+    assert_eq!(plan.unwrap().archive.len(), 0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn plan_counts_match_valid_rows_and_archive_is_existing_minus_file(
+        existing_ids in proptest::collection::btree_set(0u16..60, 0..30),
+        upload_rows in proptest::collection::vec((0u16..60, any::<bool>(), any::<bool>()), 0..40),
+        full in any::<bool>(),
+    ) {
+        let v = validator();
+        let mut existing_csv = String::from("email,firstName,lastName\n");
+        for id in &existing_ids {
+            existing_csv.push_str(&format!("u{id}@example.com,F{id},L{id}\n"));
+        }
+        let mut upload = String::from("email,firstName,lastName\n");
+        let mut file_keys = BTreeSet::new();
+        for (id, valid, changed) in &upload_rows {
+            let last = if *changed { format!("Changed{id}") } else { format!("L{id}") };
+            let first = if *valid { format!("F{id}") } else { String::new() };
+            upload.push_str(&format!("U{id}@Example.com,{first},{last}\n"));
+            file_keys.insert(format!("u{id}@example.com"));
+        }
+        let mode = if full { Mode::Full } else { Mode::Delta };
+        let guard = ArchiveGuard { allow: true, ..ArchiveGuard::default() };
+        let (report, archive, actions) = plan(&v, &existing_csv, mode, guard, &upload).unwrap();
+        let p = report.plan.unwrap();
+        prop_assert_eq!(p.create + p.update + p.unchanged, report.rows.valid);
+        prop_assert_eq!(actions.iter().filter(|a| a.is_some()).count() as u64, report.rows.valid);
+        let expected: Vec<String> = if full {
+            existing_ids
+                .iter()
+                .map(|id| format!("u{id}@example.com"))
+                .filter(|k| !file_keys.contains(k))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        prop_assert_eq!(archive, expected);
+    }
+}
