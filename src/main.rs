@@ -37,6 +37,17 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "PATH")]
         output: Option<PathBuf>,
     },
+    /// Print the preparation guide for admins, generated from the schema.
+    Guide {
+        #[command(flatten)]
+        schema: SchemaArgs,
+        /// Output format: `md` (Markdown) or `html`.
+        #[arg(long, default_value = "md")]
+        format: usercsv::GuideFormat,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
     /// Print the effective schema, to start a custom one from.
     Schema {
         #[command(flatten)]
@@ -162,6 +173,11 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate(args),
         Command::Template { schema, output } => template(&schema, output.as_deref()),
         Command::Schema { schema, format } => print_schema(&schema, format),
+        Command::Guide {
+            schema,
+            format,
+            output,
+        } => guide(&schema, format, output.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -250,6 +266,21 @@ fn column_line(text: &str, column: &str) -> Option<usize> {
 fn template(schema: &SchemaArgs, output: Option<&Path>) -> Result<ExitCode, Fatal> {
     let validator = compile(schema)?;
     let text = validator.template_csv();
+    match output {
+        Some(path) => fs::write(path, text)
+            .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?,
+        None => io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn guide(
+    schema: &SchemaArgs,
+    format: usercsv::GuideFormat,
+    output: Option<&Path>,
+) -> Result<ExitCode, Fatal> {
+    let validator = compile(schema)?;
+    let text = usercsv::render_guide(&validator, format);
     match output {
         Some(path) => fs::write(path, text)
             .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?,

@@ -576,3 +576,38 @@ fn full_mode_needs_existing_users() {
         "usercsv: error: --mode full needs --existing FILE (the current users)\n"
     );
 }
+
+#[test]
+fn guide_is_rendered_from_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = usercsv(dir.path(), &["guide"]);
+    assert_eq!(md.status.code(), Some(0), "{}", stderr(&md));
+    let md = stdout(&md);
+    assert!(md.starts_with("# How to prepare your user file\n"), "{md}");
+    assert!(md.contains("`email` (key) | yes |"), "{md}");
+    let html = usercsv(
+        dir.path(),
+        &["guide", "--format", "html", "-o", "guide.html"],
+    );
+    assert_eq!(html.status.code(), Some(0));
+    let html = fs::read_to_string(dir.path().join("guide.html")).unwrap();
+    assert!(
+        html.contains("<h1>How to prepare your user file</h1>"),
+        "{html}"
+    );
+    let custom = usercsv(
+        dir.path(),
+        &["guide", "--schema", path(&data("custom.toml"))],
+    );
+    assert!(
+        stdout(&custom).contains("`code` (key)"),
+        "{}",
+        stdout(&custom)
+    );
+    assert_eq!(
+        usercsv(dir.path(), &["guide", "--format", "pdf"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
