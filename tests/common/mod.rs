@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use usercsv::{Error, ReaderBuilder, Schema, ValidationReport, Validator, ValidatorBuilder};
+use usercsv::{
+    Error, ReaderBuilder, Schema, ValidationBuilder, ValidationReport, Validator, ValidatorBuilder,
+};
 
 /// The fixed "today" of every test validator.
 pub fn today() -> NaiveDate {
@@ -49,6 +51,20 @@ pub fn try_run(validator: &Validator, input: &[u8]) -> Result<(ValidationReport,
         .validation()
         .id("t")
         .validate(input, Some(&mut out))?;
+    Ok((report, out))
+}
+
+/// Like [`try_run`], with the run configured by `configure`.
+pub fn try_run_with(
+    validator: &Validator,
+    input: &[u8],
+    configure: impl FnOnce(&mut ValidationBuilder),
+) -> Result<(ValidationReport, Vec<u8>), Error> {
+    let mut builder = validator.validation();
+    builder.id("t");
+    configure(&mut builder);
+    let mut out = Vec::new();
+    let report = builder.validate(input, Some(&mut out))?;
     Ok((report, out))
 }
 
