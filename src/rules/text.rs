@@ -153,7 +153,10 @@ impl LengthCheck {
         };
         Err(Failure::new(
             ErrorCode::Length,
-            format!("expected {expected}, found {chars} characters"),
+            format!(
+                "expected {expected}, found {chars} character{}",
+                if chars == 1 { "" } else { "s" }
+            ),
         ))
     }
 
