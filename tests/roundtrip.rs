@@ -10,13 +10,16 @@ use common::{read, run, users, write_csv};
 use proptest::prelude::*;
 use usercsv::{ErrorCode, ValidationReport, Validator};
 
+/// `(column, code)` of a row's errors.
+type Codes = Vec<(Option<String>, ErrorCode)>;
+
 /// Row-local errors per row, in report order, without `unique`.
 ///
 /// `unique` is not row-local: a duplicate whose first occurrence was a valid
 /// row is reported in the original run, but that first row is not in the
 /// error CSV, so the duplicate passes when the error CSV is validated again.
-fn row_local(report: &ValidationReport) -> Vec<(u64, Vec<(Option<String>, ErrorCode)>)> {
-    let mut rows: Vec<(u64, Vec<(Option<String>, ErrorCode)>)> = Vec::new();
+fn row_local(report: &ValidationReport) -> Vec<(u64, Codes)> {
+    let mut rows: Vec<(u64, Codes)> = Vec::new();
     for e in &report.errors {
         if rows.last().is_none_or(|(row, _)| *row != e.row) {
             rows.push((e.row, Vec::new()));
