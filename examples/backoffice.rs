@@ -484,7 +484,7 @@ async fn run_job(
             error_csv,
             delivered,
         }) => {
-            job.report = Some(report);
+            job.report = Some(*report);
             job.error_csv = error_csv;
             job.delivered = Some(delivered);
             job.state = JobState::Done;
@@ -499,7 +499,7 @@ async fn run_job(
 
 enum Outcome {
     Done {
-        report: ValidationReport,
+        report: Box<ValidationReport>,
         error_csv: Option<PathBuf>,
         delivered: String,
     },
@@ -552,7 +552,7 @@ fn validate_and_mail(
         }
     };
     Ok(Outcome::Done {
-        report,
+        report: Box::new(report),
         error_csv: error_csv_path,
         delivered,
     })

@@ -205,7 +205,7 @@ pub fn build_message_at(
 pub fn csv_attachment(filename: &str, bytes: &[u8]) -> SinglePart {
     // base64 accepts any bytes, so `new_with_encoding` cannot refuse them.
     let body = Body::new_with_encoding(bytes.to_vec(), ContentTransferEncoding::Base64)
-        .unwrap_or_else(|buf| Body::new(buf));
+        .unwrap_or_else(Body::new);
     let content_type =
         ContentType::parse("text/csv; charset=utf-8").unwrap_or(ContentType::TEXT_PLAIN);
     Attachment::new(filename.to_string()).body(body, content_type)

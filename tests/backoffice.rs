@@ -139,7 +139,7 @@ fn fix(error_csv: &[u8], errors: &[Value]) -> Vec<u8> {
         .expect("the error CSV has a BOM");
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let header = reader.headers().unwrap().clone();
-    assert_eq!(header.iter().last(), Some("errors"));
+    assert_eq!(header.iter().next_back(), Some("errors"));
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(&header).unwrap();
     let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
