@@ -362,7 +362,7 @@ fn custom_schema_every_rule_and_cross_field_rules() {
     );
     assert_eq!(
         m(4, "length"),
-        "nickname: expected 2 to 5 characters, found 1 characters"
+        "nickname: expected 2 to 5 characters, found 1 character"
     );
     assert_eq!(
         m(4, "required_if"),
