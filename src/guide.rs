@@ -332,8 +332,9 @@ impl Guide {
                     strong("Delta upload:"),
                     t(" the file lists only the users to add or change. Only "),
                     code(key),
-                    t(" must be in the header; leave out the columns you do not want to change. \
-                       Users who are not in the file are left alone."),
+                    t(" must be in the header; leave out the columns you do not want to change, \
+                       or leave their cells empty: an empty cell keeps the stored value. A new user still \
+                       needs every required column. Users who are not in the file are left alone."),
                 ],
             ]));
         }
