@@ -6,8 +6,7 @@
 
 use std::io::{self, Chain, Cursor, Read};
 
-use encoding_rs::{UTF_16BE, UTF_16LE};
-use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
+use encoding_rs::{DecoderResult, UTF_16BE, UTF_16LE};
 use serde::{Deserialize, Serialize};
 
 /// A text encoding of the input.
@@ -81,7 +80,99 @@ type Prefixed<R> = Chain<Cursor<Vec<u8>>, R>;
 /// The input as bytes the CSV parser can read.
 pub(crate) enum Source<R: Read> {
     Bytes(Prefixed<R>),
-    Utf16(Box<DecodeReaderBytes<Prefixed<R>, Vec<u8>>>),
+    Utf16(Box<Utf16Reader<Prefixed<R>>>),
+}
+
+/// Marker carried by the `io::Error` a [`Utf16Reader`] returns for input
+/// that is not valid UTF-16 (a lone surrogate, an odd number of bytes).
+#[derive(Debug)]
+pub(crate) struct Malformed;
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("malformed UTF-16")
+    }
+}
+
+impl std::error::Error for Malformed {}
+
+/// Whether an error is a [`Utf16Reader`]'s malformed-input error.
+pub(crate) fn is_malformed(err: &io::Error) -> bool {
+    err.get_ref().is_some_and(|e| e.is::<Malformed>())
+}
+
+/// Transcodes UTF-16 (without byte-order mark) to UTF-8 as a stream.
+/// Malformed input is an error, not a replacement character: once the text
+/// before it has been read, every read fails with [`Malformed`].
+pub(crate) struct Utf16Reader<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Box<[u8]>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    output: Box<[u8]>,
+    out_start: usize,
+    out_end: usize,
+    done: bool,
+    malformed: bool,
+}
+
+impl<R: Read> Utf16Reader<R> {
+    fn new(inner: R, encoding: &'static encoding_rs::Encoding) -> Utf16Reader<R> {
+        Utf16Reader {
+            inner,
+            decoder: encoding.new_decoder_without_bom_handling(),
+            input: vec![0; 8 * 1024].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            eof: false,
+            // Each UTF-16 code unit (2 bytes) becomes at most 3 UTF-8 bytes.
+            output: vec![0; 16 * 1024].into_boxed_slice(),
+            out_start: 0,
+            out_end: 0,
+            done: false,
+            malformed: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Utf16Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.out_start < self.out_end {
+                let n = buf.len().min(self.out_end - self.out_start);
+                buf[..n].copy_from_slice(&self.output[self.out_start..self.out_start + n]);
+                self.out_start += n;
+                return Ok(n);
+            }
+            if self.malformed {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, Malformed));
+            }
+            if self.done || buf.is_empty() {
+                return Ok(0);
+            }
+            if self.start == self.end && !self.eof {
+                let n = self.inner.read(&mut self.input)?;
+                self.start = 0;
+                self.end = n;
+                self.eof = n == 0;
+            }
+            let (result, read, written) = self.decoder.decode_to_utf8_without_replacement(
+                &self.input[self.start..self.end],
+                &mut self.output,
+                self.eof,
+            );
+            self.start += read;
+            self.out_start = 0;
+            self.out_end = written;
+            match result {
+                DecoderResult::InputEmpty => self.done = self.eof,
+                DecoderResult::OutputFull => {}
+                DecoderResult::Malformed(..) => self.malformed = true,
+            }
+        }
+    }
 }
 
 impl<R: Read> Read for Source<R> {
@@ -158,12 +249,10 @@ pub(crate) fn detect<R: Read>(mut input: R, forced: Option<Encoding>) -> io::Res
             } else {
                 UTF_16BE
             };
-            let reader = DecodeReaderBytesBuilder::new()
-                .encoding(Some(enc))
-                .bom_override(false)
-                .strip_bom(true)
-                .build(chained);
-            (Source::Utf16(Box::new(reader)), FieldDecoding::Utf8)
+            (
+                Source::Utf16(Box::new(Utf16Reader::new(chained, enc))),
+                FieldDecoding::Utf8,
+            )
         }
     };
     Ok(Detected {
@@ -215,6 +304,44 @@ mod tests {
             decoded(b"\xFE\xFF\0a\0,\0\xFC", None),
             (Encoding::Utf16Be, false, "a,ü".as_bytes().to_vec())
         );
+    }
+
+    #[test]
+    fn malformed_utf16_is_an_error_after_the_valid_text() {
+        // "a," then a lone high surrogate, then "b".
+        let input = b"\xFF\xFEa\0,\0\x00\xD8b\0";
+        let mut d = detect(&input[..], None).unwrap();
+        let mut out = Vec::new();
+        let err = d.source.read_to_end(&mut out).unwrap_err();
+        assert!(is_malformed(&err), "{err}");
+        assert_eq!(out, b"a,");
+        // The error sticks.
+        assert!(is_malformed(&d.source.read(&mut [0; 4]).unwrap_err()));
+        // An odd trailing byte is malformed too.
+        let mut d = detect(&b"\xFE\xFF\0a\0"[..], None).unwrap();
+        let mut out = Vec::new();
+        assert!(is_malformed(&d.source.read_to_end(&mut out).unwrap_err()));
+        assert_eq!(out, b"a");
+    }
+
+    #[test]
+    fn long_utf16_streams_through_small_buffers() {
+        let text: String = "Jürgen,𝄞,€\n".repeat(5000);
+        let mut input = vec![0xFF, 0xFE];
+        for unit in text.encode_utf16() {
+            input.extend_from_slice(&unit.to_le_bytes());
+        }
+        let mut d = detect(&input[..], None).unwrap();
+        let mut out = Vec::new();
+        let mut buf = [0u8; 7];
+        loop {
+            let n = d.source.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), text);
     }
 
     #[test]

@@ -126,7 +126,14 @@ impl ReaderBuilder {
         }
         let mut source = detected.source;
         let mut prefix = Vec::with_capacity(8192);
-        (&mut source).take(64 * 1024).read_to_end(&mut prefix)?;
+        if let Err(err) = (&mut source).take(64 * 1024).read_to_end(&mut prefix) {
+            // Malformed UTF-16: the text before it is in `prefix`, and the
+            // source fails again once the parser reaches that point, where
+            // the row is known.
+            if !decode::is_malformed(&err) {
+                return Err(err.into());
+            }
+        }
         let delimiter = self
             .delimiter
             .unwrap_or_else(|| dialect::sniff_delimiter(&prefix));
@@ -385,6 +392,12 @@ impl<R: Read> Reader<R> {
             return Error::new(kind);
         }
         match err.into_kind() {
+            csv::ErrorKind::Io(io) if decode::is_malformed(&io) => {
+                Error::new(ErrorKind::Encoding {
+                    encoding: self.encoding.name(),
+                    position: self.csv.get_ref().current_start(),
+                })
+            }
             csv::ErrorKind::Io(io) => Error::from(io),
             other => Error::from(io::Error::other(format!("{other:?}"))),
         }
@@ -681,6 +694,27 @@ mod tests {
         // Invalid UTF-8 inside the sniffed prefix: the whole file is Windows-1252.
         let (_, rows, _) = read_all(b"name\nJos\xC3\xA9\nM\xFCller\n").unwrap();
         assert_eq!(rows[1].2, ["Müller"]);
+    }
+
+    #[test]
+    fn malformed_utf16_is_an_encoding_error_naming_the_row() {
+        let mut input = vec![0xFF, 0xFE];
+        for unit in "email,name\na@b.com,Ada\nc@d.com,".encode_utf16() {
+            input.extend_from_slice(&unit.to_le_bytes());
+        }
+        input.extend_from_slice(&0xDC00u16.to_le_bytes()); // lone low surrogate
+        input.extend_from_slice(&u16::from(b'\n').to_le_bytes());
+        let mut rdr = ReaderBuilder::new().from_reader(&input[..]).unwrap();
+        let first = rdr.rows().next().unwrap().unwrap();
+        assert_eq!(first.get(1), Some("Ada"));
+        let err = rdr.rows().next().unwrap().unwrap_err();
+        assert_eq!(err.code(), "encoding");
+        assert_eq!(err.position().map(|p| (p.row, p.line)), Some((3, 3)));
+        assert!(
+            err.to_string()
+                .starts_with("the file is not valid UTF-16LE at row 3"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -78,6 +78,15 @@ impl<R: Read> Scanner<R> {
         self.failure.take()
     }
 
+    /// Where the record being read starts (the next one between records).
+    pub fn current_start(&self) -> Position {
+        if self.state == State::RecordStart {
+            Position::new(self.offset, self.line, self.rows + 1)
+        } else {
+            self.record_start
+        }
+    }
+
     /// Bytes read so far.
     pub fn offset(&self) -> u64 {
         self.offset

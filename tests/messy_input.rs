@@ -144,6 +144,24 @@ fn forced_encodings() {
     assert_eq!(rows[0], ["jurgen@example.com", "Jürgen", "Müller"]);
 }
 
+#[test]
+fn malformed_utf16_is_a_file_error_not_a_replacement_character() {
+    let mut input =
+        utf16le("email,firstName,lastName\na@example.com,Ada,Lovelace\nb@example.com,Bob,");
+    input.extend_from_slice(&0xD800u16.to_le_bytes()); // lone high surrogate
+    input.extend_from_slice(&utf16le("x\n")[2..]);
+    let err = try_run(&users(), &input).unwrap_err();
+    assert_eq!(err.code(), "encoding");
+    assert_eq!(
+        err.to_string(),
+        "the file is not valid UTF-16LE at row 3 (line 3, byte 52): save it as UTF-8 (or choose its encoding explicitly)"
+    );
+    // An odd number of bytes (a truncated upload) too.
+    let mut odd = utf16be("email,firstName,lastName\na@example.com,Ada,Lovelace\n");
+    odd.push(0);
+    assert_eq!(try_run(&users(), &odd).unwrap_err().code(), "encoding");
+}
+
 // ---------------------------------------------------------------------------
 // Dialects and line endings
 // ---------------------------------------------------------------------------
