@@ -143,8 +143,22 @@ impl PhoneCheck {
                 return Err(self.fail(value, Some(hint)));
             }
         };
-        let parsed = phonenumber::parse(region, number).map_err(|_| self.fail(value, None))?;
-        let code = parsed.code().value();
+        let (code, zeros, value_digits) = match international.then(|| plus_digits(number)) {
+            Some(Some((buf, len))) => {
+                // Only ASCII digits were collected.
+                let digits = std::str::from_utf8(&buf[..len]).unwrap_or("");
+                phone_meta::parse_international(digits).ok_or_else(|| self.fail(value, None))?
+            }
+            _ => {
+                let parsed =
+                    phonenumber::parse(region, number).map_err(|_| self.fail(value, None))?;
+                (
+                    parsed.code().value(),
+                    parsed.national().zeros(),
+                    parsed.national().value(),
+                )
+            }
+        };
         if !international
             && self
                 .region
@@ -152,7 +166,7 @@ impl PhoneCheck {
         {
             return Err(self.fail(value, None));
         }
-        let national = NationalDigits::new(parsed.national().zeros(), parsed.national().value());
+        let national = NationalDigits::new(zeros, value_digits);
         let kind = classify(code, national.as_str())
             .map(|c| c.kind)
             .ok_or_else(|| self.fail(value, None))?;
@@ -230,12 +244,14 @@ fn split_extension(value: &str) -> (&str, Option<&str>) {
         return (value, None);
     }
     let head = value[..end].trim_end();
-    let lower = head.to_ascii_lowercase();
     for marker in [";ext=", "ext.", "ext", "x", "#"] {
-        if let Some(stripped) = lower.strip_suffix(marker) {
-            let number = head[..stripped.len()].trim_end();
+        let Some(cut) = head.len().checked_sub(marker.len()) else {
+            continue;
+        };
+        if head.as_bytes()[cut..].eq_ignore_ascii_case(marker.as_bytes()) {
+            let number = head[..cut].trim_end();
             // `x` must be separated from the number, so that `+3161x2` is not split.
-            if marker == "x" && number.len() == stripped.len() {
+            if marker == "x" && number.len() == cut {
                 continue;
             }
             if number.bytes().any(|b| b.is_ascii_digit()) {
@@ -244,6 +260,27 @@ fn split_extension(value: &str) -> (&str, Option<&str>) {
         }
     }
     (value, None)
+}
+
+/// The digits of a number written as `+`, digits and spaces only (ending in
+/// a digit), the shape [`phone_meta::parse_international`] mirrors the crate
+/// for; `None` for any other shape.
+fn plus_digits(number: &str) -> Option<([u8; 32], usize)> {
+    let body = number.as_bytes().strip_prefix(b"+")?;
+    if !body.last().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut buf = [0u8; 32];
+    let mut len = 0;
+    for &b in body {
+        if b.is_ascii_digit() {
+            *buf.get_mut(len)? = b;
+            len += 1;
+        } else if b != b' ' {
+            return None;
+        }
+    }
+    Some((buf, len))
 }
 
 fn has_only_phone_chars(number: &str) -> bool {
@@ -257,6 +294,9 @@ fn has_only_phone_chars(number: &str) -> bool {
 
 /// Recognises numbers that a spreadsheet turned into a number.
 fn mangling_hint(number: &str) -> Option<&'static str> {
+    if !number.bytes().any(|b| b == b'e' || b == b'E') {
+        return None;
+    }
     let upper = number.to_ascii_uppercase();
     if let Some((mantissa, exponent)) = upper.split_once("E+") {
         let mantissa_ok = !mantissa.is_empty()

@@ -1,0 +1,93 @@
+//! Timing and peak-memory probe for BENCHMARKS.md.
+//!
+//! ```text
+//! cargo run --release --example peak_rss -- gen ROWS INVALID_SHARE COUNTRIES PATH
+//! cargo run --release --example peak_rss -- baseline PATH        # csv ByteRecord read
+//! cargo run --release --example peak_rss -- validate PATH THREADS [ERRORS_CSV]
+//! ```
+//!
+//! Every mode prints one line: elapsed seconds, rows/s, MB/s and the peak
+//! resident set size (VmHWM from /proc/self/status) of this process.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::time::Instant;
+
+use usercsv::generate::{TODAY, UserCsv};
+use usercsv::{Schema, ValidatorBuilder};
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn report(mode: &str, rows: u64, bytes: u64, start: Instant) {
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{mode}: rows={rows} secs={secs:.3} rows_per_s={:.0} mb_per_s={:.1} peak_rss_mib={:.1}",
+        rows as f64 / secs,
+        bytes as f64 / secs / 1e6,
+        peak_rss_kib() as f64 / 1024.0
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    match arg(0).as_str() {
+        "gen" => {
+            let spec = UserCsv::new(arg(1).parse().expect("rows"))
+                .invalid_share(arg(2).parse().expect("invalid share"))
+                .phone_countries(arg(3).parse().expect("countries"));
+            let stats = spec
+                .write_to(File::create(arg(4)).expect("create"))
+                .expect("write");
+            println!("{stats:?}");
+        }
+        "baseline" => {
+            let path = arg(1);
+            let bytes = std::fs::metadata(&path).expect("file").len();
+            let start = Instant::now();
+            let mut rdr = csv::ReaderBuilder::new()
+                .from_reader(BufReader::new(File::open(&path).expect("open")));
+            let mut record = csv::ByteRecord::new();
+            let mut rows = 0u64;
+            while rdr.read_byte_record(&mut record).expect("read") {
+                rows += 1;
+            }
+            report("baseline", rows, bytes, start);
+        }
+        "validate" => {
+            let path = arg(1);
+            let threads: usize = arg(2).parse().unwrap_or(1);
+            let bytes = std::fs::metadata(&path).expect("file").len();
+            let validator = ValidatorBuilder::new()
+                .today(TODAY)
+                .build(&Schema::users())
+                .expect("schema");
+            let start = Instant::now();
+            let input = File::open(&path).expect("open");
+            let errors = (!arg(3).is_empty())
+                .then(|| std::io::BufWriter::new(File::create(arg(3)).expect("create")));
+            let result = validator
+                .validation()
+                .threads(threads)
+                .max_errors(1000)
+                .validate(input, errors)
+                .expect("validate");
+            report(
+                &format!("validate threads={threads} invalid={}", result.rows.invalid),
+                result.rows.total,
+                bytes,
+                start,
+            );
+        }
+        _ => eprintln!("usage: peak_rss gen|baseline|validate ..."),
+    }
+}
