@@ -1,0 +1,95 @@
+//! `threads(n)` gives the same report and error CSV, byte for byte, as one
+//! thread.
+
+use usercsv::generate::{TODAY, UserCsv};
+use usercsv::{Limits, Schema, Validator, ValidatorBuilder};
+
+fn validator() -> Validator {
+    ValidatorBuilder::new()
+        .today(TODAY)
+        .build(&Schema::users())
+        .unwrap()
+}
+
+/// The report as JSON (or the error's code and text) and the error CSV.
+fn run(
+    validator: &Validator,
+    input: &[u8],
+    threads: usize,
+    max_errors: usize,
+    limits: Limits,
+) -> (String, Vec<u8>) {
+    let mut errors = Vec::new();
+    let result = validator
+        .validation()
+        .id("same")
+        .threads(threads)
+        .max_errors(max_errors)
+        .limits(limits)
+        .validate(input, Some(&mut errors));
+    let report = match result {
+        Ok(report) => serde_json::to_string_pretty(&report).unwrap(),
+        Err(err) => format!("error {}: {err} at {:?}", err.code(), err.position()),
+    };
+    (report, errors)
+}
+
+fn assert_same(input: &[u8], max_errors: usize, limits: Limits) -> (String, Vec<u8>) {
+    let validator = validator();
+    let one = run(&validator, input, 1, max_errors, limits);
+    for threads in [2, 5] {
+        let many = run(&validator, input, threads, max_errors, limits);
+        assert_eq!(one.0, many.0, "report with {threads} threads");
+        assert!(one.1 == many.1, "error CSV with {threads} threads");
+    }
+    one
+}
+
+#[test]
+fn generated_files_give_identical_output() {
+    for (rows, invalid, countries, seed) in [
+        (2_500, 0.1, 60, 1),
+        (1_301, 0.5, 1, 2),
+        (1_000, 0.0, 5, 3),
+        (1, 1.0, 1, 4),
+    ] {
+        let csv = UserCsv::new(rows)
+            .invalid_share(invalid)
+            .phone_countries(countries)
+            .seed(seed)
+            .to_bytes();
+        let (report, errors) = assert_same(&csv, 100_000, Limits::default());
+        assert!(report.contains(&format!("\"total\": {rows}")), "{report}");
+        if invalid > 0.0 && rows > 1 {
+            assert!(!errors.is_empty());
+        }
+    }
+}
+
+#[test]
+fn truncated_error_list_blank_rows_and_multiline_fields() {
+    let mut csv = UserCsv::new(2_000).invalid_share(0.3).seed(9).to_bytes();
+    csv.extend_from_slice(b"\n\n , ,\nnew@example.com,\"Multi\nLine\",Name,,,,,,,\n");
+    csv.extend_from_slice(b"short@example.com,Too,Few\n");
+    let (report, _) = assert_same(&csv, 10, Limits::default());
+    assert!(report.contains("\"errors_truncated\": true"), "{report}");
+    assert!(report.contains("\"blank\": 3"), "{report}");
+    // The short row is counted, its error cut from the list.
+    assert!(report.contains("\"total\": 2002"), "{report}");
+}
+
+#[test]
+fn file_errors_after_many_rows_are_the_same() {
+    let csv = UserCsv::new(1_500).invalid_share(0.2).seed(5).to_bytes();
+    let limits = Limits {
+        max_rows: 1_200,
+        ..Limits::default()
+    };
+    let (report, _) = assert_same(&csv, 1000, limits);
+    assert!(report.starts_with("error limit_exceeded"), "{report}");
+    // An unclosed quote near the end.
+    let mut broken = csv.clone();
+    broken.extend_from_slice(b"a@example.com,\"open,x\n");
+    let (report, _) = assert_same(&broken, 1000, Limits::default());
+    assert!(report.starts_with("error unclosed_quote"), "{report}");
+}
