@@ -21,7 +21,7 @@
 //! let config = MailConfig::new("User import <noreply@example.com>", ["hr-admins@example.com"])?;
 //! let message = build_message(&report, Some(&error_csv), &config)?;
 //! let eml = String::from_utf8(message_bytes(&message)).unwrap();
-//! assert!(eml.contains("Subject: Upload upload-42: 1 of 2 users have validation errors\r\n"));
+//! assert!(eml.contains("Subject: Upload upload-42: 1 of 2 users has validation errors\r\n"));
 //! assert!(eml.contains("To: hr-admins@example.com\r\n"));
 //! assert!(eml.contains("Content-Disposition: attachment; filename=\"upload-42.csv\"\r\n"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -11,6 +11,7 @@ use crate::error::{Error, ErrorKind, Limit, Position};
 use crate::formula::unguard_formula;
 use crate::report::Warning;
 use crate::scanner::Scanner;
+use crate::validator::is_field_count_message;
 
 /// Caps that keep memory bounded whatever the input.
 ///
@@ -531,10 +532,6 @@ impl<R: Read> Reader<R> {
 
 /// Whether an `errors` cell is the message of a `field_count` error, the
 /// only error of such a row.
-fn is_field_count_message(cell: &str) -> bool {
-    cell.starts_with("the row has ") && cell.contains(" fields but the header has ")
-}
-
 fn without(record: &StringRecord, skip: usize) -> StringRecord {
     record
         .iter()

@@ -120,7 +120,7 @@ pub struct PlanCounts {
 /// assert_eq!((report.rows.valid, report.rows.invalid), (1, 1));
 /// let codes: Vec<_> = report.errors.iter().map(|e| e.code.as_str()).collect();
 /// assert_eq!(codes, ["email", "required"]);
-/// assert_eq!(report.notification().subject, "Upload u1: 1 of 2 users have validation errors");
+/// assert_eq!(report.notification().subject, "Upload u1: 1 of 2 users has validation errors");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ValidationReport {
@@ -223,13 +223,11 @@ impl ValidationReport {
             if !effect.is_empty() {
                 body.push_str(&format!("{effect}\n"));
             }
-            if self.rows.blank > 0 {
-                body.push_str(&format!("{} blank rows were skipped.\n", self.rows.blank));
-            }
+            body.push_str(&self.blank_and_warnings());
             return Notification { subject, body };
         }
         let invalid = self.rows.invalid;
-        let verb = "have";
+        let verb = if invalid == 1 { "has" } else { "have" };
         let subject = format!("Upload {id}: {invalid} of {total} users {verb} validation errors");
         let mut body = format!(
             "Your user upload {id} was validated: {invalid} of {total} users {verb} validation errors.\n\n\
@@ -253,10 +251,27 @@ impl ValidationReport {
         if !effect.is_empty() {
             body.push_str(&format!("{effect}\n"));
         }
+        body.push_str(&self.blank_and_warnings());
         body.push_str(&format!(
             "\nIf you need help, give support the upload id {id}.\n"
         ));
         Notification { subject, body }
+    }
+}
+
+impl ValidationReport {
+    /// The notification's lines about skipped blank rows and warnings.
+    fn blank_and_warnings(&self) -> String {
+        let mut text = String::new();
+        match self.rows.blank {
+            0 => {}
+            1 => text.push_str("1 blank row was skipped.\n"),
+            n => text.push_str(&format!("{n} blank rows were skipped.\n")),
+        }
+        for warning in &self.warnings {
+            text.push_str(&format!("Note: {}.\n", warning.message));
+        }
+        text
     }
 }
 

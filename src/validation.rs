@@ -242,6 +242,9 @@ impl ValidationBuilder {
             run.reader.delimiter(),
             self.formula_guard,
         );
+        if self.threads > 1 {
+            return crate::parallel::validate(run, sink, self.threads);
+        }
         while let Some(outcome) = run.next_outcome()? {
             if !outcome.is_valid() {
                 sink.write(outcome.row.fields(), outcome.errors)?;
@@ -253,7 +256,7 @@ impl ValidationBuilder {
 }
 
 /// Opens the error CSV on the first failed row.
-struct ErrorSink<W: Write> {
+pub(crate) struct ErrorSink<W: Write> {
     out: Option<W>,
     writer: Option<ErrorCsvWriter<W>>,
     header: csv::StringRecord,
@@ -277,7 +280,11 @@ impl<W: Write> ErrorSink<W> {
         }
     }
 
-    fn write(&mut self, fields: &csv::StringRecord, errors: &[RowError]) -> Result<(), Error> {
+    pub(crate) fn write(
+        &mut self,
+        fields: &csv::StringRecord,
+        errors: &[RowError],
+    ) -> Result<(), Error> {
         if self.writer.is_none() {
             let Some(out) = self.out.take() else {
                 return Ok(());
@@ -295,7 +302,7 @@ impl<W: Write> ErrorSink<W> {
         Ok(())
     }
 
-    fn finish(self) -> Result<(), Error> {
+    pub(crate) fn finish(self) -> Result<(), Error> {
         if let Some(writer) = self.writer {
             writer.finish()?;
         }
@@ -322,19 +329,19 @@ impl<W: Write> ErrorSink<W> {
 /// assert_eq!(report.rows.valid, 1);
 /// ```
 pub struct Validation<R: Read> {
-    planner: Option<Planner>,
+    pub(crate) planner: Option<Planner>,
     action: Option<Action>,
-    validator: Validator,
-    reader: Reader<R>,
-    map: Arc<HeaderMap>,
+    pub(crate) validator: Validator,
+    pub(crate) reader: Reader<R>,
+    pub(crate) map: Arc<HeaderMap>,
     unique: Vec<Option<UniqueSet>>,
     row: Row,
     row_errors: Vec<RowError>,
     scratch: Scratch,
-    report: ValidationReport,
+    pub(crate) report: ValidationReport,
     max_errors: usize,
     progress: Option<Progress>,
-    cancel: Option<CancelToken>,
+    pub(crate) cancel: Option<CancelToken>,
     formula_guard: bool,
 }
 

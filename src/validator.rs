@@ -320,6 +320,19 @@ impl Validator {
     }
 }
 
+/// The `field_count` message. The reader recognises it in the last cell of
+/// an error CSV row ([`is_field_count_message`]), so both live here.
+pub(crate) fn field_count_message(found: usize, expected: usize) -> String {
+    format!(
+        "the row has {found} fields but the header has {expected}: check for a missing or extra delimiter, or a value with an unquoted delimiter"
+    )
+}
+
+/// Whether an error CSV cell is a [`field_count_message`].
+pub(crate) fn is_field_count_message(cell: &str) -> bool {
+    cell.starts_with("the row has ") && cell.contains(" fields but the header has ")
+}
+
 pub(crate) fn required_message(header: &str) -> String {
     format!("{header}: required, but the cell is empty")
 }
@@ -474,11 +487,7 @@ impl Compiled {
                 line: pos.line,
                 column: None,
                 code: ErrorCode::FieldCount,
-                message: format!(
-                    "the row has {} fields but the header has {}: check for a missing or extra delimiter, or a value with an unquoted delimiter",
-                    row.len(),
-                    map.width
-                ),
+                message: field_count_message(row.len(), map.width),
                 value: None,
             });
             return;

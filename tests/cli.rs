@@ -72,7 +72,8 @@ fn invalid_rows_exit_1_and_write_the_error_csv_named_after_the_id() {
          2. Read the \"errors\" column at the end of each row.\n\
          3. Fix the values in the row (the \"errors\" column can stay; it is ignored).\n\
          4. Upload u-1.csv again.\n\n\
-         1 other user passed validation.\n\n\
+         1 other user passed validation.\n\
+         1 blank row was skipped.\n\n\
          If you need help, give support the upload id u-1.\n"
     );
 }

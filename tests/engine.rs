@@ -724,7 +724,6 @@ fn notification_for_success() {
 }
 
 #[test]
-#[ignore = "blocked on lead: src/report.rs says \"1 blank rows were skipped.\""]
 fn notification_says_one_blank_row_in_the_singular() {
     let (report, _) = run(
         &users(),
