@@ -4,7 +4,12 @@
 //! cargo run --release --example peak_rss -- gen ROWS INVALID_SHARE COUNTRIES PATH
 //! cargo run --release --example peak_rss -- baseline PATH        # csv ByteRecord read
 //! cargo run --release --example peak_rss -- validate PATH THREADS [ERRORS_CSV]
+//! cargo run --release --example peak_rss -- validate-no-unique PATH THREADS
 //! ```
+//!
+//! `validate-no-unique` drops the built-in schema's two `unique` rules (and
+//! the key), to show that memory is flat in the number of rows once the
+//! uniqueness sets are set aside.
 //!
 //! Every mode prints one line: elapsed seconds, rows/s, MB/s and the peak
 //! resident set size (VmHWM from /proc/self/status) of this process.
@@ -63,13 +68,20 @@ fn main() {
             }
             report("baseline", rows, bytes, start);
         }
-        "validate" => {
+        "validate" | "validate-no-unique" => {
             let path = arg(1);
             let threads: usize = arg(2).parse().unwrap_or(1);
             let bytes = std::fs::metadata(&path).expect("file").len();
+            let mut schema = Schema::users();
+            if arg(0) == "validate-no-unique" {
+                schema.key = None;
+                for column in &mut schema.columns {
+                    column.unique = None;
+                }
+            }
             let validator = ValidatorBuilder::new()
                 .today(TODAY)
-                .build(&Schema::users())
+                .build(&schema)
                 .expect("schema");
             let start = Instant::now();
             let input = File::open(&path).expect("open");
@@ -82,7 +94,11 @@ fn main() {
                 .validate(input, errors)
                 .expect("validate");
             report(
-                &format!("validate threads={threads} invalid={}", result.rows.invalid),
+                &format!(
+                    "{} threads={threads} invalid={}",
+                    arg(0),
+                    result.rows.invalid
+                ),
                 result.rows.total,
                 bytes,
                 start,

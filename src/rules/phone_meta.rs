@@ -6,12 +6,11 @@
 //! that live for the whole process, so files with numbers from many countries
 //! never recompile anything and threads never contend.
 
-use std::collections::HashMap;
 use std::sync::{LazyLock, OnceLock};
 
 use phonenumber::Type;
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 /// One compiled descriptor: possible lengths and a fully anchored pattern.
 struct Desc {
@@ -30,11 +29,12 @@ impl Desc {
         })
     }
 
+    fn length_ok(&self, national: &str) -> bool {
+        self.lengths.is_empty() || self.lengths.contains(&(national.len() as u16))
+    }
+
     fn is_match(&self, national: &str) -> bool {
-        if !self.lengths.is_empty() && !self.lengths.contains(&(national.len() as u16)) {
-            return false;
-        }
-        self.pattern.is_match(national)
+        self.length_ok(national) && self.pattern.is_match(national)
     }
 }
 
@@ -60,6 +60,9 @@ struct RegionPatterns {
     special: Vec<(Type, Desc)>,
     fixed_line: Option<Desc>,
     mobile: Option<Desc>,
+    /// Every pattern above in one set, in the order general, special,
+    /// fixed line, mobile (absent ones skipped): one search per number.
+    set: Option<RegexSet>,
 }
 
 /// What the crate's parser needs of a region, with its semantics: patterns
@@ -102,35 +105,85 @@ impl RegionPatterns {
         .into_iter()
         .filter_map(|(kind, desc)| Some((kind, Desc::compile(desc?, both_ends)?)))
         .collect();
-        RegionPatterns {
+        let mut patterns = RegionPatterns {
             general: Desc::compile(d.general(), both_ends),
             special,
             fixed_line: d.fixed_line().and_then(|d| Desc::compile(d, both_ends)),
             mobile: d.mobile().and_then(|d| Desc::compile(d, both_ends)),
-        }
+            set: None,
+        };
+        let sources: Vec<String> = patterns
+            .descs()
+            .map(|desc| desc.pattern.as_str().to_string())
+            .collect();
+        patterns.set = RegexSetBuilder::new(&sources)
+            .ignore_whitespace(true)
+            .unicode(false)
+            .build()
+            .ok();
+        patterns
+    }
+
+    /// The patterns in set order.
+    fn descs(&self) -> impl Iterator<Item = &Desc> {
+        self.general
+            .iter()
+            .chain(self.special.iter().map(|(_, d)| d))
+            .chain(&self.fixed_line)
+            .chain(&self.mobile)
     }
 
     /// The crate's `number_type`, with these patterns.
     fn number_type(&self, national: &str) -> Type {
-        match &self.general {
-            Some(general) if general.is_match(national) => {}
-            _ => return Type::Unknown,
+        let Some(general) = &self.general else {
+            return Type::Unknown;
+        };
+        if !general.length_ok(national) {
+            return Type::Unknown;
         }
-        for (kind, desc) in &self.special {
-            if desc.is_match(national) {
-                return *kind;
+        match &self.set {
+            Some(set) => {
+                let matches = set.matches(national);
+                let mut index = 0..;
+                self.number_type_with(national, |desc, s| {
+                    let i = index.next().unwrap_or(usize::MAX);
+                    desc.length_ok(s) && matches.matched(i)
+                })
             }
+            None => self.number_type_with(national, Desc::is_match),
         }
-        if let Some(fixed) = &self.fixed_line
-            && fixed.is_match(national)
-        {
-            let same_as_mobile = self.mobile.as_ref().map(|m| m.source) == Some(fixed.source);
-            if same_as_mobile || self.mobile.as_ref().is_some_and(|m| m.is_match(national)) {
+    }
+
+    /// The type order of the crate's `number_type`; `is_match` is called
+    /// once per pattern, in set order.
+    fn number_type_with(
+        &self,
+        national: &str,
+        mut is_match: impl FnMut(&Desc, &str) -> bool,
+    ) -> Type {
+        let general = self.general.as_ref().is_some_and(|g| is_match(g, national));
+        let special: Option<Type> = self
+            .special
+            .iter()
+            .map(|(kind, desc)| (*kind, is_match(desc, national)))
+            .fold(None, |found, (kind, hit)| found.or(hit.then_some(kind)));
+        let fixed = self.fixed_line.as_ref().map(|f| is_match(f, national));
+        let mobile = self.mobile.as_ref().map(|m| is_match(m, national));
+        if !general {
+            return Type::Unknown;
+        }
+        if let Some(kind) = special {
+            return kind;
+        }
+        if fixed == Some(true) {
+            let same_as_mobile = self.mobile.as_ref().map(|m| m.source)
+                == self.fixed_line.as_ref().map(|f| f.source);
+            if same_as_mobile || mobile == Some(true) {
                 return Type::FixedLineOrMobile;
             }
             return Type::FixedLine;
         }
-        if self.mobile.as_ref().is_some_and(|m| m.is_match(national)) {
+        if mobile == Some(true) {
             return Type::Mobile;
         }
         Type::Unknown
@@ -217,7 +270,7 @@ impl Region {
                     match (p.transform, last_group) {
                         (Some(transform), Some(())) => {
                             let transformed = parsing.replace(national, transform);
-                            if !(viable && !general_match(&transformed)) {
+                            if !viable || general_match(&transformed) {
                                 scratch.clear();
                                 scratch.push_str(&transformed);
                                 potential = scratch.as_str();
@@ -245,8 +298,10 @@ impl Region {
     }
 }
 
-static REGIONS: LazyLock<HashMap<u16, Vec<Region>>> = LazyLock::new(|| {
-    let mut by_code: HashMap<u16, Vec<Region>> = HashMap::new();
+/// The regions of each country calling code (indexed by code), in the
+/// crate's order.
+static REGIONS: LazyLock<Vec<Vec<Region>>> = LazyLock::new(|| {
+    let mut by_code: Vec<Vec<Region>> = (0..1000).map(|_| Vec::new()).collect();
     let mut codes: Vec<u16> = DATABASE.iter().map(Metadata::country_code).collect();
     codes.sort_unstable();
     codes.dedup();
@@ -265,10 +320,19 @@ static REGIONS: LazyLock<HashMap<u16, Vec<Region>>> = LazyLock::new(|| {
                 Some(Region::new(meta))
             })
             .collect();
-        by_code.insert(code, regions);
+        if let Some(slot) = by_code.get_mut(usize::from(code)) {
+            *slot = regions;
+        }
     }
     by_code
 });
+
+fn regions(code: u16) -> Option<&'static [Region]> {
+    REGIONS
+        .get(usize::from(code))
+        .map(Vec::as_slice)
+        .filter(|r| !r.is_empty())
+}
 
 /// What a number is, once its region is known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,7 +344,7 @@ pub(crate) struct Classified {
 /// Classifies a national significant number under a country calling code,
 /// following the crate's region selection (`source_for`) and type order.
 pub(crate) fn classify(code: u16, national: &str) -> Option<Classified> {
-    let regions = REGIONS.get(&code)?;
+    let regions = regions(code)?;
     let region = if regions.len() == 1 {
         regions.first().filter(|r| r.named)?
     } else {
@@ -314,7 +378,7 @@ static CODES: LazyLock<Vec<bool>> = LazyLock::new(|| {
 /// The crate's `validator::source_for` while parsing (patterns anchored at
 /// the start only, as the crate matches them).
 fn source_for_parse(code: u16, national: &str) -> Option<&'static Region> {
-    let regions = REGIONS.get(&code)?;
+    let regions = regions(code)?;
     if regions.len() == 1 {
         return regions.first().filter(|r| r.named);
     }
