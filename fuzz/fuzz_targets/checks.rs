@@ -26,12 +26,18 @@ pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 6, 15).expect("valid date")
 }
 
-/// The built-in user schema, compiled with [`today`].
+/// The built-in user schema, compiled with [`today`] (once: compiling it
+/// costs more than validating a small input).
 pub fn users_validator() -> Validator {
-    ValidatorBuilder::new()
-        .today(today())
-        .build(&Schema::users())
-        .expect("the built-in schema compiles")
+    static VALIDATOR: std::sync::OnceLock<Validator> = std::sync::OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| {
+            ValidatorBuilder::new()
+                .today(today())
+                .build(&Schema::users())
+                .expect("the built-in schema compiles")
+        })
+        .clone()
 }
 
 /// Same trimming as the crate's (private) `trim_value`.
@@ -209,6 +215,25 @@ fn stateless(errors: &[usercsv::RowError]) -> Vec<(ErrorCode, Option<String>)> {
         .collect()
 }
 
+/// Whether the error CSV starts with two byte-order marks: its first
+/// header cell starts with U+FEFF, which the upload could keep (after a
+/// blank line, say: the `csv` crate strips a BOM only at the very start of
+/// its input) but the error CSV cannot (reading strips one BOM, the `csv`
+/// crate the other). Harmless: header matching trims U+FEFF.
+fn second_bom(error_csv: &[u8]) -> bool {
+    error_csv.get(3..6) == Some(&[0xEF, 0xBB, 0xBF][..])
+}
+
+/// The header the error CSV of `run` reads back as: the upload's, with
+/// the first cell's leading U+FEFF dropped when [`second_bom`] applies.
+fn expected_header(run: &Run) -> Vec<String> {
+    let mut header = fields(&run.header);
+    if second_bom(&run.error_csv) {
+        header[0].drain(..'\u{feff}'.len_utf8());
+    }
+    header
+}
+
 /// Everything one run gives: the report, the error CSV, and each outcome
 /// from the streaming API.
 struct Run {
@@ -296,7 +321,7 @@ pub fn check_pipeline(data: &[u8], strict: bool) -> Known {
     assert!(rdr.had_errors_column(), "no errors column");
     assert_eq!(rdr.delimiter(), first.delimiter, "delimiter");
     if !skip(known.second_errors_column) {
-        assert_eq!(fields(rdr.header()), fields(&first.header), "header");
+        assert_eq!(fields(rdr.header()), expected_header(&first), "header");
     }
     let reread: Vec<StringRecord> = rdr
         .rows()
@@ -345,9 +370,13 @@ pub fn check_pipeline(data: &[u8], strict: bool) -> Known {
             .any(|o| o.errors.iter().any(|e| e.code == ErrorCode::Unique))
     };
     if !unique(&first) && !unique(&second) && !skip(known.second_errors_column) {
+        let mut expected = first.error_csv.clone();
+        if second_bom(&expected) {
+            expected.drain(3..6);
+        }
         assert_eq!(
             String::from_utf8_lossy(&second.error_csv),
-            String::from_utf8_lossy(&first.error_csv),
+            String::from_utf8_lossy(&expected),
             "error CSV of the error CSV"
         );
     }
