@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 use std::sync::mpsc;
 
 use crate::error::{Error, ErrorKind};
-use crate::plan::{Plan, Planner};
+use crate::plan::Plan;
 use crate::reader::Row;
 use crate::report::{RowError, ValidationReport};
 use crate::validation::{ErrorSink, Validation};
@@ -54,7 +54,7 @@ pub(crate) fn validate<R: Read, W: Write>(
     let workers = threads.max(1);
     let validator = run.validator.clone();
     let map = run.map.clone();
-    let relax = run.planner.as_ref().is_some_and(Planner::relaxes_required);
+    let relax = run.tally.relaxes_required();
     let compiled = &*validator.inner;
     let map = &*map;
     let outcome = std::thread::scope(|scope| -> Result<(), Error> {
@@ -149,7 +149,7 @@ pub(crate) fn validate<R: Read, W: Write>(
                 return match stop {
                     Err(err) if matches!(err.kind(), ErrorKind::Cancelled { .. }) => {
                         Err(Error::new(ErrorKind::Cancelled {
-                            rows_read: run.report.rows.total,
+                            rows_read: run.tally.report.rows.total,
                         }))
                     }
                     other => other,

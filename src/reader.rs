@@ -261,6 +261,15 @@ impl<R: Read> std::fmt::Debug for Reader<R> {
 
 /// Trims ASCII and Unicode whitespace, non-breaking spaces included.
 pub(crate) fn trim_value(value: &str) -> &str {
+    // Fast path: a value that starts and ends with a visible ASCII character
+    // has nothing to trim.
+    let bytes = value.as_bytes();
+    if let (Some(first), Some(last)) = (bytes.first(), bytes.last())
+        && first.is_ascii_graphic()
+        && last.is_ascii_graphic()
+    {
+        return value;
+    }
     value.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '\u{200b}')
 }
 

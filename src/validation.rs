@@ -188,18 +188,20 @@ impl ValidationBuilder {
         let require_all = planner.as_ref().is_none_or(|p| !p.relaxes_required());
         let map = HeaderMap::new(compiled, reader.header(), require_all, &mut report.warnings)?;
         Ok(Validation {
-            planner,
-            action: None,
-            unique: compiled.unique_sets(),
+            tally: Tally {
+                planner,
+                action: None,
+                unique: compiled.unique_sets(),
+                report,
+                max_errors: self.max_errors,
+                progress: self.progress.clone(),
+            },
             validator: self.validator.clone(),
             reader,
             map: Arc::new(map),
             row: Row::default(),
             row_errors: Vec::new(),
             scratch: Scratch::default(),
-            report,
-            max_errors: self.max_errors,
-            progress: self.progress.clone(),
             cancel: self.cancel.clone(),
             formula_guard: self.formula_guard,
         })
@@ -329,18 +331,13 @@ impl<W: Write> ErrorSink<W> {
 /// assert_eq!(report.rows.valid, 1);
 /// ```
 pub struct Validation<R: Read> {
-    pub(crate) planner: Option<Planner>,
-    action: Option<Action>,
+    pub(crate) tally: Tally,
     pub(crate) validator: Validator,
     pub(crate) reader: Reader<R>,
     pub(crate) map: Arc<HeaderMap>,
-    unique: Vec<Option<UniqueSet>>,
     row: Row,
     row_errors: Vec<RowError>,
     scratch: Scratch,
-    pub(crate) report: ValidationReport,
-    max_errors: usize,
-    progress: Option<Progress>,
     pub(crate) cancel: Option<CancelToken>,
     formula_guard: bool,
 }
@@ -348,8 +345,8 @@ pub struct Validation<R: Read> {
 impl<R: Read> std::fmt::Debug for Validation<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Validation")
-            .field("id", &self.report.id)
-            .field("rows", &self.report.rows)
+            .field("id", &self.tally.report.id)
+            .field("rows", &self.tally.report.rows)
             .finish_non_exhaustive()
     }
 }
@@ -361,11 +358,11 @@ impl<R: Read> Validation<R> {
             && cancel.is_cancelled()
         {
             return Err(Error::new(ErrorKind::Cancelled {
-                rows_read: self.report.rows.total,
+                rows_read: self.tally.report.rows.total,
             }));
         }
         if !self.reader.read_row(&mut self.row)? {
-            self.report.rows.blank = self.reader.blank_rows();
+            self.tally.report.rows.blank = self.reader.blank_rows();
             return Ok(None);
         }
         self.row_errors.clear();
@@ -374,16 +371,18 @@ impl<R: Read> Validation<R> {
             &self.row,
             &mut self.row_errors,
             &mut self.scratch,
-            self.planner.as_ref().is_some_and(Planner::relaxes_required),
+            self.tally.relaxes_required(),
         );
-        let row = std::mem::take(&mut self.row);
-        let mut errors = std::mem::take(&mut self.row_errors);
-        self.finish_row(&row, &mut errors);
-        self.row = row;
-        self.row_errors = errors;
         let compiled: &Compiled = &self.validator.inner;
+        self.tally.finish_row(
+            compiled,
+            &self.map,
+            &self.row,
+            &mut self.row_errors,
+            self.reader.bytes_read(),
+        );
         Ok(Some(RowOutcome {
-            action: self.action,
+            action: self.tally.action,
             row: &self.row,
             errors: &self.row_errors,
             map: &self.map,
@@ -391,34 +390,12 @@ impl<R: Read> Validation<R> {
         }))
     }
 
-    /// The sequential part of a row's validation, in input order: the
-    /// uniqueness checks, the counts, the report's error list and progress.
-    /// `errors` holds the row's stateless errors ([`Compiled::check_row`])
-    /// and receives the rest.
+    /// The sequential part of a row's validation, in input order; see
+    /// [`Tally::finish_row`].
     pub(crate) fn finish_row(&mut self, row: &Row, errors: &mut Vec<RowError>) {
-        let compiled: &Compiled = &self.validator.inner;
-        compiled.check_unique(&self.map, row, &mut self.unique, errors);
-        self.action = match &mut self.planner {
-            Some(planner) => planner.plan_row(compiled, &self.map, row, errors),
-            None => None,
-        };
-        let rows = &mut self.report.rows;
-        rows.total += 1;
-        if errors.is_empty() {
-            rows.valid += 1;
-        } else {
-            rows.invalid += 1;
-            let room = self.max_errors.saturating_sub(self.report.errors.len());
-            if room < errors.len() {
-                self.report.errors_truncated = true;
-            }
-            self.report.errors.extend(errors.iter().take(room).cloned());
-        }
-        if let Some(progress) = &self.progress
-            && (rows.total & 0xFF == 0 || rows.total < 256)
-        {
-            progress.update(rows.total, self.reader.bytes_read());
-        }
+        let bytes_read = self.reader.bytes_read();
+        self.tally
+            .finish_row(&self.validator.inner, &self.map, row, errors, bytes_read);
     }
 
     /// The file's header (without any `errors` column).
@@ -438,7 +415,7 @@ impl<R: Read> Validation<R> {
 
     /// The report so far.
     pub fn report(&self) -> &ValidationReport {
-        &self.report
+        &self.tally.report
     }
 
     /// Reads any remaining rows and returns the report.
@@ -450,15 +427,16 @@ impl<R: Read> Validation<R> {
     /// users, the plan. A full sync's mass-archive guard fails here.
     pub fn finish_with_plan(mut self) -> Result<(ValidationReport, Option<Plan>), Error> {
         while self.next_outcome()?.is_some() {}
-        let plan = match &mut self.planner {
-            Some(planner) => Some(planner.finish(self.report.rows.total)?),
+        let tally = &mut self.tally;
+        let plan = match &mut tally.planner {
+            Some(planner) => Some(planner.finish(tally.report.rows.total)?),
             None => None,
         };
-        self.report.plan = plan.as_ref().map(|p| p.counts);
-        if let Some(progress) = &self.progress {
-            progress.update(self.report.rows.total, self.reader.bytes_read());
+        tally.report.plan = plan.as_ref().map(|p| p.counts);
+        if let Some(progress) = &self.tally.progress {
+            progress.update(self.tally.report.rows.total, self.reader.bytes_read());
         }
-        let mut report = self.report;
+        let mut report = self.tally.report;
         report.encoding = Some(self.reader.encoding());
         for warning in self.reader.warnings() {
             if !report.warnings.contains(warning) {
@@ -466,6 +444,59 @@ impl<R: Read> Validation<R> {
             }
         }
         Ok((report, plan))
+    }
+}
+
+/// The sequential state of a run: uniqueness sets, plan, counts and the
+/// report. Rows reach it in input order, whichever thread checked them.
+pub(crate) struct Tally {
+    pub planner: Option<Planner>,
+    action: Option<Action>,
+    unique: Vec<Option<UniqueSet>>,
+    pub report: ValidationReport,
+    max_errors: usize,
+    progress: Option<Progress>,
+}
+
+impl Tally {
+    /// Whether required columns other than the key are relaxed (delta plan).
+    pub fn relaxes_required(&self) -> bool {
+        self.planner.as_ref().is_some_and(Planner::relaxes_required)
+    }
+
+    /// The sequential part of a row's validation: uniqueness, the plan,
+    /// the counts, the report's error list and progress. `errors` holds the
+    /// row's stateless errors ([`Compiled::check_row`]) and receives the rest.
+    pub fn finish_row(
+        &mut self,
+        compiled: &Compiled,
+        map: &HeaderMap,
+        row: &Row,
+        errors: &mut Vec<RowError>,
+        bytes_read: u64,
+    ) {
+        compiled.check_unique(map, row, &mut self.unique, errors);
+        self.action = match &mut self.planner {
+            Some(planner) => planner.plan_row(compiled, map, row, errors),
+            None => None,
+        };
+        let rows = &mut self.report.rows;
+        rows.total += 1;
+        if errors.is_empty() {
+            rows.valid += 1;
+        } else {
+            rows.invalid += 1;
+            let room = self.max_errors.saturating_sub(self.report.errors.len());
+            if room < errors.len() {
+                self.report.errors_truncated = true;
+            }
+            self.report.errors.extend(errors.iter().take(room).cloned());
+        }
+        if let Some(progress) = &self.progress
+            && (rows.total & 0xFF == 0 || rows.total < 256)
+        {
+            progress.update(rows.total, bytes_read);
+        }
     }
 }
 

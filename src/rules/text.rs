@@ -58,6 +58,8 @@ impl PatternCheck {
 #[derive(Clone, Debug)]
 pub(crate) struct OneOfCheck {
     values: Vec<String>,
+    /// The values lower-cased once, for case-insensitive rules.
+    lowered: Vec<String>,
     case_insensitive: bool,
 }
 
@@ -68,19 +70,30 @@ impl OneOfCheck {
         }
         Ok(OneOfCheck {
             values: rule.values.clone(),
+            lowered: rule.values.iter().map(|v| v.to_lowercase()).collect(),
             case_insensitive: rule.case_insensitive,
         })
     }
 
-    pub fn check(&self, value: &str) -> Result<(), Failure> {
-        let hit = if self.case_insensitive {
-            self.values
+    /// The index of the listed value that `value` spells.
+    fn position(&self, value: &str) -> Option<usize> {
+        if !self.case_insensitive {
+            return self.values.iter().position(|v| v == value);
+        }
+        if value.is_ascii() {
+            // `lowered` has no ASCII upper case, so this equals comparing
+            // `value.to_lowercase()`, without allocating.
+            return self
+                .lowered
                 .iter()
-                .any(|v| v.eq_ignore_ascii_case(value) || v.to_lowercase() == value.to_lowercase())
-        } else {
-            self.values.iter().any(|v| v == value)
-        };
-        if hit {
+                .position(|l| l.eq_ignore_ascii_case(value));
+        }
+        let lower = value.to_lowercase();
+        self.lowered.iter().position(|l| *l == lower)
+    }
+
+    pub fn check(&self, value: &str) -> Result<(), Failure> {
+        if self.position(value).is_some() {
             return Ok(());
         }
         Err(Failure::new(
@@ -94,16 +107,7 @@ impl OneOfCheck {
 
     /// The accepted spelling of a value.
     pub fn normalize(&self, value: &str) -> Option<String> {
-        self.values
-            .iter()
-            .find(|v| {
-                if self.case_insensitive {
-                    v.to_lowercase() == value.to_lowercase()
-                } else {
-                    *v == value
-                }
-            })
-            .cloned()
+        self.position(value).map(|i| self.values[i].clone())
     }
 
     pub fn example(&self) -> String {
@@ -212,6 +216,18 @@ mod tests {
 
     #[test]
     fn one_of_case() {
+        let german = OneOfCheck::compile(
+            "c",
+            &OneOfRule {
+                values: vec!["Straße".into(), "ÄRZTE".into()],
+                case_insensitive: true,
+            },
+        )
+        .unwrap();
+        assert!(german.check("straße").is_ok());
+        assert!(german.check("ärzte").is_ok());
+        assert_eq!(german.normalize("äRZTE").as_deref(), Some("ÄRZTE"));
+        assert!(german.check("strasse").is_err());
         let c = OneOfCheck::compile(
             "c",
             &OneOfRule {
