@@ -18,12 +18,51 @@ fn is_invisible(c: char) -> bool {
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{ad}')
 }
 
+/// The common shape `dot.atom@label.label.tld`, all ASCII, checked without
+/// the parser. It accepts a subset of what the strict options accept
+/// (a property test holds it to that); anything else goes to the parser.
+fn plain_address(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    if local.is_empty() || local.len() > 64 || domain.len() > 253 || value.len() > 254 {
+        return false;
+    }
+    let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b);
+    if !local
+        .split('.')
+        .all(|atom| !atom.is_empty() && atom.bytes().all(atext))
+    {
+        return false;
+    }
+    let mut labels = 0;
+    for label in domain.split('.') {
+        let bytes = label.as_bytes();
+        let ok = !bytes.is_empty()
+            && bytes.len() <= 63
+            && bytes[0] != b'-'
+            && bytes[bytes.len() - 1] != b'-'
+            && bytes
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'-');
+        if !ok {
+            return false;
+        }
+        labels += 1;
+    }
+    let tld = domain.rsplit('.').next().unwrap_or("");
+    labels >= 2 && tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
 /// A compiled e-mail rule: TLD required, no display name, no domain literal.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct EmailCheck;
 
 impl EmailCheck {
     pub fn check(&self, value: &str) -> Result<(), Failure> {
+        if plain_address(value) {
+            return Ok(());
+        }
         // The crate allows Unicode local parts, invisible characters included.
         if (value.is_ascii() || !value.chars().any(is_invisible))
             && EmailAddress::parse_with_options(value, OPTIONS).is_ok()
@@ -64,6 +103,54 @@ mod tests {
 
     fn code(value: &str) -> Result<(), ErrorCode> {
         EmailCheck.check(value).map_err(|f| f.code)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The fast path never accepts what the parser refuses.
+        #[test]
+        fn plain_address_is_a_subset_of_the_parser(
+            value in "[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~@ -]{0,12}(@[a-zA-Z0-9.-]{0,12})?(\\.[a-z0-9-]{0,4})?",
+        ) {
+            if plain_address(&value) {
+                proptest::prop_assert!(
+                    EmailAddress::parse_with_options(&value, OPTIONS).is_ok(),
+                    "fast path accepted {:?}", value
+                );
+            }
+        }
+
+        #[test]
+        fn plain_address_agrees_on_plausible_addresses(
+            local in "[a-z0-9]{1,10}(\\.[a-z0-9]{1,5})?",
+            domain in "[a-z0-9]{1,10}(-[a-z0-9]{1,4})?\\.[a-z]{2,6}",
+        ) {
+            let value = format!("{local}@{domain}");
+            proptest::prop_assert!(plain_address(&value));
+            proptest::prop_assert!(EmailAddress::parse_with_options(&value, OPTIONS).is_ok());
+        }
+    }
+
+    #[test]
+    fn fast_path_edges() {
+        for v in ["a@b.co", "first.last+tag@sub.example.com", "x@a-b.io"] {
+            assert!(plain_address(v), "{v}");
+        }
+        for v in [
+            ".a@b.co",
+            "a.@b.co",
+            "a..b@b.co",
+            "a@-b.co",
+            "a@b-.co",
+            "a@b.c",
+            "a@b.c0",
+            "a@b",
+            "a@@b.co",
+            "ü@b.co",
+        ] {
+            assert!(!plain_address(v), "{v}");
+        }
     }
 
     #[test]
