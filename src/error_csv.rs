@@ -4,6 +4,7 @@ use std::io::Write;
 
 use csv::StringRecord;
 
+use crate::dialect::CANDIDATE_DELIMITERS;
 use crate::error::Error;
 use crate::formula::guard_formula;
 use crate::report::RowError;
@@ -71,12 +72,22 @@ impl<W: Write> ErrorCsvWriter<W> {
         formula_guard: bool,
     ) -> Result<ErrorCsvWriter<W>, Error> {
         out.write_all("\u{feff}".as_bytes())?;
-        let csv = csv::WriterBuilder::new()
-            .delimiter(delimiter)
-            .flexible(true)
-            .from_writer(out);
+        // A header cell holding another delimiter is quoted, so that
+        // delimiter detection on re-read finds the same delimiter.
+        let quote_header = header.iter().any(|cell| {
+            cell.bytes()
+                .any(|b| b != delimiter && CANDIDATE_DELIMITERS.contains(&b))
+        });
         let mut writer = ErrorCsvWriter {
-            csv,
+            csv: csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .flexible(true)
+                .quote_style(if quote_header {
+                    csv::QuoteStyle::Always
+                } else {
+                    csv::QuoteStyle::Necessary
+                })
+                .from_writer(out),
             formula_guard,
             rows: 0,
             record: Vec::new(),
@@ -84,6 +95,16 @@ impl<W: Write> ErrorCsvWriter<W> {
         let mut fields: Vec<&str> = header.iter().collect();
         fields.push("errors");
         writer.write_fields(fields.into_iter())?;
+        if quote_header {
+            let out = writer
+                .csv
+                .into_inner()
+                .map_err(|e| Error::from(e.into_error()))?;
+            writer.csv = csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .flexible(true)
+                .from_writer(out);
+        }
         Ok(writer)
     }
 

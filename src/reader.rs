@@ -279,7 +279,11 @@ impl<R: Read> Reader<R> {
         if !self.read_record(&mut row)? {
             return Err(Error::new(ErrorKind::EmptyFile));
         }
-        if row.fields.len() > self.limits.max_columns {
+        // The writer adds `errors` last; an earlier one is the upload's data.
+        self.errors_column = (0..row.fields.len())
+            .rev()
+            .find(|&i| trim_value(&row.fields[i]).eq_ignore_ascii_case("errors"));
+        if row.fields.len() > self.max_width() {
             return Err(self.limit(Limit::Columns, self.limits.max_columns as u64, row.position));
         }
         if row.fields.len() == 1
@@ -290,10 +294,6 @@ impl<R: Read> Reader<R> {
                 probable,
             }));
         }
-        self.errors_column = row
-            .fields
-            .iter()
-            .position(|name| trim_value(name).eq_ignore_ascii_case("errors"));
         self.header = match self.errors_column {
             // An error CSV: its header cells carry the writer's formula guard too.
             Some(skip) => without(&row.fields, skip)
@@ -313,6 +313,12 @@ impl<R: Read> Reader<R> {
         }
         self.header_position = row.position;
         Ok(())
+    }
+
+    /// The widest record allowed: `max_columns`, plus an error CSV's
+    /// `errors` column, which the writer added.
+    fn max_width(&self) -> usize {
+        self.limits.max_columns + usize::from(self.errors_column.is_some())
     }
 
     fn limit(&self, limit: Limit, max: u64, position: Position) -> Error {
@@ -420,7 +426,7 @@ impl<R: Read> Reader<R> {
             if !self.read_record(row)? {
                 return Ok(false);
             }
-            if row.fields.len() > self.limits.max_columns {
+            if row.fields.len() > self.max_width() {
                 return Err(self.limit(
                     Limit::Columns,
                     self.limits.max_columns as u64,

@@ -204,6 +204,7 @@ impl ValidationBuilder {
             scratch: Scratch::default(),
             cancel: self.cancel.clone(),
             formula_guard: self.formula_guard,
+            failed: false,
         })
     }
 
@@ -340,6 +341,8 @@ pub struct Validation<R: Read> {
     scratch: Scratch,
     pub(crate) cancel: Option<CancelToken>,
     formula_guard: bool,
+    /// Set once the iterator has returned an error.
+    failed: bool,
 }
 
 impl<R: Read> std::fmt::Debug for Validation<R> {
@@ -610,11 +613,19 @@ impl OwnedRowOutcome {
 impl<R: Read> Iterator for Validation<R> {
     type Item = Result<OwnedRowOutcome, Error>;
 
+    /// The next outcome; after an error (a file-level problem, or a
+    /// cancellation) the iterator ends.
     fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
         match self.next_outcome() {
             Ok(Some(outcome)) => Some(Ok(outcome.to_owned())),
             Ok(None) => None,
-            Err(err) => Some(Err(err)),
+            Err(err) => {
+                self.failed = true;
+                Some(Err(err))
+            }
         }
     }
 }
