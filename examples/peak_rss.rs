@@ -5,6 +5,7 @@
 //! cargo run --release --example peak_rss -- baseline PATH        # csv ByteRecord read
 //! cargo run --release --example peak_rss -- validate PATH THREADS [ERRORS_CSV]
 //! cargo run --release --example peak_rss -- validate-no-unique PATH THREADS
+//! cargo run --release --example peak_rss -- full-sync EXISTING PATH THREADS
 //! ```
 //!
 //! `validate-no-unique` drops the built-in schema's two `unique` rules (and
@@ -19,7 +20,7 @@ use std::io::BufReader;
 use std::time::Instant;
 
 use usercsv::generate::{TODAY, UserCsv};
-use usercsv::{Schema, ValidatorBuilder};
+use usercsv::{ArchiveGuard, ExistingSet, Mode, Schema, ValidatorBuilder};
 
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -104,6 +105,45 @@ fn main() {
                 start,
             );
         }
-        _ => eprintln!("usage: peak_rss gen|baseline|validate ..."),
+        "full-sync" => {
+            // A full sync of PATH against the users in EXISTING; the time
+            // includes loading the existing users.
+            let (existing_path, path) = (arg(1), arg(2));
+            let threads: usize = arg(3).parse().unwrap_or(1);
+            let bytes = std::fs::metadata(&path).expect("file").len();
+            let validator = ValidatorBuilder::new()
+                .today(TODAY)
+                .build(&Schema::users())
+                .expect("schema");
+            let start = Instant::now();
+            let existing = ExistingSet::from_reader(
+                &validator,
+                BufReader::new(File::open(&existing_path).expect("open existing")),
+            )
+            .expect("existing users");
+            let loaded = start.elapsed().as_secs_f64();
+            let (report_, plan) = validator
+                .validation()
+                .threads(threads)
+                .existing(existing)
+                .mode(Mode::Full)
+                .archive_guard(ArchiveGuard {
+                    allow: true,
+                    ..ArchiveGuard::default()
+                })
+                .validate_with_plan(File::open(&path).expect("open"), None::<Vec<u8>>)
+                .expect("validate");
+            let counts = plan.map(|p| p.counts).unwrap_or_default();
+            report(
+                &format!(
+                    "full-sync threads={threads} load_existing_secs={loaded:.3} create={} update={} unchanged={} archive={}",
+                    counts.create, counts.update, counts.unchanged, counts.archive
+                ),
+                report_.rows.total,
+                bytes,
+                start,
+            );
+        }
+        _ => eprintln!("usage: peak_rss gen|baseline|validate|validate-no-unique|full-sync ..."),
     }
 }

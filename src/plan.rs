@@ -97,7 +97,6 @@ pub trait ExistingUsers {
 pub struct ExistingSet {
     columns: Vec<String>,
     index: AHashMap<Box<str>, u32>,
-    keys: Vec<Box<str>>,
     /// `columns.len()` fingerprints per user; `UNKNOWN` when the export
     /// did not have the column.
     fingerprints: Vec<u64>,
@@ -126,7 +125,6 @@ impl ExistingSet {
                 .map(|c| c.name.clone())
                 .collect(),
             index: AHashMap::new(),
-            keys: Vec::new(),
             fingerprints: Vec::new(),
             hasher: fixed_hasher(),
         }
@@ -148,19 +146,19 @@ impl ExistingSet {
         let map = HeaderMap::new(compiled, reader.header(), false, &mut warnings)?;
         let mut set = ExistingSet::new(validator);
         let mut row = Row::default();
-        let mut values: Vec<Option<String>> = Vec::with_capacity(compiled.columns.len());
+        let mut prints: Vec<u64> = Vec::with_capacity(compiled.columns.len());
         while reader.read_row(&mut row)? {
             let Some(key) = validator.normalize_key(map.value(&row, compiled.key.unwrap_or(0)))
             else {
                 continue;
             };
-            values.clear();
+            prints.clear();
             for (c, rules) in compiled.columns.iter().enumerate() {
-                values.push(
-                    map.file_index[c].map(|_| rules.normalize(map.value(&row, c)).into_owned()),
-                );
+                prints.push(map.file_index[c].map_or(UNKNOWN, |_| {
+                    fingerprint(&set.hasher, &rules.normalize(map.value(&row, c)))
+                }));
             }
-            set.insert(&key, values.iter().map(Option::as_deref));
+            set.insert_fingerprints(&key, &prints);
         }
         Ok(set)
     }
@@ -176,16 +174,21 @@ impl ExistingSet {
             .chain(std::iter::repeat(UNKNOWN))
             .take(width)
             .collect();
+        self.insert_fingerprints(key, &prints);
+    }
+
+    /// Adds (or replaces) a user by its fingerprints, one per column.
+    fn insert_fingerprints(&mut self, key: &str, prints: &[u64]) {
+        let width = self.columns.len();
         match self.index.get(key) {
             Some(&i) => {
                 let start = i as usize * width;
-                self.fingerprints[start..start + width].copy_from_slice(&prints);
+                self.fingerprints[start..start + width].copy_from_slice(prints);
             }
             None => {
-                let i = self.keys.len() as u32;
+                let i = self.index.len() as u32;
                 self.index.insert(key.into(), i);
-                self.keys.push(key.into());
-                self.fingerprints.extend_from_slice(&prints);
+                self.fingerprints.extend_from_slice(prints);
             }
         }
     }
@@ -193,7 +196,7 @@ impl ExistingSet {
 
 impl ExistingUsers for ExistingSet {
     fn len(&self) -> usize {
-        self.keys.len()
+        self.index.len()
     }
 
     fn contains(&self, key: &str) -> bool {
@@ -211,8 +214,11 @@ impl ExistingUsers for ExistingSet {
         stored != UNKNOWN && stored == fingerprint(&self.hasher, normalized)
     }
 
+    /// The keys in the order the users were first inserted.
     fn keys(&self) -> Box<dyn Iterator<Item = Cow<'_, str>> + '_> {
-        Box::new(self.keys.iter().map(|k| Cow::Borrowed(&**k)))
+        let mut keys: Vec<(u32, &str)> = self.index.iter().map(|(k, &i)| (i, &**k)).collect();
+        keys.sort_unstable_by_key(|&(i, _)| i);
+        Box::new(keys.into_iter().map(|(_, k)| Cow::Borrowed(k)))
     }
 }
 
@@ -293,7 +299,10 @@ pub(crate) struct Planner {
     pub mode: Mode,
     existing: std::sync::Arc<dyn ExistingUsers + Send + Sync>,
     guard: ArchiveGuard,
-    seen: AHashSet<Box<str>>,
+    /// Fingerprints of the existing keys seen in the file. A collision can
+    /// only keep a user from being archived, never archive one.
+    seen: AHashSet<u64>,
+    hasher: RandomState,
     pub counts: PlanCounts,
 }
 
@@ -308,6 +317,7 @@ impl Planner {
             existing,
             guard,
             seen: AHashSet::new(),
+            hasher: fixed_hasher(),
             counts: PlanCounts::default(),
         }
     }
@@ -351,8 +361,8 @@ impl Planner {
             }
         }
         let key = key?;
-        if self.mode == Mode::Full {
-            self.seen.insert(key.clone().into_boxed_str());
+        if self.mode == Mode::Full && exists {
+            self.seen.insert(self.hasher.hash_one(key.as_str()));
         }
         if !errors.is_empty() {
             return None;
@@ -404,7 +414,7 @@ impl Planner {
             plan.archive = self
                 .existing
                 .keys()
-                .filter(|k| !self.seen.contains(k.as_ref()))
+                .filter(|k| !self.seen.contains(&self.hasher.hash_one(k.as_ref())))
                 .map(Cow::into_owned)
                 .collect();
             plan.counts.archive = plan.archive.len() as u64;

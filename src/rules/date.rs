@@ -1,6 +1,6 @@
 //! The `date` rule: strict fixed-width formats, checked with `chrono`.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use super::{ErrorCode, Failure};
 use crate::error::SchemaError;
@@ -92,9 +92,9 @@ impl Format {
 
     fn render(&self, date: NaiveDate) -> String {
         self.text
-            .replace("YYYY", &date.format("%Y").to_string())
-            .replace("MM", &date.format("%m").to_string())
-            .replace("DD", &date.format("%d").to_string())
+            .replace("YYYY", &format!("{:04}", date.year()))
+            .replace("MM", &format!("{:02}", date.month()))
+            .replace("DD", &format!("{:02}", date.day()))
     }
 }
 
@@ -231,7 +231,9 @@ impl DateCheck {
 
     /// ISO 8601 form.
     pub fn normalize(&self, value: &str) -> Option<String> {
-        self.parse(value).map(|d| d.format("%Y-%m-%d").to_string())
+        // Plain integer formatting: chrono's strftime parses its pattern on every call.
+        self.parse(value)
+            .map(|d| format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()))
     }
 
     /// A value that passes this rule.
