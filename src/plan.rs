@@ -81,7 +81,7 @@ pub trait ExistingUsers {
 
 /// Existing users held in memory: the normalised key and a 64-bit
 /// fingerprint of each normalised value, never the raw rows, so a million
-/// users fit in about 150 MB.
+/// users take about 230 MB (measured in `BENCHMARKS.md`).
 ///
 /// ```
 /// use usercsv::{ExistingSet, ExistingUsers, Schema, Validator};
