@@ -357,11 +357,10 @@ impl<R: Read> Reader<R> {
             self.blank_rows += position.row.saturating_sub(self.last_row + 1);
         }
         self.last_row = position.row;
-        if let Some(big) = raw
+        if raw
             .iter()
-            .find(|f| f.len() as u64 > self.limits.max_field_bytes)
+            .any(|f| f.len() as u64 > self.limits.max_field_bytes)
         {
-            let _ = big;
             return Err(self.limit(Limit::FieldBytes, self.limits.max_field_bytes, position));
         }
         row.fields = self.decode(raw, position)?;

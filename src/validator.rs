@@ -244,7 +244,9 @@ impl Validator {
 
     /// Checks one value against a column's rules, as in a row: `Ok` or the
     /// list of failures as `(code, message)`. Cross-field and uniqueness
-    /// rules are not applied.
+    /// rules are not applied. A column the schema does not know (by name or
+    /// alias) accepts nothing: one failure says so (its code is `pattern`,
+    /// as no value can match).
     ///
     /// ```
     /// use usercsv::{ErrorCode, Schema, Validator};
