@@ -153,9 +153,11 @@ impl ValidationBuilder {
         self
     }
 
-    /// Worker threads for [`ValidationBuilder::validate`] (default 1). With
-    /// more than one, a reader thread feeds validator threads; the report
-    /// and error CSV are the same byte for byte.
+    /// Threads for [`ValidationBuilder::validate`] (default 1). With more
+    /// than one, the calling thread reads rows in batches and `threads`
+    /// worker threads check them; the calling thread then applies the
+    /// in-order part (uniqueness, plan, counts, error CSV). The report and
+    /// error CSV are the same byte for byte as with one thread.
     pub fn threads(&mut self, threads: usize) -> &mut ValidationBuilder {
         self.threads = threads.max(1);
         self
