@@ -1,7 +1,7 @@
 //! A back office that offers "upload users with a CSV".
 //!
 //! ```text
-//! cargo run --features mail --example backoffice -- --addr 127.0.0.1:8080 --outbox DIR
+//! cargo run --example backoffice -- --addr 127.0.0.1:8080 --outbox DIR
 //! ```
 //!
 //! - `GET /`: the upload page (a form with the field `file`), with links
