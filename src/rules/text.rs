@@ -153,7 +153,8 @@ impl LengthCheck {
             (Some(min), Some(max)) => format!("{min} to {max} characters"),
             (Some(min), None) => format!("at least {min} characters"),
             (None, Some(max)) => format!("at most {max} characters"),
-            (None, None) => unreachable!("a length rule without bounds never fails"),
+            // A rule without bounds passed above; never reached.
+            (None, None) => "any length".to_string(),
         };
         Err(Failure::new(
             ErrorCode::Length,
