@@ -344,18 +344,12 @@ impl Planner {
         if self.mode == Mode::Delta && !exists && row.len() == map.width {
             for (c, rules) in compiled.columns.iter().enumerate() {
                 if rules.required && c != key_column && map.value(row, c).is_empty() {
-                    let failure = Failure::new(
-                        ErrorCode::Required,
-                        "required for a new user, but the cell is empty".to_string(),
-                    );
-                    let failure = if map.file_index[c].is_none() {
-                        Failure::new(
-                            ErrorCode::Required,
-                            "required for a new user, but the file has no such column".to_string(),
-                        )
+                    let detail = if map.file_index[c].is_none() {
+                        "required for a new user, but the file has no such column"
                     } else {
-                        failure
+                        "required for a new user, but the cell is empty"
                     };
+                    let failure = Failure::new(ErrorCode::Required, detail.to_string());
                     errors.push(compiled.row_error(map, row, c, failure));
                 }
             }
