@@ -39,6 +39,8 @@ pub(crate) struct Scanner<R> {
     delimiter: u8,
     state: State,
     pending_cr: bool,
+    /// The last byte of the previous buffer.
+    prev: u8,
     line: u64,
     rows: u64,
     offset: u64,
@@ -57,6 +59,7 @@ impl<R: Read> Scanner<R> {
             delimiter,
             state: State::RecordStart,
             pending_cr: false,
+            prev: b'\n',
             line: 1,
             rows: 0,
             offset: 0,
@@ -163,25 +166,32 @@ impl<R: Read> Scanner<R> {
                     }
                     i += 1;
                 }
-                State::Unquoted => match memchr::memchr3(delimiter, b'\r', b'\n', &buf[i..]) {
+                // Only a quote at the start of a field opens a quoted field
+                // (inside an unquoted field it is text, as in csv_core), so
+                // delimiters need no stop: one search per line, not per field.
+                State::Unquoted => match memchr::memchr3(b'"', b'\r', b'\n', &buf[i..]) {
                     None => {
                         self.pending_cr = false;
                         i = buf.len();
                     }
                     Some(at) => {
-                        let hit = buf[i + at];
+                        let j = i + at;
+                        let hit = buf[j];
                         if at > 0 {
                             self.pending_cr = false;
                         }
-                        if hit == delimiter {
+                        if hit == b'"' {
                             self.pending_cr = false;
-                            self.state = State::FieldStart;
+                            let before = if j > 0 { buf[j - 1] } else { self.prev };
+                            if before == delimiter {
+                                self.state = State::Quoted;
+                            }
                         } else {
-                            self.end_record(self.offset + (i + at) as u64);
+                            self.end_record(self.offset + j as u64);
                             self.newline(hit);
                             self.state = State::RecordStart;
                         }
-                        i += at + 1;
+                        i = j + 1;
                     }
                 },
                 State::Quoted => match memchr::memchr3(b'"', b'\r', b'\n', &buf[i..]) {
@@ -204,6 +214,9 @@ impl<R: Read> Scanner<R> {
                     }
                 },
             }
+        }
+        if let Some(&last) = buf.last() {
+            self.prev = last;
         }
     }
 }
@@ -273,6 +286,45 @@ mod tests {
             starts(b"a\n\"x\"\"\ny\"\n\"q\"z\n"),
             vec![(1, 1), (2, 2), (4, 3)]
         );
+    }
+
+    /// Hands out one byte per read, so every state meets a buffer boundary.
+    struct OneByte<'a>(&'a [u8]);
+
+    impl Read for OneByte<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match (self.0.split_first(), buf.first_mut()) {
+                (Some((&b, rest)), Some(slot)) => {
+                    *slot = b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    fn starts_one_byte_reads(input: &[u8]) -> Vec<(u64, u64)> {
+        let mut s = Scanner::new(OneByte(input), b',', 1 << 20);
+        let mut sink = Vec::new();
+        s.read_to_end(&mut sink).unwrap();
+        s.starts.iter().map(|p| (p.line, p.row)).collect()
+    }
+
+    #[test]
+    fn quotes_open_fields_only_at_field_start() {
+        // A quote inside an unquoted field is text: the newline ends the record.
+        let text_quote = b"a,b\nx\"y,z\n1,2\n";
+        assert_eq!(starts(text_quote), vec![(1, 1), (2, 2), (3, 3)]);
+        // After a delimiter it opens a quoted field spanning a line.
+        let opening = b"a,b\nx,\"y\nz\"\n1,2\n";
+        assert_eq!(starts(opening), vec![(1, 1), (2, 2), (4, 3)]);
+        // Empty fields before it, and text after a closing quote.
+        let empty_fields = b"a,b,c\nx,,\"y\nz\"q,\"w\nv\"\n1,2,3\n";
+        assert_eq!(starts(empty_fields), vec![(1, 1), (2, 2), (5, 3)]);
+        for input in [&text_quote[..], &opening[..], &empty_fields[..]] {
+            assert_eq!(starts_one_byte_reads(input), starts(input));
+        }
     }
 
     #[test]
