@@ -33,6 +33,7 @@ pub(crate) struct NationalDigits {
 }
 
 impl NationalDigits {
+    /// From the crate's form: leading zeros and value.
     fn new(zeros: u8, value: u64) -> NationalDigits {
         let mut buf = [b'0'; 24];
         let mut digits = [0u8; 20];
@@ -54,6 +55,18 @@ impl NationalDigits {
             buf,
             len: zeros + count,
         }
+    }
+
+    /// From digits already in that form (at most 17 of them).
+    fn from_digits(digits: &[u8]) -> NationalDigits {
+        let mut buf = [b'0'; 24];
+        let len = digits.len().min(buf.len());
+        buf[..len].copy_from_slice(&digits[..len]);
+        NationalDigits { buf, len }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 
     pub fn as_str(&self) -> &str {
@@ -119,6 +132,12 @@ impl PhoneCheck {
     /// Parses and classifies; the fast path allocates nothing for valid values
     /// without extension.
     pub fn parse(&self, value: &str) -> Result<(ParsedPhone, Type), Failure> {
+        // The common shape, `+` with digits and spaces only, in one pass: no
+        // extension, spreadsheet hint or character check applies to it.
+        if let Some((buf, len)) = plus_digits(value) {
+            let (code, national) = self.international(value, &buf[..len])?;
+            return self.classify(value, code, national, None);
+        }
         let (number, extension) = split_extension(value);
         if let Some(hint) = mangling_hint(number) {
             return Err(self.fail(value, Some(hint)));
@@ -143,19 +162,14 @@ impl PhoneCheck {
                 return Err(self.fail(value, Some(hint)));
             }
         };
-        let (code, zeros, value_digits) = match international.then(|| plus_digits(number)) {
-            Some(Some((buf, len))) => {
-                // Only ASCII digits were collected.
-                let digits = std::str::from_utf8(&buf[..len]).unwrap_or("");
-                phone_meta::parse_international(digits).ok_or_else(|| self.fail(value, None))?
-            }
+        let (code, national) = match international.then(|| plus_digits(number)) {
+            Some(Some((buf, len))) => self.international(value, &buf[..len])?,
             _ => {
                 let parsed =
                     phonenumber::parse(region, number).map_err(|_| self.fail(value, None))?;
                 (
                     parsed.code().value(),
-                    parsed.national().zeros(),
-                    parsed.national().value(),
+                    NationalDigits::new(parsed.national().zeros(), parsed.national().value()),
                 )
             }
         };
@@ -166,8 +180,26 @@ impl PhoneCheck {
         {
             return Err(self.fail(value, None));
         }
-        let national = NationalDigits::new(zeros, value_digits);
-        let kind = classify(code, national.as_str())
+        self.classify(value, code, national, extension)
+    }
+
+    /// [`phone_meta::parse_international`] of the digits after `+`.
+    fn international(&self, value: &str, digits: &[u8]) -> Result<(u16, NationalDigits), Failure> {
+        // Only a region that rewrites the number writes to it (and allocates).
+        let mut scratch = Vec::new();
+        phone_meta::parse_international(digits, &mut scratch)
+            .map(|(code, national)| (code, NationalDigits::from_digits(national)))
+            .ok_or_else(|| self.fail(value, None))
+    }
+
+    fn classify(
+        &self,
+        value: &str,
+        code: u16,
+        national: NationalDigits,
+        extension: Option<&str>,
+    ) -> Result<(ParsedPhone, Type), Failure> {
+        let kind = classify(code, national.as_bytes())
             .map(|c| c.kind)
             .ok_or_else(|| self.fail(value, None))?;
         Ok((

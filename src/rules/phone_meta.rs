@@ -6,36 +6,45 @@
 //! that live for the whole process, so files with numbers from many countries
 //! never recompile anything and threads never contend.
 
+use std::collections::HashMap;
 use std::sync::{LazyLock, OnceLock};
 
 use phonenumber::Type;
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
 
-/// One compiled descriptor: possible lengths and a fully anchored pattern.
-struct Desc {
-    lengths: Vec<u16>,
-    pattern: Regex,
-    source: &'static str,
+/// The possible lengths of a descriptor as a bit set (bit `n`: `n` digits),
+/// `None` for an empty list, which allows any length. No input reaches 64
+/// digits (`plus_digits` keeps at most 32), so longer lengths need no bit.
+#[derive(Clone, Copy)]
+struct Lengths(Option<u64>);
+
+impl Lengths {
+    fn new(lengths: &[u16]) -> Lengths {
+        if lengths.is_empty() {
+            return Lengths(None);
+        }
+        let bits = lengths
+            .iter()
+            .filter_map(|&n| 1u64.checked_shl(u32::from(n)))
+            .fold(0, |bits, bit| bits | bit);
+        Lengths(Some(bits))
+    }
+
+    fn ok(self, digits: &[u8]) -> bool {
+        match self.0 {
+            None => true,
+            Some(bits) => digits.len() < 64 && bits >> digits.len() & 1 == 1,
+        }
+    }
 }
 
-impl Desc {
-    fn compile(desc: &'static Descriptor, both_ends: bool) -> Option<Desc> {
-        let source = desc.national_number().as_str();
-        Some(Desc {
-            lengths: desc.possible_length().to_vec(),
-            pattern: compile_anchored(source, both_ends)?,
-            source,
-        })
-    }
-
-    fn length_ok(&self, national: &str) -> bool {
-        self.lengths.is_empty() || self.lengths.contains(&(national.len() as u16))
-    }
-
-    fn is_match(&self, national: &str) -> bool {
-        self.length_ok(national) && self.pattern.is_match(national)
-    }
+/// One descriptor of a region: its possible lengths, its pattern (for the
+/// fixed-line and mobile comparison) and its index in the region's matcher.
+struct Desc {
+    lengths: Lengths,
+    source: &'static str,
+    index: usize,
 }
 
 fn compile_anchored(pattern: &str, both_ends: bool) -> Option<Regex> {
@@ -53,6 +62,388 @@ fn compile_anchored(pattern: &str, both_ends: bool) -> Option<Regex> {
         .ok()
 }
 
+/// A metadata pattern: the metadata uses only digits, `\d`, digit classes,
+/// groups, alternation, `?` and bounded counts, all of which a digit DFA
+/// can express.
+enum Node {
+    /// A set of digits (bit `d`: digit `d`).
+    Class(u16),
+    Concat(Vec<Node>),
+    Alt(Vec<Node>),
+    Repeat(Box<Node>, u8, u8),
+}
+
+/// A parser for that subset; `None` for anything else, so that such a
+/// pattern falls back to the regex crate.
+struct Parser<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Parser<'_> {
+    fn parse(source: &str) -> Option<Node> {
+        let mut parser = Parser {
+            bytes: source.as_bytes(),
+            at: 0,
+        };
+        let node = parser.alt()?;
+        (parser.peek().is_none()).then_some(node)
+    }
+
+    /// The next byte outside a class; whitespace is ignored, as in the
+    /// regexes (`ignore_whitespace`).
+    fn peek(&mut self) -> Option<u8> {
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_whitespace) {
+            self.at += 1;
+        }
+        self.bytes.get(self.at).copied()
+    }
+
+    /// The next byte as is (inside classes and counts).
+    fn next_raw(&mut self) -> Option<u8> {
+        let b = self.bytes.get(self.at).copied();
+        self.at += 1;
+        b
+    }
+
+    fn alt(&mut self) -> Option<Node> {
+        let mut branches = vec![self.concat()?];
+        while self.peek() == Some(b'|') {
+            self.at += 1;
+            branches.push(self.concat()?);
+        }
+        Some(if branches.len() == 1 {
+            branches.pop()?
+        } else {
+            Node::Alt(branches)
+        })
+    }
+
+    fn concat(&mut self) -> Option<Node> {
+        let mut items = Vec::new();
+        while let Some(b) = self.peek() {
+            if b == b'|' || b == b')' {
+                break;
+            }
+            let atom = self.atom()?;
+            // One repetition per atom: a second one could be a lazy
+            // modifier (`{2}?`), which this parser does not model.
+            let item = match self.peek() {
+                Some(b'?') => {
+                    self.at += 1;
+                    Node::Repeat(Box::new(atom), 0, 1)
+                }
+                Some(b'{') => {
+                    self.at += 1;
+                    let (min, max) = self.counts()?;
+                    Node::Repeat(Box::new(atom), min, max)
+                }
+                _ => atom,
+            };
+            if matches!(self.peek(), Some(b'?' | b'{' | b'*' | b'+')) {
+                return None;
+            }
+            items.push(item);
+        }
+        Some(Node::Concat(items))
+    }
+
+    fn atom(&mut self) -> Option<Node> {
+        match self.next_raw()? {
+            d @ b'0'..=b'9' => Some(Node::Class(1 << (d - b'0'))),
+            b'\\' => (self.next_raw()? == b'd').then_some(Node::Class(ALL_DIGITS)),
+            b'[' => self.class(),
+            b'(' => {
+                if self.bytes[self.at..].starts_with(b"?:") {
+                    self.at += 2;
+                } else if self.bytes.get(self.at) == Some(&b'?') {
+                    return None;
+                }
+                let inner = self.alt()?;
+                (self.next_raw()? == b')').then_some(inner)
+            }
+            _ => None,
+        }
+    }
+
+    /// A class of digits, ranges and `\d` (after `[`).
+    fn class(&mut self) -> Option<Node> {
+        let mut set = 0u16;
+        loop {
+            match self.next_raw()? {
+                b']' if set != 0 => return Some(Node::Class(set)),
+                b'\\' if self.next_raw()? == b'd' => set |= ALL_DIGITS,
+                lo @ b'0'..=b'9' => {
+                    let hi = if self.bytes.get(self.at) == Some(&b'-') {
+                        self.at += 1;
+                        self.next_raw().filter(|hi| (lo..=b'9').contains(hi))?
+                    } else {
+                        lo
+                    };
+                    for d in lo..=hi {
+                        set |= 1 << (d - b'0');
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// `n}` or `n,m}` (after `{`), bounded.
+    fn counts(&mut self) -> Option<(u8, u8)> {
+        let min = self.number()?;
+        let max = match self.next_raw()? {
+            b'}' => return Some((min, min)),
+            b',' => self.number()?,
+            _ => return None,
+        };
+        (self.next_raw()? == b'}' && min <= max).then_some((min, max))
+    }
+
+    fn number(&mut self) -> Option<u8> {
+        let start = self.at;
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+        std::str::from_utf8(&self.bytes[start..self.at])
+            .ok()?
+            .parse()
+            .ok()
+            .filter(|&n| n <= 32)
+    }
+}
+
+const ALL_DIGITS: u16 = 0x3ff;
+
+/// A state of the nondeterministic automaton the DFA is built from.
+enum NfaState {
+    /// Reads a digit of the set, then goes on.
+    Digit(u16, usize),
+    Split(Vec<usize>),
+    /// Pattern `i` matched.
+    Match(usize),
+}
+
+#[derive(Default)]
+struct Nfa {
+    states: Vec<NfaState>,
+}
+
+impl Nfa {
+    /// Bounds the work on unexpected metadata.
+    const MAX_STATES: usize = 100_000;
+
+    fn push(&mut self, state: NfaState) -> Option<usize> {
+        (self.states.len() < Nfa::MAX_STATES).then(|| {
+            self.states.push(state);
+            self.states.len() - 1
+        })
+    }
+
+    /// The entry of `node` followed by `next`.
+    fn compile(&mut self, node: &Node, next: usize) -> Option<usize> {
+        match node {
+            Node::Class(set) => self.push(NfaState::Digit(*set, next)),
+            Node::Concat(items) => items
+                .iter()
+                .rev()
+                .try_fold(next, |next, item| self.compile(item, next)),
+            Node::Alt(branches) => {
+                let entries = branches
+                    .iter()
+                    .map(|branch| self.compile(branch, next))
+                    .collect::<Option<Vec<_>>>()?;
+                self.push(NfaState::Split(entries))
+            }
+            Node::Repeat(inner, min, max) => {
+                let mut entry = next;
+                for _ in *min..*max {
+                    let once = self.compile(inner, entry)?;
+                    entry = self.push(NfaState::Split(vec![once, next]))?;
+                }
+                for _ in 0..*min {
+                    entry = self.compile(inner, entry)?;
+                }
+                Some(entry)
+            }
+        }
+    }
+
+    /// The digit-reading and match states reachable from `from` without
+    /// reading, sorted: one DFA state.
+    fn closure(&self, from: impl IntoIterator<Item = usize>) -> Vec<usize> {
+        let mut seen = vec![false; self.states.len()];
+        let mut stack: Vec<usize> = from.into_iter().collect();
+        let mut out = Vec::new();
+        while let Some(s) = stack.pop() {
+            if std::mem::replace(&mut seen[s], true) {
+                continue;
+            }
+            match &self.states[s] {
+                NfaState::Split(to) => stack.extend(to),
+                _ => out.push(s),
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+/// A deterministic automaton over ASCII digits for up to 32 metadata
+/// patterns at once: classifying a number is one table walk over its digits,
+/// where an overlapping `RegexSet` search costs several times more and
+/// allocates its result.
+struct DigitDfa {
+    /// `next[state * 10 + digit]`; state 0 is dead, state 1 the start.
+    next: Vec<u16>,
+    /// The patterns that match the digits read so far (bit `i`: pattern `i`).
+    accept: Vec<u32>,
+}
+
+impl DigitDfa {
+    /// Bounds the table of one region (a region needs a few hundred states).
+    const MAX_STATES: usize = 1 << 14;
+
+    fn build(sources: &[&str]) -> Option<DigitDfa> {
+        if sources.len() > 32 {
+            return None;
+        }
+        let mut nfa = Nfa::default();
+        let mut entries = Vec::new();
+        for (i, source) in sources.iter().enumerate() {
+            let node = Parser::parse(source)?;
+            let matched = nfa.push(NfaState::Match(i))?;
+            entries.push(nfa.compile(&node, matched)?);
+        }
+        let mut ids: HashMap<Vec<usize>, u16> = HashMap::new();
+        let mut sets: Vec<Vec<usize>> = vec![Vec::new(), nfa.closure(entries)];
+        ids.insert(sets[0].clone(), 0);
+        ids.insert(sets[1].clone(), 1);
+        let mut dfa = DigitDfa {
+            next: vec![0; 10],
+            accept: vec![0],
+        };
+        let mut state = 1;
+        while let Some(set) = sets.get(state) {
+            let set = set.clone();
+            dfa.accept
+                .push(set.iter().fold(0, |acc, &s| match nfa.states[s] {
+                    NfaState::Match(i) => acc | 1 << i,
+                    _ => acc,
+                }));
+            for digit in 0..10 {
+                let to = nfa.closure(set.iter().filter_map(|&s| match nfa.states[s] {
+                    NfaState::Digit(digits, next) if digits >> digit & 1 == 1 => Some(next),
+                    _ => None,
+                }));
+                let id = match ids.get(&to) {
+                    Some(&id) => id,
+                    None => {
+                        if sets.len() >= DigitDfa::MAX_STATES {
+                            return None;
+                        }
+                        let id = sets.len() as u16;
+                        ids.insert(to.clone(), id);
+                        sets.push(to);
+                        id
+                    }
+                };
+                dfa.next.push(id);
+            }
+            state += 1;
+        }
+        Some(dfa)
+    }
+
+    fn step(&self, state: usize, b: u8) -> usize {
+        match b.checked_sub(b'0') {
+            Some(digit @ 0..=9) => usize::from(self.next[state * 10 + usize::from(digit)]),
+            _ => 0,
+        }
+    }
+
+    /// The patterns that match all of `digits`.
+    fn full(&self, digits: &[u8]) -> u32 {
+        let mut state = 1;
+        for &b in digits {
+            state = self.step(state, b);
+            if state == 0 {
+                return 0;
+            }
+        }
+        self.accept[state]
+    }
+
+    /// The patterns that match a prefix of `digits` (anchored at the start
+    /// only).
+    fn prefix(&self, digits: &[u8]) -> u32 {
+        let mut state = 1;
+        let mut found = self.accept[state];
+        for &b in digits {
+            state = self.step(state, b);
+            if state == 0 {
+                break;
+            }
+            found |= self.accept[state];
+        }
+        found
+    }
+}
+
+/// Anchored matching of a list of metadata patterns: one [`DigitDfa`] where
+/// the patterns fit it, else one regex each.
+struct Matcher {
+    both_ends: bool,
+    engine: Engine,
+}
+
+enum Engine {
+    Dfa(DigitDfa),
+    /// A pattern the regex crate rejects (`None`) never matches.
+    Regexes(Vec<Option<Regex>>),
+}
+
+impl Matcher {
+    fn new(sources: &[&str], both_ends: bool) -> Matcher {
+        let engine = match DigitDfa::build(sources) {
+            Some(dfa) => Engine::Dfa(dfa),
+            None => Engine::Regexes(
+                sources
+                    .iter()
+                    .map(|source| compile_anchored(source, both_ends))
+                    .collect(),
+            ),
+        };
+        Matcher { both_ends, engine }
+    }
+
+    /// One pattern; `None` where the regex crate rejects it.
+    fn single(source: &str, both_ends: bool) -> Option<Matcher> {
+        let matcher = Matcher::new(&[source], both_ends);
+        match &matcher.engine {
+            Engine::Regexes(regexes) if regexes.iter().any(Option::is_none) => None,
+            _ => Some(matcher),
+        }
+    }
+
+    /// The patterns that match `digits` (bit `i`: pattern `i`).
+    fn matches(&self, digits: &[u8]) -> u32 {
+        match &self.engine {
+            Engine::Dfa(dfa) if self.both_ends => dfa.full(digits),
+            Engine::Dfa(dfa) => dfa.prefix(digits),
+            Engine::Regexes(regexes) => regexes
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.as_ref().is_some_and(|r| r.is_match(digits)))
+                .fold(0, |found, (i, _)| found | 1 << i),
+        }
+    }
+
+    fn is_match(&self, digits: &[u8]) -> bool {
+        self.matches(digits) != 0
+    }
+}
+
 /// The patterns of one region, in the order the crate tests them.
 struct RegionPatterns {
     general: Option<Desc>,
@@ -60,15 +451,15 @@ struct RegionPatterns {
     special: Vec<(Type, Desc)>,
     fixed_line: Option<Desc>,
     mobile: Option<Desc>,
-    /// Every pattern above in one set, in the order general, special,
-    /// fixed line, mobile (absent ones skipped): one search per number.
-    set: Option<RegexSet>,
+    /// Every pattern above: one walk per number.
+    matcher: Matcher,
 }
 
 /// What the crate's parser needs of a region, with its semantics: patterns
 /// anchored at the start only.
 struct ParsePatterns {
-    general: Option<Desc>,
+    general_lengths: Lengths,
+    general: Matcher,
     prefix_for_parsing: Option<Regex>,
     transform: Option<&'static str>,
     national_prefix: Option<&'static str>,
@@ -81,7 +472,7 @@ struct Region {
     /// Whether the crate can name the region (`country::Id` or `001`); it
     /// treats a single region it cannot name as no region at all.
     named: bool,
-    leading_digits: OnceLock<Option<Regex>>,
+    leading_digits: OnceLock<Option<Matcher>>,
     /// Fully anchored: the verdict.
     patterns: OnceLock<RegionPatterns>,
     /// Anchored at the start only: the crate's region selection while parsing.
@@ -92,6 +483,17 @@ struct Region {
 impl RegionPatterns {
     fn compile(meta: &'static Metadata, both_ends: bool) -> RegionPatterns {
         let d = meta.descriptors();
+        let mut sources = Vec::new();
+        let mut desc = |descriptor: &'static Descriptor| {
+            let source = descriptor.national_number().as_str();
+            sources.push(source);
+            Desc {
+                lengths: Lengths::new(descriptor.possible_length()),
+                source,
+                index: sources.len() - 1,
+            }
+        };
+        let general = Some(desc(d.general()));
         let special = [
             (Type::PremiumRate, d.premium_rate()),
             (Type::TollFree, d.toll_free()),
@@ -103,87 +505,45 @@ impl RegionPatterns {
             (Type::Voicemail, d.voicemail()),
         ]
         .into_iter()
-        .filter_map(|(kind, desc)| Some((kind, Desc::compile(desc?, both_ends)?)))
+        .filter_map(|(kind, descriptor)| Some((kind, desc(descriptor?))))
         .collect();
-        let mut patterns = RegionPatterns {
-            general: Desc::compile(d.general(), both_ends),
+        let fixed_line = d.fixed_line().map(&mut desc);
+        let mobile = d.mobile().map(&mut desc);
+        RegionPatterns {
+            general,
             special,
-            fixed_line: d.fixed_line().and_then(|d| Desc::compile(d, both_ends)),
-            mobile: d.mobile().and_then(|d| Desc::compile(d, both_ends)),
-            set: None,
-        };
-        let sources: Vec<String> = patterns
-            .descs()
-            .map(|desc| desc.pattern.as_str().to_string())
-            .collect();
-        patterns.set = RegexSetBuilder::new(&sources)
-            .ignore_whitespace(true)
-            .unicode(false)
-            .build()
-            .ok();
-        patterns
-    }
-
-    /// The patterns in set order.
-    fn descs(&self) -> impl Iterator<Item = &Desc> {
-        self.general
-            .iter()
-            .chain(self.special.iter().map(|(_, d)| d))
-            .chain(&self.fixed_line)
-            .chain(&self.mobile)
+            fixed_line,
+            mobile,
+            matcher: Matcher::new(&sources, both_ends),
+        }
     }
 
     /// The crate's `number_type`, with these patterns.
-    fn number_type(&self, national: &str) -> Type {
+    fn number_type(&self, national: &[u8]) -> Type {
         let Some(general) = &self.general else {
             return Type::Unknown;
         };
-        if !general.length_ok(national) {
+        if !general.lengths.ok(national) {
             return Type::Unknown;
         }
-        match &self.set {
-            Some(set) => {
-                let matches = set.matches(national);
-                let mut index = 0..;
-                self.number_type_with(national, |desc, s| {
-                    let i = index.next().unwrap_or(usize::MAX);
-                    desc.length_ok(s) && matches.matched(i)
-                })
-            }
-            None => self.number_type_with(national, Desc::is_match),
-        }
-    }
-
-    /// The type order of the crate's `number_type`; `is_match` is called
-    /// once per pattern, in set order.
-    fn number_type_with(
-        &self,
-        national: &str,
-        mut is_match: impl FnMut(&Desc, &str) -> bool,
-    ) -> Type {
-        let general = self.general.as_ref().is_some_and(|g| is_match(g, national));
-        let special: Option<Type> = self
-            .special
-            .iter()
-            .map(|(kind, desc)| (*kind, is_match(desc, national)))
-            .fold(None, |found, (kind, hit)| found.or(hit.then_some(kind)));
-        let fixed = self.fixed_line.as_ref().map(|f| is_match(f, national));
-        let mobile = self.mobile.as_ref().map(|m| is_match(m, national));
-        if !general {
+        let found = self.matcher.matches(national);
+        let is_match = |desc: &Desc| desc.lengths.ok(national) && found >> desc.index & 1 == 1;
+        if !is_match(general) {
             return Type::Unknown;
         }
-        if let Some(kind) = special {
-            return kind;
+        if let Some((kind, _)) = self.special.iter().find(|(_, desc)| is_match(desc)) {
+            return *kind;
         }
-        if fixed == Some(true) {
+        let mobile = self.mobile.as_ref().is_some_and(is_match);
+        if self.fixed_line.as_ref().is_some_and(is_match) {
             let same_as_mobile = self.mobile.as_ref().map(|m| m.source)
                 == self.fixed_line.as_ref().map(|f| f.source);
-            if same_as_mobile || mobile == Some(true) {
+            if same_as_mobile || mobile {
                 return Type::FixedLineOrMobile;
             }
             return Type::FixedLine;
         }
-        if mobile == Some(true) {
+        if mobile {
             return Type::Mobile;
         }
         Type::Unknown
@@ -216,7 +576,8 @@ impl Region {
         self.parse.get_or_init(|| {
             let general = self.meta.descriptors().general();
             ParsePatterns {
-                general: Desc::compile(general, false),
+                general_lengths: Lengths::new(general.possible_length()),
+                general: Matcher::new(&[general.national_number().as_str()], false),
                 prefix_for_parsing: self
                     .meta
                     .national_prefix_for_parsing()
@@ -229,31 +590,41 @@ impl Region {
         })
     }
 
-    fn leading_digits(&self) -> Option<&Regex> {
+    fn leading_digits(&self) -> Option<&Matcher> {
         self.leading_digits
             .get_or_init(|| {
                 self.meta
                     .leading_digits()
-                    .and_then(|p| compile_anchored(p.as_str(), false))
+                    .and_then(|p| Matcher::single(p.as_str(), false))
             })
             .as_ref()
     }
 
     /// The crate's `number_type`, with fully anchored patterns.
-    fn number_type(&self, national: &str) -> Type {
+    fn number_type(&self, national: &[u8]) -> Type {
         self.patterns().number_type(national)
+    }
+
+    fn classified(&self, national: &[u8]) -> Option<Classified> {
+        match self.number_type(national) {
+            Type::Unknown => None,
+            kind => Some(Classified {
+                region: self.meta.id(),
+                kind,
+            }),
+        }
     }
 
     /// The crate's `helper::national_number` followed by the second
     /// national-prefix strip and the length check of `parser::parse_with`.
-    fn strip_national_prefix<'a>(&self, national: &'a str, scratch: &'a mut String) -> &'a str {
+    fn strip_national_prefix<'a>(&self, national: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
         let p = self.parse_patterns();
-        let general_match = |s: &str| p.general.as_ref().is_some_and(|g| g.is_match(s));
-        let mut potential: &str = national;
+        let general_match = |s: &[u8]| p.general_lengths.ok(s) && p.general.is_match(s);
+        let mut potential: &[u8] = national;
         match &p.prefix_for_parsing {
             None => {
                 if let Some(prefix) = p.national_prefix
-                    && potential.starts_with(prefix)
+                    && potential.starts_with(prefix.as_bytes())
                 {
                     potential = &potential[prefix.len()..];
                 }
@@ -269,11 +640,11 @@ impl Region {
                     };
                     match (p.transform, last_group) {
                         (Some(transform), Some(())) => {
-                            let transformed = parsing.replace(national, transform);
+                            let transformed = parsing.replace(national, transform.as_bytes());
                             if !viable || general_match(&transformed) {
                                 scratch.clear();
-                                scratch.push_str(&transformed);
-                                potential = scratch.as_str();
+                                scratch.extend_from_slice(&transformed);
+                                potential = scratch.as_slice();
                             }
                         }
                         // The crate compares the untrimmed number here, so
@@ -284,7 +655,7 @@ impl Region {
             }
         }
         if let Some(prefix) = p.national_prefix
-            && potential.starts_with(prefix)
+            && potential.starts_with(prefix.as_bytes())
         {
             potential = &potential[prefix.len()..];
         }
@@ -341,27 +712,30 @@ pub(crate) struct Classified {
     pub kind: Type,
 }
 
-/// Classifies a national significant number under a country calling code,
-/// following the crate's region selection (`source_for`) and type order.
-pub(crate) fn classify(code: u16, national: &str) -> Option<Classified> {
+/// Classifies a national significant number (ASCII digits) under a
+/// country calling code, following the crate's region selection
+/// (`source_for`) and type order.
+pub(crate) fn classify(code: u16, national: &[u8]) -> Option<Classified> {
     let regions = regions(code)?;
-    let region = if regions.len() == 1 {
-        regions.first().filter(|r| r.named)?
-    } else {
-        regions
-            .iter()
-            .find(|region| match region.leading_digits() {
-                Some(leading) => leading.is_match(national),
-                None => region.number_type(national) != Type::Unknown,
-            })?
-    };
-    match region.number_type(national) {
-        Type::Unknown => None,
-        kind => Some(Classified {
-            region: region.meta.id(),
-            kind,
-        }),
+    if regions.len() == 1 {
+        return regions.first().filter(|r| r.named)?.classified(national);
     }
+    for region in regions {
+        match region.leading_digits() {
+            Some(leading) => {
+                if leading.is_match(national) {
+                    return region.classified(national);
+                }
+            }
+            // The region is chosen by its type, so it is computed once.
+            None => {
+                if let Some(classified) = region.classified(national) {
+                    return Some(classified);
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Country calling codes the metadata knows, by value.
@@ -377,7 +751,7 @@ static CODES: LazyLock<Vec<bool>> = LazyLock::new(|| {
 
 /// The crate's `validator::source_for` while parsing (patterns anchored at
 /// the start only, as the crate matches them).
-fn source_for_parse(code: u16, national: &str) -> Option<&'static Region> {
+fn source_for_parse(code: u16, national: &[u8]) -> Option<&'static Region> {
     let regions = regions(code)?;
     if regions.len() == 1 {
         return regions.first().filter(|r| r.named);
@@ -390,19 +764,23 @@ fn source_for_parse(code: u16, national: &str) -> Option<&'static Region> {
 
 /// `phonenumber::parse(None, number)` for a number written as `+` followed
 /// by digits and spaces only, given those digits: the country calling code
-/// and the national number as the crate stores it (leading zeros, value), or
-/// `None` where the crate returns an error. It follows the crate step by
-/// step (country code, region, national prefix, lengths) with the region
-/// patterns compiled once, so it never takes the crate's global regex cache.
-pub(crate) fn parse_international(digits: &str) -> Option<(u16, u8, u64)> {
-    let bytes = digits.as_bytes();
+/// and the national significant number as the crate stores it (its digits,
+/// leading zeros included), or `None` where the crate returns an error.
+/// `scratch` holds the national number when the region rewrites it. It
+/// follows the crate step by step (country code, region, national prefix,
+/// lengths) with the region patterns compiled once, so it never takes the
+/// crate's global regex cache.
+pub(crate) fn parse_international<'a>(
+    digits: &'a [u8],
+    scratch: &'a mut Vec<u8>,
+) -> Option<(u16, &'a [u8])> {
     // `country_code`: too short, or a leading zero, is no country code.
-    if bytes.len() <= 2 || bytes[0] == b'0' || !bytes.iter().all(u8::is_ascii_digit) {
+    if digits.len() <= 2 || digits[0] == b'0' || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
     let mut code = 0usize;
     let mut code_len = 0;
-    for (i, &b) in bytes.iter().take(3).enumerate() {
+    for (i, &b) in digits.iter().take(3).enumerate() {
         code = code * 10 + usize::from(b - b'0');
         if CODES[code] {
             code_len = i + 1;
@@ -414,20 +792,25 @@ pub(crate) fn parse_international(digits: &str) -> Option<(u16, u8, u64)> {
     }
     let code = code as u16;
     let mut national = &digits[code_len..];
-    let mut scratch = String::new();
-    if let Some(region) = source_for_parse(code, national.trim_start_matches('0')) {
-        national = region.strip_national_prefix(national, &mut scratch);
+    let zeros = national.iter().take_while(|&&b| b == b'0').count();
+    if let Some(region) = source_for_parse(code, &national[zeros..]) {
+        national = region.strip_national_prefix(national, scratch);
     }
-    // `MIN_LENGTH_FOR_NSN`, `MAX_LENGTH_FOR_NSN`, `NationalNumber::from_str`.
+    // `MIN_LENGTH_FOR_NSN`, `MAX_LENGTH_FOR_NSN`, `NationalNumber::from_str`
+    // (the crate keeps the leading zeros and the value, which must be a
+    // `u64` below 2^56: these digits again).
     if national.len() < 2 || national.len() > 17 {
         return None;
     }
-    let zeros = national.bytes().take_while(|&b| b == b'0').count();
-    let value: u64 = national[zeros..].parse().ok()?;
-    if value >= 1 << 56 {
+    let zeros = national.iter().take_while(|&&b| b == b'0').count();
+    let significant = &national[zeros..];
+    if significant.is_empty() || !significant.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some((code, zeros as u8, value))
+    let value = significant
+        .iter()
+        .fold(0u64, |value, &b| value * 10 + u64::from(b - b'0'));
+    (value < 1 << 56).then_some((code, national))
 }
 
 /// The country calling code of a region id such as `NL`, if the metadata has it.
@@ -455,4 +838,118 @@ pub(crate) fn mobile_examples() -> Vec<(&'static str, u16, &'static str)> {
     out.sort_unstable();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn descriptors(meta: &'static Metadata) -> Vec<&'static Descriptor> {
+        let d = meta.descriptors();
+        [
+            Some(d.general()),
+            d.premium_rate(),
+            d.toll_free(),
+            d.shared_cost(),
+            d.voip(),
+            d.personal_number(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+            d.fixed_line(),
+            d.mobile(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// Every example, each of its prefixes, each one-digit change and
+    /// extension of it, and some random digit strings.
+    fn inputs(meta: &'static Metadata) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for example in descriptors(meta).iter().filter_map(|d| d.example()) {
+            let example = example.as_bytes().to_vec();
+            for end in 0..=example.len() {
+                out.push(example[..end].to_vec());
+            }
+            for at in 0..=example.len() {
+                for digit in b'0'..=b'9' {
+                    let mut changed = example.clone();
+                    if at == example.len() {
+                        changed.push(digit);
+                    } else {
+                        changed[at] = digit;
+                    }
+                    out.push(changed);
+                }
+            }
+        }
+        let mut state = u64::from(meta.country_code());
+        for _ in 0..200 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            let len = (state >> 59) as usize + 2;
+            out.push(
+                (0..len)
+                    .map(|i| b'0' + ((state >> (i * 3)) % 10) as u8)
+                    .collect(),
+            );
+        }
+        out
+    }
+
+    #[test]
+    fn dfa_agrees_with_the_regexes_for_every_region() {
+        for meta in DATABASE.iter() {
+            let mut sources: Vec<&str> = descriptors(meta)
+                .iter()
+                .map(|d| d.national_number().as_str())
+                .collect();
+            sources.extend(meta.leading_digits().map(|p| p.as_str()));
+            let dfa = DigitDfa::build(&sources)
+                .unwrap_or_else(|| panic!("{}: no DFA for its patterns", meta.id()));
+            for both_ends in [true, false] {
+                let regexes: Vec<Regex> = sources
+                    .iter()
+                    .map(|s| compile_anchored(s, both_ends).unwrap())
+                    .collect();
+                for input in inputs(meta) {
+                    let expected = regexes
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| r.is_match(&input))
+                        .fold(0, |found, (i, _)| found | 1 << i);
+                    let found = if both_ends {
+                        dfa.full(&input)
+                    } else {
+                        dfa.prefix(&input)
+                    };
+                    assert_eq!(
+                        found,
+                        expected,
+                        "{} {:?} both_ends={both_ends}",
+                        meta.id(),
+                        String::from_utf8_lossy(&input)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parser_rejects_what_it_does_not_model() {
+        for source in [
+            "1*", "1+", "1{2,}", "1{2}?", "[^1]", "(?i)1", ".", "1$", "\\w",
+        ] {
+            assert!(Parser::parse(source).is_none(), "{source}");
+        }
+        assert!(Parser::parse("(?:1[2-4]\\d{2,3}|5)?6").is_some());
+    }
+
+    #[test]
+    fn lengths_as_bits() {
+        assert!(Lengths::new(&[]).ok(b"123"));
+        assert!(Lengths::new(&[3, 9]).ok(b"123"));
+        assert!(!Lengths::new(&[2, 9]).ok(b"123"));
+    }
 }
