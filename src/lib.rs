@@ -75,7 +75,7 @@ pub mod generate;
 mod guide;
 #[cfg(feature = "mail")]
 pub mod mail;
-mod parallel;
+mod pipeline;
 mod plan;
 mod progress;
 mod reader;

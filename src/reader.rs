@@ -164,6 +164,7 @@ impl ReaderBuilder {
             data_rows: 0,
             last_row: 0,
             done: false,
+            spare: None,
         };
         reader.read_header()?;
         Ok(reader)
@@ -245,6 +246,8 @@ pub struct Reader<R: Read> {
     data_rows: u64,
     last_row: u64,
     done: bool,
+    /// An empty record to swap into a row while its buffers are read into.
+    spare: Option<StringRecord>,
 }
 
 impl<R: Read> std::fmt::Debug for Reader<R> {
@@ -334,7 +337,11 @@ impl<R: Read> Reader<R> {
         if self.done {
             return Ok(false);
         }
-        let mut raw: ByteRecord = std::mem::take(&mut row.fields).into_byte_record();
+        // An empty record boxes an allocation: keep one to swap in rather
+        // than making one per row.
+        let placeholder = self.spare.take().unwrap_or_default();
+        let mut raw: ByteRecord =
+            std::mem::replace(&mut row.fields, placeholder).into_byte_record();
         let more = match self.csv.read_byte_record(&mut raw) {
             Ok(more) => more,
             Err(err) => return Err(self.map_csv_error(err)),
@@ -363,7 +370,8 @@ impl<R: Read> Reader<R> {
         {
             return Err(self.limit(Limit::FieldBytes, self.limits.max_field_bytes, position));
         }
-        row.fields = self.decode(raw, position)?;
+        let decoded = self.decode(raw, position)?;
+        self.spare = Some(std::mem::replace(&mut row.fields, decoded));
         Ok(true)
     }
 

@@ -11,7 +11,7 @@ use crate::plan::{Action, ArchiveGuard, ExistingUsers, Mode, Plan, Planner};
 use crate::progress::{CancelToken, Progress};
 use crate::reader::{Limits, Reader, ReaderBuilder, Row};
 use crate::report::{RowError, ValidationReport, generate_id};
-use crate::rules::UniqueSet;
+use crate::rules::{KeyHasher, UniqueSet};
 use crate::validator::{Compiled, HeaderMap, Scratch, Validator};
 
 /// Configures one validation run; from [`Validator::validation`].
@@ -240,23 +240,14 @@ impl ValidationBuilder {
         input: R,
         error_csv: Option<W>,
     ) -> Result<(ValidationReport, Option<Plan>), Error> {
-        let mut run = self.from_reader(input)?;
-        let mut sink = ErrorSink::new(
+        let run = self.from_reader(input)?;
+        let sink = ErrorSink::new(
             error_csv,
             run.reader.header().clone(),
             run.reader.delimiter(),
             self.formula_guard,
         );
-        if self.threads > 1 {
-            return crate::parallel::validate(run, sink, self.threads);
-        }
-        while let Some(outcome) = run.next_outcome()? {
-            if !outcome.is_valid() {
-                sink.write(outcome.row.fields(), outcome.errors)?;
-            }
-        }
-        sink.finish()?;
-        run.finish_with_plan()
+        crate::pipeline::validate(run, sink, self.threads)
     }
 }
 
@@ -383,6 +374,7 @@ impl<R: Read> Validation<R> {
             compiled,
             &self.map,
             &self.row,
+            None,
             &mut self.row_errors,
             self.reader.bytes_read(),
         );
@@ -396,11 +388,23 @@ impl<R: Read> Validation<R> {
     }
 
     /// The sequential part of a row's validation, in input order; see
-    /// [`Tally::finish_row`].
-    pub(crate) fn finish_row(&mut self, row: &Row, errors: &mut Vec<RowError>) {
+    /// [`Tally::finish_row`]. `hashes` are the row's key hashes from
+    /// [`Compiled::unique_hashes`] with [`Tally::key_hashers`], if computed.
+    pub(crate) fn finish_row(
+        &mut self,
+        row: &Row,
+        hashes: Option<&[u64]>,
+        errors: &mut Vec<RowError>,
+    ) {
         let bytes_read = self.reader.bytes_read();
-        self.tally
-            .finish_row(&self.validator.inner, &self.map, row, errors, bytes_read);
+        self.tally.finish_row(
+            &self.validator.inner,
+            &self.map,
+            row,
+            hashes,
+            errors,
+            bytes_read,
+        );
     }
 
     /// The file's header (without any `errors` column).
@@ -457,7 +461,8 @@ impl<R: Read> Validation<R> {
 pub(crate) struct Tally {
     pub planner: Option<Planner>,
     action: Option<Action>,
-    unique: Vec<Option<UniqueSet>>,
+    /// `(schema column, set)` per unique column.
+    unique: Vec<(usize, UniqueSet)>,
     pub report: ValidationReport,
     max_errors: usize,
     progress: Option<Progress>,
@@ -469,6 +474,32 @@ impl Tally {
         self.planner.as_ref().is_some_and(Planner::relaxes_required)
     }
 
+    /// The hashers of the unique columns, in the order of the hashes
+    /// [`Tally::finish_row`] takes.
+    pub fn key_hashers(&self) -> Vec<(usize, KeyHasher)> {
+        self.unique
+            .iter()
+            .map(|(c, set)| (*c, set.hasher().clone()))
+            .collect()
+    }
+
+    /// Starts loading the table slots the rows with these key hashes (from
+    /// [`Compiled::unique_hashes`], rows back to back) will probe, so that
+    /// the memory loads of a whole batch overlap instead of each row's
+    /// stalling in turn.
+    pub fn touch_unique(&self, hashes: &[u64]) {
+        if self.unique.is_empty() {
+            return;
+        }
+        let mut loaded = 0u64;
+        for row in hashes.chunks_exact(self.unique.len()) {
+            for ((_, set), &hash) in self.unique.iter().zip(row) {
+                loaded ^= set.touch(hash);
+            }
+        }
+        std::hint::black_box(loaded);
+    }
+
     /// The sequential part of a row's validation: uniqueness, the plan,
     /// the counts, the report's error list and progress. `errors` holds the
     /// row's stateless errors ([`Compiled::check_row`]) and receives the rest.
@@ -477,10 +508,11 @@ impl Tally {
         compiled: &Compiled,
         map: &HeaderMap,
         row: &Row,
+        hashes: Option<&[u64]>,
         errors: &mut Vec<RowError>,
         bytes_read: u64,
     ) {
-        compiled.check_unique(map, row, &mut self.unique, errors);
+        compiled.check_unique(map, row, &mut self.unique, hashes, errors);
         self.action = match &mut self.planner {
             Some(planner) => planner.plan_row(compiled, map, row, errors),
             None => None,

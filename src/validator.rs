@@ -9,7 +9,7 @@ use csv::StringRecord;
 use crate::error::{Error, ErrorKind, SchemaError};
 use crate::reader::{Row, trim_value};
 use crate::report::{RowError, Warning};
-use crate::rules::{ColumnRules, ErrorCode, Failure};
+use crate::rules::{ColumnRules, ErrorCode, Failure, KeyHasher, UniqueSet};
 use crate::schema::Schema;
 use crate::validation::ValidationBuilder;
 
@@ -552,24 +552,32 @@ impl Compiled {
         }
     }
 
-    /// The uniqueness checks of one row, in input order.
+    /// The uniqueness checks of one row, in input order. `sets` holds
+    /// `(schema column, set)`; `hashes`, when given, the row's key hashes
+    /// from [`Compiled::unique_hashes`], one per set.
     pub fn check_unique(
         &self,
         map: &HeaderMap,
         row: &Row,
-        sets: &mut [Option<crate::rules::UniqueSet>],
+        sets: &mut [(usize, UniqueSet)],
+        hashes: Option<&[u64]>,
         errors: &mut Vec<RowError>,
     ) {
         if row.len() != map.width {
             return;
         }
-        for (c, set) in sets.iter_mut().enumerate() {
-            let Some(set) = set else { continue };
+        for (k, (c, set)) in sets.iter_mut().enumerate() {
+            let c = *c;
             let value = map.value(row, c);
             if value.is_empty() {
                 continue;
             }
-            if let Some(first) = set.insert(value, row.position().row) {
+            let at = row.position().row;
+            let first = match hashes.and_then(|h| h.get(k)) {
+                Some(&hash) => set.insert_hashed(value, hash, at),
+                None => set.insert(value, at),
+            };
+            if let Some(first) = first {
                 let detail = format!(
                     "\"{value}\" already appears in row {first}; each {} must be unique in the file",
                     map.display[c]
@@ -579,10 +587,34 @@ impl Compiled {
         }
     }
 
-    pub fn unique_sets(&self) -> Vec<Option<crate::rules::UniqueSet>> {
+    /// The key hashes of one row for [`Compiled::check_unique`], appended to
+    /// `out` (one per hasher; `0` where the row is skipped). Stateless, so
+    /// it runs wherever the row is checked.
+    pub fn unique_hashes(
+        &self,
+        map: &HeaderMap,
+        row: &Row,
+        hashers: &[(usize, KeyHasher)],
+        lower: &mut Vec<u8>,
+        out: &mut Vec<u64>,
+    ) {
+        let whole = row.len() == map.width;
+        out.extend(hashers.iter().map(|(c, hasher)| {
+            let value = map.value(row, *c);
+            if whole && !value.is_empty() {
+                hasher.hash(value, lower)
+            } else {
+                0
+            }
+        }));
+    }
+
+    /// A fresh set for each unique column: `(schema column, set)`.
+    pub fn unique_sets(&self) -> Vec<(usize, UniqueSet)> {
         self.columns
             .iter()
-            .map(|c| c.unique.map(crate::rules::UniqueSet::new))
+            .enumerate()
+            .filter_map(|(c, rules)| Some((c, UniqueSet::new(rules.unique?))))
             .collect()
     }
 }

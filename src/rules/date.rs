@@ -6,43 +6,38 @@ use super::{ErrorCode, Failure};
 use crate::error::SchemaError;
 use crate::schema::DateRule;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Part {
-    Year,
-    Month,
-    Day,
-    Literal(u8),
-}
-
-/// One accepted format, e.g. `DD/MM/YYYY`, as a fixed-width template.
+/// One accepted format, e.g. `DD/MM/YYYY`, as a fixed-width template: where
+/// the year, month and day digits are, and the separators between them.
 #[derive(Clone, Debug)]
 struct Format {
     text: String,
-    parts: Vec<Part>,
+    len: usize,
+    year_at: usize,
+    month_at: usize,
+    day_at: usize,
+    /// `(offset, byte)` of each separator.
+    literals: Vec<(usize, u8)>,
 }
 
 impl Format {
     fn compile(column: &str, text: &str) -> Result<Format, SchemaError> {
         let bytes = text.as_bytes();
-        let mut parts = Vec::new();
+        let mut literals = Vec::new();
+        let (mut year_at, mut month_at, mut day_at) = (Vec::new(), Vec::new(), Vec::new());
         let mut i = 0;
-        let (mut years, mut months, mut days) = (0, 0, 0);
         while i < bytes.len() {
             let rest = &text[i..];
             if rest.starts_with("YYYY") {
-                parts.extend([Part::Year; 4]);
-                years += 1;
+                year_at.push(i);
                 i += 4;
             } else if rest.starts_with("MM") {
-                parts.extend([Part::Month; 2]);
-                months += 1;
+                month_at.push(i);
                 i += 2;
             } else if rest.starts_with("DD") {
-                parts.extend([Part::Day; 2]);
-                days += 1;
+                day_at.push(i);
                 i += 2;
             } else if bytes[i].is_ascii_punctuation() || bytes[i] == b' ' {
-                parts.push(Part::Literal(bytes[i]));
+                literals.push((i, bytes[i]));
                 i += 1;
             } else {
                 return Err(SchemaError::rule(
@@ -55,39 +50,41 @@ impl Format {
                 ));
             }
         }
-        if (years, months, days) != (1, 1, 1) {
-            return Err(SchemaError::rule(
+        match (&year_at[..], &month_at[..], &day_at[..]) {
+            (&[year_at], &[month_at], &[day_at]) => Ok(Format {
+                text: text.to_string(),
+                len: bytes.len(),
+                year_at,
+                month_at,
+                day_at,
+                literals,
+            }),
+            _ => Err(SchemaError::rule(
                 column,
                 format!("date format \"{text}\" must contain YYYY, MM and DD exactly once"),
-            ));
+            )),
         }
-        Ok(Format {
-            text: text.to_string(),
-            parts,
-        })
     }
 
     /// Fixed-position digit check, then a calendar check.
     fn parse(&self, value: &str) -> Option<NaiveDate> {
         let bytes = value.as_bytes();
-        if bytes.len() != self.parts.len() {
+        if bytes.len() != self.len {
             return None;
         }
-        let (mut y, mut m, mut d) = (0i32, 0u32, 0u32);
-        for (&b, part) in bytes.iter().zip(&self.parts) {
-            match *part {
-                Part::Literal(l) => {
-                    if b != l {
-                        return None;
-                    }
-                }
-                _ if !b.is_ascii_digit() => return None,
-                Part::Year => y = y * 10 + i32::from(b - b'0'),
-                Part::Month => m = m * 10 + u32::from(b - b'0'),
-                Part::Day => d = d * 10 + u32::from(b - b'0'),
-            }
+        let number = |at: usize, width: usize| {
+            bytes[at..at + width].iter().try_fold(0u32, |n, &b| {
+                let digit = b.wrapping_sub(b'0');
+                (digit < 10).then(|| n * 10 + u32::from(digit))
+            })
+        };
+        if self.literals.iter().any(|&(at, l)| bytes[at] != l) {
+            return None;
         }
-        NaiveDate::from_ymd_opt(y, m, d)
+        let year = number(self.year_at, 4)?;
+        let month = number(self.month_at, 2)?;
+        let day = number(self.day_at, 2)?;
+        NaiveDate::from_ymd_opt(year as i32, month, day)
     }
 
     fn render(&self, date: NaiveDate) -> String {

@@ -2,18 +2,57 @@
 
 use ahash::{AHashMap, RandomState};
 
+/// How one column's values are compared for the `unique` rule (exactly or
+/// ignoring case) and hashed. Cloned to every thread of a run, so keys can be
+/// hashed where the row is checked and only probed in input order.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyHasher {
+    case_insensitive: bool,
+    state: RandomState,
+}
+
+impl KeyHasher {
+    fn new(case_insensitive: bool) -> KeyHasher {
+        KeyHasher {
+            case_insensitive,
+            state: RandomState::new(),
+        }
+    }
+
+    /// The compared form of `value`: itself, or lower-cased into `lower`.
+    fn key<'a>(&self, value: &'a str, lower: &'a mut Vec<u8>) -> &'a [u8] {
+        if !self.case_insensitive {
+            return value.as_bytes();
+        }
+        lower.clear();
+        if value.is_ascii() {
+            lower.extend_from_slice(value.as_bytes());
+            lower.make_ascii_lowercase();
+        } else {
+            lower.extend_from_slice(value.to_lowercase().as_bytes());
+        }
+        lower
+    }
+
+    /// The hash [`UniqueSet::insert_hashed`] expects for `value`; `lower` is
+    /// scratch space.
+    pub fn hash(&self, value: &str, lower: &mut Vec<u8>) -> u64 {
+        self.state.hash_one(self.key(value, lower))
+    }
+}
+
 /// Values seen so far in one column, with the row where each first appeared.
 ///
 /// Values are stored back to back in one arena and found through an
-/// open-addressing table of 8-byte slots (32 bits of the value's hash and its
-/// index), so recording a value allocates nothing per value, costs about 24
-/// bytes plus its length, and usually touches one cache line of the table.
-/// Values whose hash parts are equal are compared byte for byte, so the
-/// answer is exact.
+/// open-addressing table of 8-byte slots (the high 32 bits of the value's
+/// hash and its index), so recording a value allocates nothing per value,
+/// costs about 24 bytes plus its length, and usually touches one cache line
+/// of the table. A slot's place follows from the hash bits it holds, so
+/// growing the table never re-reads or re-hashes the values. Values whose
+/// hash parts are equal are compared byte for byte, so the answer is exact.
 #[derive(Debug)]
 pub(crate) struct UniqueSet {
-    case_insensitive: bool,
-    hasher: RandomState,
+    hasher: KeyHasher,
     /// `0` for empty, else `(hash >> 32) << 32 | (index + 1)`.
     slots: Vec<u64>,
     /// `(start in arena, row)`; a value ends where the next one starts.
@@ -28,14 +67,18 @@ pub(crate) struct UniqueSet {
 impl UniqueSet {
     pub fn new(case_insensitive: bool) -> UniqueSet {
         UniqueSet {
-            case_insensitive,
-            hasher: RandomState::new(),
+            hasher: KeyHasher::new(case_insensitive),
             slots: vec![0; 1024],
             entries: Vec::new(),
             arena: Vec::new(),
             overflow: AHashMap::new(),
             lower: Vec::new(),
         }
+    }
+
+    /// The hasher whose hashes [`UniqueSet::insert_hashed`] takes.
+    pub fn hasher(&self) -> &KeyHasher {
+        &self.hasher
     }
 
     fn stored(&self, index: usize) -> &[u8] {
@@ -47,34 +90,48 @@ impl UniqueSet {
         &self.arena[start..end]
     }
 
+    /// The first slot to probe for a hash whose high half is `tag`.
+    #[inline]
+    fn home(tag: u64, mask: usize) -> usize {
+        tag as usize & mask
+    }
+
+    /// Reads the first slot `hash` probes and returns it, so that a caller
+    /// can start the memory loads of many values before inserting them one
+    /// by one (the table is far larger than the cache on big files).
+    #[inline]
+    pub fn touch(&self, hash: u64) -> u64 {
+        self.slots[Self::home(hash >> 32, self.slots.len() - 1)]
+    }
+
     /// Records `value` at `row`; returns the earlier row if it was seen before.
     pub fn insert(&mut self, value: &str, row: u64) -> Option<u64> {
+        let hash = self.hasher.hash(value, &mut self.lower);
+        self.insert_hashed(value, hash, row)
+    }
+
+    /// [`UniqueSet::insert`] with the value's hash from [`KeyHasher::hash`].
+    pub fn insert_hashed(&mut self, value: &str, hash: u64, row: u64) -> Option<u64> {
+        if !self.hasher.case_insensitive || value.is_ascii() {
+            // ASCII is lower-cased on the way into the arena: no copy first.
+            let fold = self.hasher.case_insensitive;
+            return self.insert_key(value.as_bytes(), fold, hash, row);
+        }
         let mut lower = std::mem::take(&mut self.lower);
-        let key: &[u8] = if !self.case_insensitive {
-            value.as_bytes()
-        } else {
-            lower.clear();
-            if value.is_ascii() {
-                lower.extend_from_slice(value.as_bytes());
-                lower.make_ascii_lowercase();
-            } else {
-                lower.extend_from_slice(value.to_lowercase().as_bytes());
-            }
-            &lower
-        };
-        let found = self.insert_key(key, row);
+        let key = self.hasher.key(value, &mut lower);
+        let found = self.insert_key(key, false, hash, row);
         self.lower = lower;
         found
     }
 
-    fn insert_key(&mut self, key: &[u8], row: u64) -> Option<u64> {
+    /// Inserts `key`, lower-casing its ASCII letters first when `fold`.
+    fn insert_key(&mut self, key: &[u8], fold: bool, hash: u64, row: u64) -> Option<u64> {
         if (self.entries.len() + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        let hash = self.hasher.hash_one(key);
         let tag = hash >> 32;
         let mask = self.slots.len() - 1;
-        let mut at = hash as usize & mask;
+        let mut at = Self::home(tag, mask);
         loop {
             let slot = self.slots[at];
             if slot == 0 {
@@ -82,7 +139,14 @@ impl UniqueSet {
             }
             if slot >> 32 == tag {
                 let index = (slot as u32 - 1) as usize;
-                if self.stored(index) == key {
+                // Stored keys are lower case already.
+                let stored = self.stored(index);
+                let same = if fold {
+                    stored.eq_ignore_ascii_case(key)
+                } else {
+                    stored == key
+                };
+                if same {
                     return Some(self.entries[index].1);
                 }
             }
@@ -90,27 +154,34 @@ impl UniqueSet {
         }
         let index = self.entries.len() as u64 + 1;
         if index > u64::from(u32::MAX) {
-            return self.insert_overflow(key, row);
+            let key = if fold {
+                key.to_ascii_lowercase().into()
+            } else {
+                std::borrow::Cow::Borrowed(key)
+            };
+            return self.insert_overflow(&key, row);
         }
         self.slots[at] = tag << 32 | index;
-        self.entries.push((self.arena.len() as u64, row));
+        let start = self.arena.len();
+        self.entries.push((start as u64, row));
         self.arena.extend_from_slice(key);
+        if fold {
+            self.arena[start..].make_ascii_lowercase();
+        }
         None
     }
 
-    /// Doubles the table, placing every value again.
+    /// Doubles the table, moving every slot to its place in the new one.
     #[cold]
     fn grow(&mut self) {
         let mut slots = vec![0u64; self.slots.len() * 2];
         let mask = slots.len() - 1;
-        // In arena order: the values are read front to back.
-        for index in 0..self.entries.len() {
-            let hash = self.hasher.hash_one(self.stored(index));
-            let mut at = hash as usize & mask;
+        for &slot in self.slots.iter().filter(|&&s| s != 0) {
+            let mut at = Self::home(slot >> 32, mask);
             while slots[at] != 0 {
                 at = (at + 1) & mask;
             }
-            slots[at] = (hash >> 32) << 32 | (index as u64 + 1);
+            slots[at] = slot;
         }
         self.slots = slots;
     }
@@ -162,14 +233,31 @@ mod tests {
         let mut set = UniqueSet::new(false);
         assert_eq!(set.insert("a", 2), None);
         // Put "a" where "b" goes, under the tag of "b": "b" must still be new.
-        let b = set.hasher.hash_one(b"b".as_slice());
+        let b = set.hasher.state.hash_one(b"b".as_slice());
         let at = set.slots.iter().position(|s| *s != 0).unwrap();
         let index = set.slots[at] & 0xFFFF_FFFF;
         set.slots[at] = 0;
-        let home = b as usize & (set.slots.len() - 1);
+        let home = UniqueSet::home(b >> 32, set.slots.len() - 1);
         set.slots[home] = (b >> 32) << 32 | index;
         assert_eq!(set.insert("b", 3), None);
         assert_eq!(set.insert("b", 4), Some(3));
+    }
+
+    #[test]
+    fn hashes_from_a_cloned_hasher_find_the_same_values() {
+        let mut set = UniqueSet::new(true);
+        let hasher = set.hasher().clone();
+        let mut lower = Vec::new();
+        let mut hashed = |set: &mut UniqueSet, value: &str, row| {
+            let hash = hasher.hash(value, &mut lower);
+            set.insert_hashed(value, hash, row)
+        };
+        assert_eq!(hashed(&mut set, "Ada@Example.com", 2), None);
+        assert_eq!(set.insert("ada@example.com", 3), Some(2));
+        assert_eq!(set.insert("bob@example.com", 4), None);
+        assert_eq!(hashed(&mut set, "BOB@example.com", 5), Some(4));
+        assert_eq!(hashed(&mut set, "Élodie@example.com", 6), None);
+        assert_eq!(set.insert("élodie@EXAMPLE.com", 7), Some(6));
     }
 
     #[test]

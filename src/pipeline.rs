@@ -1,0 +1,279 @@
+//! The batch pipeline behind [`ValidationBuilder::validate`](crate::ValidationBuilder::validate).
+//!
+//! The calling thread reads rows into batches. Each batch gets the stateless
+//! checks ([`Compiled::check_row`]) and the hashes of its unique keys
+//! ([`Compiled::unique_hashes`]): on the calling thread with one thread,
+//! else on worker threads ([`ValidationBuilder::threads`](crate::ValidationBuilder::threads)).
+//! The calling thread then takes the batches in input order and runs the
+//! sequential part: it first touches the uniqueness-table slots of the whole
+//! batch, so that their cache misses overlap instead of each row waiting for
+//! its own, then finishes each row ([`Validation::finish_row`]: uniqueness,
+//! plan, counts, report) and writes failed rows to the error CSV. Every
+//! thread count gives the same report and error CSV, byte for byte. Batches
+//! are recycled and their number is capped, so memory stays flat.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::sync::mpsc;
+
+use crate::error::{Error, ErrorKind};
+use crate::plan::Plan;
+use crate::reader::Row;
+use crate::report::{RowError, ValidationReport};
+use crate::rules::KeyHasher;
+use crate::validation::{ErrorSink, Validation};
+use crate::validator::{Compiled, HeaderMap, Scratch};
+
+/// Rows per batch: large enough to amortise the hand-over and to overlap
+/// many cache misses, small enough to keep every thread busy and memory small.
+const BATCH: usize = 256;
+
+/// Batches in flight per worker.
+const IN_FLIGHT_PER_WORKER: usize = 4;
+
+struct Batch {
+    seq: u64,
+    len: usize,
+    rows: Vec<Row>,
+    errors: Vec<Vec<RowError>>,
+    /// The unique-key hashes of the rows, one per unique column, back to back.
+    hashes: Vec<u64>,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            seq: 0,
+            len: 0,
+            rows: Vec::with_capacity(BATCH),
+            errors: Vec::with_capacity(BATCH),
+            hashes: Vec::new(),
+        }
+    }
+}
+
+/// What checks a batch; one per thread that does.
+struct Checker<'a> {
+    compiled: &'a Compiled,
+    map: &'a HeaderMap,
+    relax_required: bool,
+    hashers: &'a [(usize, KeyHasher)],
+    scratch: Scratch,
+    lower: Vec<u8>,
+}
+
+impl Checker<'_> {
+    fn check(&mut self, batch: &mut Batch) {
+        batch.hashes.clear();
+        for (row, errors) in batch.rows[..batch.len].iter().zip(&mut batch.errors) {
+            errors.clear();
+            self.compiled.check_row(
+                self.map,
+                row,
+                errors,
+                &mut self.scratch,
+                self.relax_required,
+            );
+            self.compiled.unique_hashes(
+                self.map,
+                row,
+                self.hashers,
+                &mut self.lower,
+                &mut batch.hashes,
+            );
+        }
+    }
+}
+
+/// Fills `batch` from the reader; returns why reading stopped, if it did
+/// (the end of the input, an error, a cancellation).
+fn fill<R: Read>(run: &mut Validation<R>, batch: &mut Batch) -> Option<Result<(), Error>> {
+    batch.len = 0;
+    while batch.len < BATCH {
+        if let Some(cancel) = &run.cancel
+            && cancel.is_cancelled()
+        {
+            return Some(Err(Error::new(ErrorKind::Cancelled { rows_read: 0 })));
+        }
+        if batch.rows.len() == batch.len {
+            batch.rows.push(Row::default());
+            batch.errors.push(Vec::new());
+        }
+        match run.reader.read_row(&mut batch.rows[batch.len]) {
+            Ok(true) => batch.len += 1,
+            Ok(false) => return Some(Ok(())),
+            Err(err) => return Some(Err(err)),
+        }
+    }
+    None
+}
+
+/// The sequential part of a checked batch, in input order.
+fn finish<R: Read, W: Write>(
+    batch: &mut Batch,
+    run: &mut Validation<R>,
+    sink: &mut ErrorSink<W>,
+) -> Result<(), Error> {
+    run.tally.touch_unique(&batch.hashes);
+    let per_row = batch.hashes.len() / batch.len.max(1);
+    for i in 0..batch.len {
+        let hashes = &batch.hashes[i * per_row..(i + 1) * per_row];
+        let errors = &mut batch.errors[i];
+        run.finish_row(&batch.rows[i], Some(hashes), errors);
+        if !errors.is_empty() {
+            sink.write(batch.rows[i].fields(), errors)?;
+        }
+    }
+    Ok(())
+}
+
+/// Turns why reading stopped into the run's result; a cancellation reports
+/// the rows finished.
+fn stopped<R: Read>(stop: Result<(), Error>, run: &Validation<R>) -> Result<(), Error> {
+    match stop {
+        Err(err) if matches!(err.kind(), ErrorKind::Cancelled { .. }) => {
+            Err(Error::new(ErrorKind::Cancelled {
+                rows_read: run.tally.report.rows.total,
+            }))
+        }
+        other => other,
+    }
+}
+
+/// Runs `run` to the end, with `threads` worker threads when more than one;
+/// see the module docs.
+pub(crate) fn validate<R: Read, W: Write>(
+    mut run: Validation<R>,
+    mut sink: ErrorSink<W>,
+    threads: usize,
+) -> Result<(ValidationReport, Option<Plan>), Error> {
+    let validator = run.validator.clone();
+    let map = run.map.clone();
+    let hashers = run.tally.key_hashers();
+    let checker = Checker {
+        compiled: &validator.inner,
+        map: &map,
+        relax_required: run.tally.relaxes_required(),
+        hashers: &hashers,
+        scratch: Scratch::default(),
+        lower: Vec::new(),
+    };
+    if threads > 1 {
+        on_workers(&mut run, &mut sink, threads, checker)?;
+    } else {
+        on_this_thread(&mut run, &mut sink, checker)?;
+    }
+    sink.finish()?;
+    run.finish_with_plan()
+}
+
+fn on_this_thread<R: Read, W: Write>(
+    run: &mut Validation<R>,
+    sink: &mut ErrorSink<W>,
+    mut checker: Checker<'_>,
+) -> Result<(), Error> {
+    let mut batch = Batch::new();
+    loop {
+        let stop = fill(run, &mut batch);
+        checker.check(&mut batch);
+        finish(&mut batch, run, sink)?;
+        if let Some(stop) = stop {
+            return stopped(stop, run);
+        }
+    }
+}
+
+fn on_workers<R: Read, W: Write>(
+    run: &mut Validation<R>,
+    sink: &mut ErrorSink<W>,
+    workers: usize,
+    checker: Checker<'_>,
+) -> Result<(), Error> {
+    let worker_stopped = || Error::from(std::io::Error::other("validation worker stopped"));
+    std::thread::scope(|scope| -> Result<(), Error> {
+        let (done_tx, done_rx) = mpsc::channel::<Batch>();
+        let mut work = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (tx, rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT_PER_WORKER);
+            let done = done_tx.clone();
+            let mut checker = Checker {
+                scratch: Scratch::default(),
+                lower: Vec::new(),
+                ..checker
+            };
+            scope.spawn(move || {
+                for mut batch in rx {
+                    checker.check(&mut batch);
+                    if done.send(batch).is_err() {
+                        return;
+                    }
+                }
+            });
+            work.push(tx);
+        }
+        drop(done_tx);
+        let mut order = Sequencer {
+            next: 0,
+            pending: BTreeMap::new(),
+            free: Vec::new(),
+            in_flight: 0,
+        };
+        let cap = workers * IN_FLIGHT_PER_WORKER;
+        let mut seq = 0u64;
+        loop {
+            let mut batch = order.free.pop().unwrap_or_else(Batch::new);
+            batch.seq = seq;
+            let stop = fill(run, &mut batch);
+            if batch.len > 0 {
+                let worker = (seq % workers as u64) as usize;
+                seq += 1;
+                order.in_flight += 1;
+                if work[worker].send(batch).is_err() {
+                    return Err(worker_stopped());
+                }
+            } else {
+                order.free.push(batch);
+            }
+            // Finish what is ready; wait when too much is in flight or at the end.
+            while order.in_flight > 0 {
+                let block = stop.is_some() || order.in_flight >= cap;
+                let received = if block {
+                    Some(done_rx.recv().map_err(|_| worker_stopped())?)
+                } else {
+                    done_rx.try_recv().ok()
+                };
+                let Some(batch) = received else { break };
+                order.accept(batch, run, sink)?;
+            }
+            if let Some(stop) = stop {
+                return stopped(stop, run);
+            }
+        }
+    })
+}
+
+/// Puts checked batches back in input order.
+struct Sequencer {
+    next: u64,
+    pending: BTreeMap<u64, Batch>,
+    free: Vec<Batch>,
+    in_flight: usize,
+}
+
+impl Sequencer {
+    fn accept<R: Read, W: Write>(
+        &mut self,
+        batch: Batch,
+        run: &mut Validation<R>,
+        sink: &mut ErrorSink<W>,
+    ) -> Result<(), Error> {
+        self.pending.insert(batch.seq, batch);
+        while let Some(mut batch) = self.pending.remove(&self.next) {
+            self.next += 1;
+            self.in_flight -= 1;
+            finish(&mut batch, run, sink)?;
+            self.free.push(batch);
+        }
+        Ok(())
+    }
+}
