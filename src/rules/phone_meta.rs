@@ -31,20 +31,12 @@ impl Lengths {
         Lengths(Some(bits))
     }
 
-    fn ok(self, digits: &[u8]) -> bool {
+    fn ok(self, len: usize) -> bool {
         match self.0 {
             None => true,
-            Some(bits) => digits.len() < 64 && bits >> digits.len() & 1 == 1,
+            Some(bits) => len < 64 && bits >> len & 1 == 1,
         }
     }
-}
-
-/// One descriptor of a region: its possible lengths, its pattern (for the
-/// fixed-line and mobile comparison) and its index in the region's matcher.
-struct Desc {
-    lengths: Lengths,
-    source: &'static str,
-    index: usize,
 }
 
 fn compile_anchored(pattern: &str, both_ends: bool) -> Option<Regex> {
@@ -294,8 +286,8 @@ impl Nfa {
 /// where an overlapping `RegexSet` search costs several times more and
 /// allocates its result.
 struct DigitDfa {
-    /// `next[state * 10 + digit]`; state 0 is dead, state 1 the start.
-    next: Vec<u16>,
+    /// `next[state][digit]`; state 0 is dead, state 1 the start.
+    next: Vec<[u16; 10]>,
     /// The patterns that match the digits read so far (bit `i`: pattern `i`).
     accept: Vec<u32>,
 }
@@ -320,7 +312,7 @@ impl DigitDfa {
         ids.insert(sets[0].clone(), 0);
         ids.insert(sets[1].clone(), 1);
         let mut dfa = DigitDfa {
-            next: vec![0; 10],
+            next: vec![[0; 10]],
             accept: vec![0],
         };
         let mut state = 1;
@@ -331,7 +323,8 @@ impl DigitDfa {
                     NfaState::Match(i) => acc | 1 << i,
                     _ => acc,
                 }));
-            for digit in 0..10 {
+            let mut row = [0; 10];
+            for (digit, slot) in row.iter_mut().enumerate() {
                 let to = nfa.closure(set.iter().filter_map(|&s| match nfa.states[s] {
                     NfaState::Digit(digits, next) if digits >> digit & 1 == 1 => Some(next),
                     _ => None,
@@ -348,17 +341,18 @@ impl DigitDfa {
                         id
                     }
                 };
-                dfa.next.push(id);
+                *slot = id;
             }
+            dfa.next.push(row);
             state += 1;
         }
         Some(dfa)
     }
 
     fn step(&self, state: usize, b: u8) -> usize {
-        match b.checked_sub(b'0') {
-            Some(digit @ 0..=9) => usize::from(self.next[state * 10 + usize::from(digit)]),
-            _ => 0,
+        match self.next[state].get(usize::from(b.wrapping_sub(b'0'))) {
+            Some(&next) => usize::from(next),
+            None => 0,
         }
     }
 
@@ -444,16 +438,26 @@ impl Matcher {
     }
 }
 
-/// The patterns of one region, in the order the crate tests them.
+/// The patterns of one region as bits of one matcher, in the order the
+/// crate tests them: bit 0 the general pattern, then the special types,
+/// fixed line and mobile (absent ones skipped).
 struct RegionPatterns {
-    general: Option<Desc>,
-    /// Types tested before fixed-line, in the crate's order.
-    special: Vec<(Type, Desc)>,
-    fixed_line: Option<Desc>,
-    mobile: Option<Desc>,
-    /// Every pattern above: one walk per number.
+    /// The special types; `special[i]` is bit `i + 1`.
+    special: Vec<Type>,
+    special_bits: u32,
+    /// The fixed-line and mobile bits, 0 when the region has none.
+    fixed_line: u32,
+    mobile: u32,
+    /// Fixed line and mobile share one pattern: the crate then calls every
+    /// fixed-line number fixed-line-or-mobile.
+    fixed_is_mobile: bool,
+    /// The patterns whose possible lengths allow `n` digits, by `n`
+    /// (the last entry for 64 digits and more).
+    by_length: [u32; 65],
     matcher: Matcher,
 }
+
+const GENERAL: u32 = 1;
 
 /// What the crate's parser needs of a region, with its semantics: patterns
 /// anchored at the start only.
@@ -484,17 +488,22 @@ impl RegionPatterns {
     fn compile(meta: &'static Metadata, both_ends: bool) -> RegionPatterns {
         let d = meta.descriptors();
         let mut sources = Vec::new();
-        let mut desc = |descriptor: &'static Descriptor| {
-            let source = descriptor.national_number().as_str();
-            sources.push(source);
-            Desc {
-                lengths: Lengths::new(descriptor.possible_length()),
-                source,
-                index: sources.len() - 1,
+        let mut by_length = [0u32; 65];
+        let mut bit = |descriptor: &'static Descriptor| {
+            let bit = 1 << sources.len();
+            sources.push(descriptor.national_number().as_str());
+            let lengths = Lengths::new(descriptor.possible_length());
+            for (len, allowed) in by_length.iter_mut().enumerate() {
+                if lengths.ok(len) {
+                    *allowed |= bit;
+                }
             }
+            bit
         };
-        let general = Some(desc(d.general()));
-        let special = [
+        bit(d.general());
+        let mut special = Vec::new();
+        let mut special_bits = 0;
+        for (kind, descriptor) in [
             (Type::PremiumRate, d.premium_rate()),
             (Type::TollFree, d.toll_free()),
             (Type::SharedCost, d.shared_cost()),
@@ -503,42 +512,45 @@ impl RegionPatterns {
             (Type::Pager, d.pager()),
             (Type::Uan, d.uan()),
             (Type::Voicemail, d.voicemail()),
-        ]
-        .into_iter()
-        .filter_map(|(kind, descriptor)| Some((kind, desc(descriptor?))))
-        .collect();
-        let fixed_line = d.fixed_line().map(&mut desc);
-        let mobile = d.mobile().map(&mut desc);
+        ] {
+            if let Some(descriptor) = descriptor {
+                special.push(kind);
+                special_bits |= bit(descriptor);
+            }
+        }
+        let fixed_line = d.fixed_line().map_or(0, &mut bit);
+        let mobile = d.mobile().map_or(0, &mut bit);
+        let source = |desc: Option<&'static Descriptor>| desc.map(|d| d.national_number().as_str());
         RegionPatterns {
-            general,
             special,
+            special_bits,
             fixed_line,
             mobile,
+            fixed_is_mobile: d.fixed_line().is_some()
+                && source(d.fixed_line()) == source(d.mobile()),
+            by_length,
             matcher: Matcher::new(&sources, both_ends),
         }
     }
 
     /// The crate's `number_type`, with these patterns.
     fn number_type(&self, national: &[u8]) -> Type {
-        let Some(general) = &self.general else {
-            return Type::Unknown;
-        };
-        if !general.lengths.ok(national) {
+        let allowed = self.by_length[national.len().min(64)];
+        if allowed & GENERAL == 0 {
             return Type::Unknown;
         }
-        let found = self.matcher.matches(national);
-        let is_match = |desc: &Desc| desc.lengths.ok(national) && found >> desc.index & 1 == 1;
-        if !is_match(general) {
+        let found = self.matcher.matches(national) & allowed;
+        if found & GENERAL == 0 {
             return Type::Unknown;
         }
-        if let Some((kind, _)) = self.special.iter().find(|(_, desc)| is_match(desc)) {
-            return *kind;
+        let special = found & self.special_bits;
+        if special != 0 {
+            // The first special type in the crate's order.
+            return self.special[special.trailing_zeros() as usize - 1];
         }
-        let mobile = self.mobile.as_ref().is_some_and(is_match);
-        if self.fixed_line.as_ref().is_some_and(is_match) {
-            let same_as_mobile = self.mobile.as_ref().map(|m| m.source)
-                == self.fixed_line.as_ref().map(|f| f.source);
-            if same_as_mobile || mobile {
+        let mobile = found & self.mobile != 0;
+        if found & self.fixed_line != 0 {
+            if self.fixed_is_mobile || mobile {
                 return Type::FixedLineOrMobile;
             }
             return Type::FixedLine;
@@ -619,7 +631,7 @@ impl Region {
     /// national-prefix strip and the length check of `parser::parse_with`.
     fn strip_national_prefix<'a>(&self, national: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
         let p = self.parse_patterns();
-        let general_match = |s: &[u8]| p.general_lengths.ok(s) && p.general.is_match(s);
+        let general_match = |s: &[u8]| p.general_lengths.ok(s.len()) && p.general.is_match(s);
         let mut potential: &[u8] = national;
         match &p.prefix_for_parsing {
             None => {
@@ -763,7 +775,7 @@ fn source_for_parse(code: u16, national: &[u8]) -> Option<&'static Region> {
 }
 
 /// `phonenumber::parse(None, number)` for a number written as `+` followed
-/// by digits and spaces only, given those digits: the country calling code
+/// by digits and spaces only, given those ASCII digits: the country calling code
 /// and the national significant number as the crate stores it (its digits,
 /// leading zeros included), or `None` where the crate returns an error.
 /// `scratch` holds the national number when the region rewrites it. It
@@ -775,13 +787,13 @@ pub(crate) fn parse_international<'a>(
     scratch: &'a mut Vec<u8>,
 ) -> Option<(u16, &'a [u8])> {
     // `country_code`: too short, or a leading zero, is no country code.
-    if digits.len() <= 2 || digits[0] == b'0' || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.len() <= 2 || digits[0] == b'0' {
         return None;
     }
     let mut code = 0usize;
     let mut code_len = 0;
     for (i, &b) in digits.iter().take(3).enumerate() {
-        code = code * 10 + usize::from(b - b'0');
+        code = code * 10 + usize::from(b.checked_sub(b'0').filter(|&d| d <= 9)?);
         if CODES[code] {
             code_len = i + 1;
             break;
@@ -802,15 +814,15 @@ pub(crate) fn parse_international<'a>(
     if national.len() < 2 || national.len() > 17 {
         return None;
     }
-    let zeros = national.iter().take_while(|&&b| b == b'0').count();
-    let significant = &national[zeros..];
-    if significant.is_empty() || !significant.iter().all(u8::is_ascii_digit) {
-        return None;
+    let mut value = None;
+    for &b in national {
+        let digit = u64::from(b.checked_sub(b'0').filter(|&d| d <= 9)?);
+        value = match value {
+            None if digit == 0 => None,
+            value => Some(value.unwrap_or(0) * 10 + digit),
+        };
     }
-    let value = significant
-        .iter()
-        .fold(0u64, |value, &b| value * 10 + u64::from(b - b'0'));
-    (value < 1 << 56).then_some((code, national))
+    value.filter(|&v| v < 1 << 56).map(|_| (code, national))
 }
 
 /// The country calling code of a region id such as `NL`, if the metadata has it.
@@ -936,6 +948,70 @@ mod tests {
         }
     }
 
+    /// The crate's type order with one regex per descriptor.
+    fn reference_type(
+        meta: &'static Metadata,
+        regexes: &HashMap<&str, Regex>,
+        national: &[u8],
+    ) -> Type {
+        let is_match = |desc: Option<&'static Descriptor>| {
+            desc.is_some_and(|desc| {
+                let lengths = desc.possible_length();
+                (lengths.is_empty() || lengths.contains(&(national.len() as u16)))
+                    && regexes[desc.national_number().as_str()].is_match(national)
+            })
+        };
+        let d = meta.descriptors();
+        if !is_match(Some(d.general())) {
+            return Type::Unknown;
+        }
+        let special = [
+            (Type::PremiumRate, d.premium_rate()),
+            (Type::TollFree, d.toll_free()),
+            (Type::SharedCost, d.shared_cost()),
+            (Type::Voip, d.voip()),
+            (Type::PersonalNumber, d.personal_number()),
+            (Type::Pager, d.pager()),
+            (Type::Uan, d.uan()),
+            (Type::Voicemail, d.voicemail()),
+        ];
+        if let Some((kind, _)) = special.into_iter().find(|(_, desc)| is_match(*desc)) {
+            return kind;
+        }
+        let source = |desc: Option<&'static Descriptor>| desc.map(|d| d.national_number().as_str());
+        match (is_match(d.fixed_line()), is_match(d.mobile())) {
+            (true, mobile) if mobile || source(d.fixed_line()) == source(d.mobile()) => {
+                Type::FixedLineOrMobile
+            }
+            (true, _) => Type::FixedLine,
+            (false, true) => Type::Mobile,
+            (false, false) => Type::Unknown,
+        }
+    }
+
+    #[test]
+    fn number_type_agrees_with_per_pattern_regexes() {
+        for meta in DATABASE.iter() {
+            for both_ends in [true, false] {
+                let patterns = RegionPatterns::compile(meta, both_ends);
+                let regexes: HashMap<&str, Regex> = descriptors(meta)
+                    .iter()
+                    .map(|d| d.national_number().as_str())
+                    .map(|s| (s, compile_anchored(s, both_ends).unwrap()))
+                    .collect();
+                for input in inputs(meta) {
+                    assert_eq!(
+                        patterns.number_type(&input),
+                        reference_type(meta, &regexes, &input),
+                        "{} {:?} both_ends={both_ends}",
+                        meta.id(),
+                        String::from_utf8_lossy(&input)
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn parser_rejects_what_it_does_not_model() {
         for source in [
@@ -948,8 +1024,8 @@ mod tests {
 
     #[test]
     fn lengths_as_bits() {
-        assert!(Lengths::new(&[]).ok(b"123"));
-        assert!(Lengths::new(&[3, 9]).ok(b"123"));
-        assert!(!Lengths::new(&[2, 9]).ok(b"123"));
+        assert!(Lengths::new(&[]).ok(3));
+        assert!(Lengths::new(&[3, 9]).ok(3));
+        assert!(!Lengths::new(&[2, 9]).ok(3));
     }
 }
