@@ -814,15 +814,19 @@ pub(crate) fn parse_international<'a>(
     if national.len() < 2 || national.len() > 17 {
         return None;
     }
-    let mut value = None;
-    for &b in national {
-        let digit = u64::from(b.checked_sub(b'0').filter(|&d| d <= 9)?);
-        value = match value {
-            None if digit == 0 => None,
-            value => Some(value.unwrap_or(0) * 10 + digit),
-        };
+    let zeros = national.iter().take_while(|&&b| b == b'0').count();
+    if zeros == national.len() {
+        return None;
     }
-    value.filter(|&v| v < 1 << 56).map(|_| (code, national))
+    let mut value = 0u64;
+    for &b in &national[zeros..] {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value * 10 + u64::from(digit);
+    }
+    (value < 1 << 56).then_some((code, national))
 }
 
 /// The country calling code of a region id such as `NL`, if the metadata has it.
