@@ -2,9 +2,10 @@
 //!
 //! The crate keeps its compiled patterns in a 100-entry cache behind one
 //! global lock and matches them anchored at the start only. Here every
-//! region's patterns are compiled on first use into fully anchored regexes
-//! that live for the whole process, so files with numbers from many countries
-//! never recompile anything and threads never contend.
+//! region's patterns are compiled on first use, all at once, into one
+//! deterministic automaton over digits (a regex each where a pattern does not
+//! fit it) that lives for the whole process, so files with numbers from many
+//! countries never recompile anything and threads never contend.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, OnceLock};
