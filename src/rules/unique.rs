@@ -43,25 +43,49 @@ impl KeyHasher {
 
 /// Values seen so far in one column, with the row where each first appeared.
 ///
-/// Values are stored back to back in one arena and found through an
-/// open-addressing table of 8-byte slots (the high 32 bits of the value's
-/// hash and its index), so recording a value allocates nothing per value,
-/// costs about 24 bytes plus its length, and usually touches one cache line
-/// of the table. A slot's place follows from the hash bits it holds, so
-/// growing the table never re-reads or re-hashes the values. Values whose
-/// hash parts are equal are compared byte for byte, so the answer is exact.
+/// Each value is one record in an append-only arena (its row and length as
+/// LEB128 varints, then its bytes) and is found through an open-addressing
+/// table of 8-byte slots (the high 32 bits of the value's hash and the
+/// record's offset), so recording a value allocates nothing per value and
+/// costs its length plus about 20 bytes. A slot's place follows from the hash
+/// bits it holds, so growing the table never re-reads or re-hashes the
+/// values. Values whose hash parts are equal are compared byte for byte, so
+/// the answer is exact.
 #[derive(Debug)]
 pub(crate) struct UniqueSet {
     hasher: KeyHasher,
-    /// `0` for empty, else `(hash >> 32) << 32 | (index + 1)`.
+    /// `0` for empty, else `(hash >> 32) << 32 | (record offset + 1)`.
     slots: Vec<u64>,
-    /// `(start in arena, row)`; a value ends where the next one starts.
-    entries: Vec<(u64, u64)>,
+    /// Values in the table.
+    len: usize,
     arena: Vec<u8>,
-    /// Values past the table's 4-billion-value capacity.
+    /// Values whose record would start past the arena's 4 GiB.
     overflow: AHashMap<Box<[u8]>, u64>,
     /// The lower-case form of the current value.
     lower: Vec<u8>,
+}
+
+fn push_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// The varint at `at` and the offset after it.
+fn read_varint(bytes: &[u8], mut at: usize) -> (u64, usize) {
+    let mut n = 0u64;
+    let mut shift = 0;
+    while let Some(&b) = bytes.get(at) {
+        at += 1;
+        n |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            break;
+        }
+        shift += 7;
+    }
+    (n, at)
 }
 
 impl UniqueSet {
@@ -69,7 +93,7 @@ impl UniqueSet {
         UniqueSet {
             hasher: KeyHasher::new(case_insensitive),
             slots: vec![0; 1024],
-            entries: Vec::new(),
+            len: 0,
             arena: Vec::new(),
             overflow: AHashMap::new(),
             lower: Vec::new(),
@@ -81,13 +105,12 @@ impl UniqueSet {
         &self.hasher
     }
 
-    fn stored(&self, index: usize) -> &[u8] {
-        let start = self.entries[index].0 as usize;
-        let end = self
-            .entries
-            .get(index + 1)
-            .map_or(self.arena.len(), |e| e.0 as usize);
-        &self.arena[start..end]
+    /// The row and the value of the record at `offset`.
+    fn record(&self, offset: usize) -> (u64, &[u8]) {
+        let (row, at) = read_varint(&self.arena, offset);
+        let (len, at) = read_varint(&self.arena, at);
+        let end = (at + len as usize).min(self.arena.len());
+        (row, &self.arena[at.min(end)..end])
     }
 
     /// The first slot to probe for a hash whose high half is `tag`.
@@ -126,7 +149,7 @@ impl UniqueSet {
 
     /// Inserts `key`, lower-casing its ASCII letters first when `fold`.
     fn insert_key(&mut self, key: &[u8], fold: bool, hash: u64, row: u64) -> Option<u64> {
-        if (self.entries.len() + 1) * 2 > self.slots.len() {
+        if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
         let tag = hash >> 32;
@@ -138,22 +161,21 @@ impl UniqueSet {
                 break;
             }
             if slot >> 32 == tag {
-                let index = (slot as u32 - 1) as usize;
                 // Stored keys are lower case already.
-                let stored = self.stored(index);
+                let (first, stored) = self.record((slot as u32 - 1) as usize);
                 let same = if fold {
                     stored.eq_ignore_ascii_case(key)
                 } else {
                     stored == key
                 };
                 if same {
-                    return Some(self.entries[index].1);
+                    return Some(first);
                 }
             }
             at = (at + 1) & mask;
         }
-        let index = self.entries.len() as u64 + 1;
-        if index > u64::from(u32::MAX) {
+        let offset = self.arena.len() as u64 + 1;
+        if offset > u64::from(u32::MAX) {
             let key = if fold {
                 key.to_ascii_lowercase().into()
             } else {
@@ -161,9 +183,11 @@ impl UniqueSet {
             };
             return self.insert_overflow(&key, row);
         }
-        self.slots[at] = tag << 32 | index;
+        self.slots[at] = tag << 32 | offset;
+        self.len += 1;
+        push_varint(&mut self.arena, row);
+        push_varint(&mut self.arena, key.len() as u64);
         let start = self.arena.len();
-        self.entries.push((start as u64, row));
         self.arena.extend_from_slice(key);
         if fold {
             self.arena[start..].make_ascii_lowercase();
@@ -174,7 +198,10 @@ impl UniqueSet {
     /// Doubles the table, moving every slot to its place in the new one.
     #[cold]
     fn grow(&mut self) {
-        let mut slots = vec![0u64; self.slots.len() * 2];
+        // Zeroed by writing, not by `calloc`'s lazy zero pages: probing an
+        // untouched page would map the zero page, then fault again on write.
+        let mut slots = Vec::with_capacity(self.slots.len() * 2);
+        slots.resize(self.slots.len() * 2, 0u64);
         let mask = slots.len() - 1;
         for &slot in self.slots.iter().filter(|&&s| s != 0) {
             let mut at = Self::home(slot >> 32, mask);
@@ -229,6 +256,17 @@ mod tests {
     }
 
     #[test]
+    fn records_keep_large_rows_and_long_values() {
+        let mut set = UniqueSet::new(false);
+        let long = "v".repeat(300);
+        assert_eq!(set.insert(&long, u64::MAX), None);
+        assert_eq!(set.insert("short", 1 << 40), None);
+        assert_eq!(set.insert(&long, 3), Some(u64::MAX));
+        assert_eq!(set.insert("short", 4), Some(1 << 40));
+        assert_eq!(set.insert(&long[..299], 5), None);
+    }
+
+    #[test]
     fn equal_hash_tags_are_told_apart() {
         let mut set = UniqueSet::new(false);
         assert_eq!(set.insert("a", 2), None);
@@ -272,6 +310,6 @@ mod tests {
                 Some(i + 2)
             );
         }
-        assert_eq!(set.entries.len(), 5_000);
+        assert_eq!(set.len, 5_000);
     }
 }
