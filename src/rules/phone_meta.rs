@@ -908,7 +908,7 @@ mod tests {
             let len = (state >> 59) as usize + 2;
             out.push(
                 (0..len)
-                    .map(|i| b'0' + ((state >> (i * 3)) % 10) as u8)
+                    .map(|i| b'0' + (state.rotate_right(i as u32 * 3) % 10) as u8)
                     .collect(),
             );
         }

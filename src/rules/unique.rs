@@ -200,6 +200,10 @@ impl UniqueSet {
     fn grow(&mut self) {
         // Zeroed by writing, not by `calloc`'s lazy zero pages: probing an
         // untouched page would map the zero page, then fault again on write.
+        #[allow(
+            clippy::slow_vector_initialization,
+            reason = "measured: half the page faults"
+        )]
         let mut slots = Vec::with_capacity(self.slots.len() * 2);
         slots.resize(self.slots.len() * 2, 0u64);
         let mask = slots.len() - 1;
