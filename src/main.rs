@@ -95,7 +95,7 @@ struct ValidateArgs {
     /// How many row errors the report lists (counts stay exact).
     #[arg(long, default_value_t = 1000)]
     max_errors: usize,
-    /// Validator threads (1 = single-threaded; output is identical).
+    /// Threads in all, e.g. 2 to use two cores (1 = single-threaded; output is identical).
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// Do not prefix formula-like cells with `'` in the error CSV.

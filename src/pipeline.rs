@@ -3,7 +3,8 @@
 //! The calling thread reads rows into batches. Each batch gets the stateless
 //! checks ([`Compiled::check_row`]) and the hashes of its unique keys
 //! ([`Compiled::unique_hashes`]): on the calling thread with one thread,
-//! else on worker threads ([`ValidationBuilder::threads`](crate::ValidationBuilder::threads)).
+//! else on `threads - 1` worker threads ([`ValidationBuilder::threads`](crate::ValidationBuilder::threads)),
+//! the calling thread being busy enough with reading and the in-order part.
 //! The calling thread then takes the batches in input order and runs the
 //! sequential part: it first touches the uniqueness-table slots of the whole
 //! batch, so that their cache misses overlap instead of each row waiting for
@@ -140,8 +141,8 @@ fn stopped<R: Read>(stop: Result<(), Error>, run: &Validation<R>) -> Result<(), 
     }
 }
 
-/// Runs `run` to the end, with `threads` worker threads when more than one;
-/// see the module docs.
+/// Runs `run` to the end on `threads` threads in all (the calling thread
+/// and `threads - 1` workers); see the module docs.
 pub(crate) fn validate<R: Read, W: Write>(
     mut run: Validation<R>,
     mut sink: ErrorSink<W>,
@@ -159,7 +160,7 @@ pub(crate) fn validate<R: Read, W: Write>(
         lower: Vec::new(),
     };
     if threads > 1 {
-        on_workers(&mut run, &mut sink, threads, checker)?;
+        on_workers(&mut run, &mut sink, threads - 1, checker)?;
     } else {
         on_this_thread(&mut run, &mut sink, checker)?;
     }

@@ -153,11 +153,12 @@ impl ValidationBuilder {
         self
     }
 
-    /// Threads for [`ValidationBuilder::validate`] (default 1). With more
-    /// than one, the calling thread reads rows in batches and `threads`
-    /// worker threads check them; the calling thread then applies the
-    /// in-order part (uniqueness, plan, counts, error CSV). The report and
-    /// error CSV are the same byte for byte as with one thread.
+    /// Threads [`ValidationBuilder::validate`] uses in all, the calling
+    /// thread included (default 1). With more than one, the calling thread
+    /// reads rows in batches and `threads - 1` worker threads check them;
+    /// the calling thread then applies the in-order part (uniqueness, plan,
+    /// counts, error CSV). The report and error CSV are the same byte for
+    /// byte as with one thread.
     pub fn threads(&mut self, threads: usize) -> &mut ValidationBuilder {
         self.threads = threads.max(1);
         self
