@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example peak_rss -- gen ROWS INVALID_SHARE COUNTRIES PATH
 //! cargo run --release --example peak_rss -- baseline PATH        # csv ByteRecord read
+//! cargo run --release --example peak_rss -- read PATH            # usercsv::Reader, no rules
 //! cargo run --release --example peak_rss -- validate PATH THREADS [ERRORS_CSV]
 //! cargo run --release --example peak_rss -- validate-no-unique PATH THREADS
 //! cargo run --release --example peak_rss -- full-sync EXISTING PATH THREADS
@@ -68,6 +69,20 @@ fn main() {
                 rows += 1;
             }
             report("baseline", rows, bytes, start);
+        }
+        "read" => {
+            let path = arg(1);
+            let bytes = std::fs::metadata(&path).expect("file").len();
+            let start = Instant::now();
+            let mut rdr = usercsv::ReaderBuilder::new()
+                .from_reader(BufReader::new(File::open(&path).expect("open")))
+                .expect("header");
+            let mut row = usercsv::Row::default();
+            let mut rows = 0u64;
+            while rdr.read_row(&mut row).expect("read") {
+                rows += 1;
+            }
+            report("read", rows, bytes, start);
         }
         "validate" | "validate-no-unique" => {
             let path = arg(1);
