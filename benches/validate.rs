@@ -3,9 +3,12 @@
 //!
 //! `cargo bench --bench validate` (200k rows); `USERCSV_BENCH_ROWS=1000000
 //! cargo bench --bench validate` for the 1M-row figures. After criterion's
-//! own output, a summary measures baseline and validation alternately
+//! own output, a summary measures the baseline and every run alternately
 //! (best of several rounds) and prints rows/s, MB/s and the ratio to the
-//! baseline.
+//! baseline; besides full validation with one and two threads it times
+//! `usercsv::Reader` alone and validation without the `unique` rules, to
+//! show where the time goes. `USERCSV_BENCH_SUMMARY_ONLY=1` skips
+//! criterion's part.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -56,6 +59,33 @@ fn validator() -> Validator {
         .today(TODAY)
         .build(&Schema::users())
         .expect("built-in schema")
+}
+
+/// The built-in schema without its `unique` rules (nor the key, which
+/// implies one).
+fn validator_without_unique() -> Validator {
+    let mut schema = Schema::users();
+    schema.key = None;
+    for column in &mut schema.columns {
+        column.unique = None;
+    }
+    ValidatorBuilder::new()
+        .today(TODAY)
+        .build(&schema)
+        .expect("built-in schema without unique")
+}
+
+/// `usercsv::Reader` alone: decoding, scanning, limits, blank rows.
+fn read_only(data: &[u8]) -> u64 {
+    let mut reader = usercsv::ReaderBuilder::new()
+        .from_reader(data)
+        .expect("header");
+    let mut row = usercsv::Row::default();
+    let mut rows = 0;
+    while reader.read_row(&mut row).expect("row") {
+        rows += 1;
+    }
+    rows
 }
 
 /// The baseline: `csv` ByteRecord reading of the same bytes, one thread.
@@ -114,45 +144,45 @@ fn best_of(rounds: usize, mut f: impl FnMut()) -> Duration {
         .unwrap_or_default()
 }
 
-/// Alternates baseline and validation so both see the same machine load.
+/// Alternates the baseline and every run so all see the same machine load.
 fn summary(cases: &[Case], validator: &Validator) {
+    let without_unique = validator_without_unique();
     println!();
     println!(
-        "summary ({} rows; best of 5 alternating rounds; ratio = validation throughput / baseline throughput)",
+        "summary ({} rows; best of 5 alternating rounds; ratio = throughput / baseline throughput)",
         rows()
     );
     println!(
-        "{:<26} {:<22} {:>12} {:>9} {:>8}",
+        "{:<26} {:<34} {:>12} {:>9} {:>8}",
         "case", "run", "rows/s", "MB/s", "ratio"
     );
     for case in cases {
-        let mut base = Duration::MAX;
-        let mut one = Duration::MAX;
-        let mut two = Duration::MAX;
+        let runs: [(&str, &dyn Fn() -> u64); 5] = [
+            ("csv ByteRecord baseline", &|| baseline(&case.data)),
+            ("usercsv Reader only", &|| read_only(&case.data)),
+            ("users schema w/o unique, 1 thread", &|| {
+                validate(&without_unique, case, 1)
+            }),
+            ("users schema, 1 thread", &|| validate(validator, case, 1)),
+            ("users schema, 2 threads", &|| validate(validator, case, 2)),
+        ];
+        let mut best = [Duration::MAX; 5];
         for _ in 0..5 {
-            base = base.min(best_of(1, || {
-                black_box(baseline(&case.data));
-            }));
-            one = one.min(best_of(1, || {
-                black_box(validate(validator, case, 1));
-            }));
-            two = two.min(best_of(1, || {
-                black_box(validate(validator, case, 2));
-            }));
+            for (slot, (_, run)) in best.iter_mut().zip(&runs) {
+                *slot = (*slot).min(best_of(1, || {
+                    black_box(run());
+                }));
+            }
         }
-        for (run, time) in [
-            ("csv ByteRecord baseline", base),
-            ("users schema, 1 thread", one),
-            ("users schema, 2 threads", two),
-        ] {
+        for ((name, _), time) in runs.iter().zip(best) {
             let secs = time.as_secs_f64();
             println!(
-                "{:<26} {:<22} {:>12.0} {:>9.1} {:>7.1}%",
+                "{:<26} {:<34} {:>12.0} {:>9.1} {:>7.1}%",
                 case.name,
-                run,
+                name,
                 case.rows as f64 / secs,
                 case.data.len() as f64 / secs / 1e6,
-                base.as_secs_f64() / secs * 100.0
+                best[0].as_secs_f64() / secs * 100.0
             );
         }
     }
@@ -165,9 +195,11 @@ fn main() {
     for case in &cases {
         validate(&validator, case, 1);
     }
-    let mut c = Criterion::default().configure_from_args();
-    bench(&mut c, &cases, &validator);
-    c.final_summary();
+    if std::env::var_os("USERCSV_BENCH_SUMMARY_ONLY").is_none() {
+        let mut c = Criterion::default().configure_from_args();
+        bench(&mut c, &cases, &validator);
+        c.final_summary();
+    }
     if !std::env::args().any(|a| a == "--list" || a == "--test") {
         summary(&cases, &validator);
     }
