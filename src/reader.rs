@@ -364,9 +364,9 @@ impl<R: Read> Reader<R> {
             self.blank_rows += position.row.saturating_sub(self.last_row + 1);
         }
         self.last_row = position.row;
-        if raw
-            .iter()
-            .any(|f| f.len() as u64 > self.limits.max_field_bytes)
+        // No field can be longer than all of them together.
+        let max_field = self.limits.max_field_bytes;
+        if raw.as_slice().len() as u64 > max_field && raw.iter().any(|f| f.len() as u64 > max_field)
         {
             return Err(self.limit(Limit::FieldBytes, self.limits.max_field_bytes, position));
         }

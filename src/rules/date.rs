@@ -282,6 +282,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The fixed-offset parser agrees with chrono on fixed-width input.
+        #[test]
+        fn fixed_offsets_agree_with_chrono(
+            value in "[0-9]{4}[-/][0-9]{2}[-/][0-9]{2}|[0-9]{2}[./][0-9]{2}[./][0-9]{4}",
+        ) {
+            for (ours, chrono_format) in [
+                ("YYYY-MM-DD", "%Y-%m-%d"),
+                ("YYYY/MM/DD", "%Y/%m/%d"),
+                ("DD.MM.YYYY", "%d.%m.%Y"),
+                ("MM/DD/YYYY", "%m/%d/%Y"),
+            ] {
+                let format = Format::compile("d", ours).unwrap();
+                proptest::prop_assert_eq!(
+                    format.parse(&value),
+                    NaiveDate::parse_from_str(&value, chrono_format).ok(),
+                    "{} as {}", value, ours
+                );
+            }
+        }
+    }
+
     #[test]
     fn several_formats() {
         let rule = DateRule {
