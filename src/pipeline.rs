@@ -65,16 +65,16 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn check(&mut self, batch: &mut Batch) {
+        let rows = &batch.rows[..batch.len];
+        self.compiled.check_rows(
+            self.map,
+            rows,
+            &mut batch.errors[..batch.len],
+            &mut self.scratch,
+            self.relax_required,
+        );
         batch.hashes.clear();
-        for (row, errors) in batch.rows[..batch.len].iter().zip(&mut batch.errors) {
-            errors.clear();
-            self.compiled.check_row(
-                self.map,
-                row,
-                errors,
-                &mut self.scratch,
-                self.relax_required,
-            );
+        for row in rows {
             self.compiled.unique_hashes(
                 self.map,
                 row,

@@ -449,7 +449,10 @@ impl HeaderMap {
 /// Per-row scratch space reused between rows.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
+    /// Parsed dates, rows × columns.
     dates: Vec<Option<NaiveDate>>,
+    /// Whether each row has as many fields as the header.
+    whole: Vec<bool>,
 }
 
 impl Compiled {
@@ -472,8 +475,8 @@ impl Compiled {
     }
 
     /// The stateless checks of one row: field count, every column's rules,
-    /// cross-field rules. `skip_empty_required` relaxes `required` for
-    /// columns other than the key (delta updates).
+    /// cross-field rules. `relax_required` relaxes `required` for columns
+    /// other than the key (delta updates).
     pub fn check_row(
         &self,
         map: &HeaderMap,
@@ -482,44 +485,93 @@ impl Compiled {
         scratch: &mut Scratch,
         relax_required: bool,
     ) {
-        if row.len() != map.width {
-            let pos = row.position();
-            errors.push(RowError {
-                row: pos.row,
-                line: pos.line,
-                column: None,
-                code: ErrorCode::FieldCount,
-                message: field_count_message(row.len(), map.width),
-                value: None,
-            });
-            return;
+        self.check_rows(
+            map,
+            std::slice::from_ref(row),
+            std::slice::from_mut(errors),
+            scratch,
+            relax_required,
+        );
+    }
+
+    /// [`Compiled::check_row`] for many rows, column by column so that each
+    /// rule's code and tables (a region's phone automaton, say) stay in the
+    /// cache across the rows; each row gets the same errors in the same
+    /// order. `errors[i]` is replaced by the errors of `rows[i]`.
+    pub fn check_rows(
+        &self,
+        map: &HeaderMap,
+        rows: &[Row],
+        errors: &mut [Vec<RowError>],
+        scratch: &mut Scratch,
+        relax_required: bool,
+    ) {
+        let columns = self.columns.len();
+        scratch.whole.clear();
+        for (row, errors) in rows.iter().zip(errors.iter_mut()) {
+            errors.clear();
+            let whole = row.len() == map.width;
+            if !whole {
+                let pos = row.position();
+                errors.push(RowError {
+                    row: pos.row,
+                    line: pos.line,
+                    column: None,
+                    code: ErrorCode::FieldCount,
+                    message: field_count_message(row.len(), map.width),
+                    value: None,
+                });
+            }
+            scratch.whole.push(whole);
         }
         scratch.dates.clear();
-        scratch.dates.resize(self.columns.len(), None);
+        scratch.dates.resize(rows.len() * columns, None);
         for (c, rules) in self.columns.iter().enumerate() {
-            let value = map.value(row, c);
-            if value.is_empty() {
-                let required = rules.required && (!relax_required || self.key == Some(c));
-                if required {
-                    errors.push(self.row_error(
-                        map,
-                        row,
-                        c,
-                        Failure::new(
-                            ErrorCode::Required,
-                            "required, but the cell is empty".into(),
-                        ),
-                    ));
+            let required = rules.required && (!relax_required || self.key == Some(c));
+            let date_needed = self.date_needed[c];
+            for (i, (row, errors)) in rows.iter().zip(errors.iter_mut()).enumerate() {
+                if !scratch.whole[i] {
+                    continue;
                 }
-                continue;
-            }
-            let date = rules.check(value, |f| errors.push(self.row_error(map, row, c, f)));
-            if self.date_needed[c] {
-                scratch.dates[c] = date;
+                let value = map.value(row, c);
+                if value.is_empty() {
+                    if required {
+                        errors.push(self.row_error(
+                            map,
+                            row,
+                            c,
+                            Failure::new(
+                                ErrorCode::Required,
+                                "required, but the cell is empty".into(),
+                            ),
+                        ));
+                    }
+                    continue;
+                }
+                let date = rules.check(value, |f| errors.push(self.row_error(map, row, c, f)));
+                if date_needed {
+                    scratch.dates[i * columns + c] = date;
+                }
             }
         }
+        for (i, (row, errors)) in rows.iter().zip(errors.iter_mut()).enumerate() {
+            if scratch.whole[i] {
+                let dates = &scratch.dates[i * columns..(i + 1) * columns];
+                self.check_cross_field(map, row, dates, errors);
+            }
+        }
+    }
+
+    /// The cross-field rules of one row, given its parsed dates by column.
+    fn check_cross_field(
+        &self,
+        map: &HeaderMap,
+        row: &Row,
+        dates: &[Option<NaiveDate>],
+        errors: &mut Vec<RowError>,
+    ) {
         for &(earlier, later) in &self.date_order {
-            if let (Some(a), Some(b)) = (scratch.dates[earlier], scratch.dates[later])
+            if let (Some(a), Some(b)) = (dates[earlier], dates[later])
                 && b < a
             {
                 let detail = format!(

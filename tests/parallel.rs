@@ -1,5 +1,6 @@
 //! `threads(n)` gives the same report and error CSV, byte for byte, as one
-//! thread.
+//! thread; and the batch pipeline behind `validate` gives the same errors as
+//! the row-at-a-time streaming API.
 
 use usercsv::generate::{TODAY, UserCsv};
 use usercsv::{Limits, Schema, Validator, ValidatorBuilder};
@@ -92,4 +93,36 @@ fn file_errors_after_many_rows_are_the_same() {
     broken.extend_from_slice(b"a@example.com,\"open,x\n");
     let (report, _) = assert_same(&broken, 1000, Limits::default());
     assert!(report.starts_with("error unclosed_quote"), "{report}");
+}
+
+#[test]
+fn streaming_outcomes_match_the_batch_pipeline() {
+    let validator = validator();
+    let mut csv = UserCsv::new(3_000)
+        .invalid_share(0.4)
+        .phone_countries(20)
+        .seed(11)
+        .to_bytes();
+    // A duplicate, a short row and dates out of order among the generated rows.
+    csv.extend_from_slice(b"short@example.com,Too,Few\n");
+    csv.extend_from_slice(
+        b"late@example.com,Late,Starter,,,,2024-05-01,2024-01-01,en,\nLATE@example.com,Dup,User,,,,,,,\n",
+    );
+    let report = validator
+        .validation()
+        .max_errors(usize::MAX)
+        .validate(&csv[..], None::<&mut Vec<u8>>)
+        .unwrap();
+    let mut streamed = Vec::new();
+    let mut run = validator.validation().from_reader(&csv[..]).unwrap();
+    while let Some(outcome) = run.next_outcome().unwrap() {
+        streamed.extend_from_slice(outcome.errors());
+    }
+    assert!(report.errors.len() > 1_000, "{}", report.errors.len());
+    assert_eq!(streamed, report.errors);
+    let codes: Vec<&str> = report.errors[report.errors.len() - 3..]
+        .iter()
+        .map(|e| e.code.as_str())
+        .collect();
+    assert_eq!(codes, ["field_count", "date_order", "unique"]);
 }
