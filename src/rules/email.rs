@@ -18,6 +18,33 @@ fn is_invisible(c: char) -> bool {
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{ad}')
 }
 
+/// Byte classes for [`plain_address`]: one table load per byte.
+const ATEXT: u8 = 1;
+const LABEL: u8 = 2;
+const LETTER: u8 = 4;
+const CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() {
+            class[b] |= ATEXT | LABEL;
+        }
+        if c.is_ascii_alphabetic() {
+            class[b] |= LETTER;
+        }
+        b += 1;
+    }
+    let mut i = 0;
+    let specials = b"!#$%&'*+/=?^_`{|}~-";
+    while i < specials.len() {
+        class[specials[i] as usize] |= ATEXT;
+        i += 1;
+    }
+    class[b'-' as usize] |= LABEL;
+    class
+};
+
 /// The common shape `dot.atom@label.label.tld`, all ASCII, checked in one
 /// pass without the parser. It accepts a subset of what the strict options
 /// accept (a property test holds it to that); anything else goes to the parser.
@@ -38,29 +65,7 @@ fn plain_address(value: &str) -> bool {
                 return false;
             }
             after_dot = true;
-        } else if b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'!' | b'#'
-                    | b'$'
-                    | b'%'
-                    | b'&'
-                    | b'\''
-                    | b'*'
-                    | b'+'
-                    | b'/'
-                    | b'='
-                    | b'?'
-                    | b'^'
-                    | b'_'
-                    | b'`'
-                    | b'{'
-                    | b'|'
-                    | b'}'
-                    | b'~'
-                    | b'-'
-            )
-        {
+        } else if CLASS[usize::from(b)] & ATEXT != 0 {
             after_dot = false;
         } else {
             return false;
@@ -83,9 +88,9 @@ fn plain_address(value: &str) -> bool {
             labels += 1;
             len = 0;
             letters_only = true;
-        } else if b.is_ascii_alphanumeric() || (b == b'-' && len > 0) {
+        } else if CLASS[usize::from(b)] & LABEL != 0 && (b != b'-' || len > 0) {
             len += 1;
-            letters_only &= b.is_ascii_alphabetic();
+            letters_only &= CLASS[usize::from(b)] & LETTER != 0;
         } else {
             return false;
         }
