@@ -2,17 +2,23 @@
 //!
 //! The crate keeps its compiled patterns in a 100-entry cache behind one
 //! global lock and matches them anchored at the start only. Here every
-//! region's patterns are compiled on first use, all at once, into one
-//! deterministic automaton over digits (a regex each where a pattern does not
-//! fit it) that lives for the whole process, so files with numbers from many
-//! countries never recompile anything and threads never contend.
+//! region's patterns are compiled on first use, all at once, into one dense
+//! DFA (`regex-automata`; a regex each should a region outgrow the size
+//! limit) that lives for the whole process, so files with numbers from many
+//! countries never recompile anything and threads never contend, and a
+//! number is checked against every pattern of its region in one walk over
+//! its digits.
 
-use std::collections::HashMap;
 use std::sync::{LazyLock, OnceLock};
 
 use phonenumber::Type;
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::nfa::thompson;
+use regex_automata::util::primitives::StateID;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, MatchKind};
 
 /// The possible lengths of a descriptor as a bit set (bit `n`: `n` digits),
 /// `None` for an empty list, which allows any length. No input reaches 64
@@ -55,337 +61,84 @@ fn compile_anchored(pattern: &str, both_ends: bool) -> Option<Regex> {
         .ok()
 }
 
-/// A metadata pattern: the metadata uses only digits, `\d`, digit classes,
-/// groups, alternation, `?` and bounded counts, all of which a digit DFA
-/// can express.
-enum Node {
-    /// A set of digits (bit `d`: digit `d`).
-    Class(u16),
-    Concat(Vec<Node>),
-    Alt(Vec<Node>),
-    Repeat(Box<Node>, u8, u8),
+/// Several metadata patterns, all anchored at the start, in one dense DFA
+/// (`regex-automata`, built once per region); its match states say which
+/// patterns matched.
+struct PatternDfa {
+    dfa: dense::DFA<Vec<u32>>,
+    start: StateID,
 }
 
-/// A parser for that subset; `None` for anything else, so that such a
-/// pattern falls back to the regex crate.
-struct Parser<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Parser<'_> {
-    fn parse(source: &str) -> Option<Node> {
-        let mut parser = Parser {
-            bytes: source.as_bytes(),
-            at: 0,
-        };
-        let node = parser.alt()?;
-        (parser.peek().is_none()).then_some(node)
-    }
-
-    /// The next byte outside a class; whitespace is ignored, as in the
-    /// regexes (`ignore_whitespace`).
-    fn peek(&mut self) -> Option<u8> {
-        while self.bytes.get(self.at).is_some_and(u8::is_ascii_whitespace) {
-            self.at += 1;
-        }
-        self.bytes.get(self.at).copied()
-    }
-
-    /// The next byte as is (inside classes and counts).
-    fn next_raw(&mut self) -> Option<u8> {
-        let b = self.bytes.get(self.at).copied();
-        self.at += 1;
-        b
-    }
-
-    fn alt(&mut self) -> Option<Node> {
-        let mut branches = vec![self.concat()?];
-        while self.peek() == Some(b'|') {
-            self.at += 1;
-            branches.push(self.concat()?);
-        }
-        Some(if branches.len() == 1 {
-            branches.pop()?
-        } else {
-            Node::Alt(branches)
-        })
-    }
-
-    fn concat(&mut self) -> Option<Node> {
-        let mut items = Vec::new();
-        while let Some(b) = self.peek() {
-            if b == b'|' || b == b')' {
-                break;
-            }
-            let atom = self.atom()?;
-            // One repetition per atom: a second one could be a lazy
-            // modifier (`{2}?`), which this parser does not model.
-            let item = match self.peek() {
-                Some(b'?') => {
-                    self.at += 1;
-                    Node::Repeat(Box::new(atom), 0, 1)
-                }
-                Some(b'{') => {
-                    self.at += 1;
-                    let (min, max) = self.counts()?;
-                    Node::Repeat(Box::new(atom), min, max)
-                }
-                _ => atom,
-            };
-            if matches!(self.peek(), Some(b'?' | b'{' | b'*' | b'+')) {
-                return None;
-            }
-            items.push(item);
-        }
-        Some(Node::Concat(items))
-    }
-
-    fn atom(&mut self) -> Option<Node> {
-        match self.next_raw()? {
-            d @ b'0'..=b'9' => Some(Node::Class(1 << (d - b'0'))),
-            b'\\' => (self.next_raw()? == b'd').then_some(Node::Class(ALL_DIGITS)),
-            b'[' => self.class(),
-            b'(' => {
-                if self.bytes[self.at..].starts_with(b"?:") {
-                    self.at += 2;
-                } else if self.bytes.get(self.at) == Some(&b'?') {
-                    return None;
-                }
-                let inner = self.alt()?;
-                (self.next_raw()? == b')').then_some(inner)
-            }
-            _ => None,
-        }
-    }
-
-    /// A class of digits, ranges and `\d` (after `[`).
-    fn class(&mut self) -> Option<Node> {
-        let mut set = 0u16;
-        loop {
-            match self.next_raw()? {
-                b']' if set != 0 => return Some(Node::Class(set)),
-                b'\\' if self.next_raw()? == b'd' => set |= ALL_DIGITS,
-                lo @ b'0'..=b'9' => {
-                    let hi = if self.bytes.get(self.at) == Some(&b'-') {
-                        self.at += 1;
-                        self.next_raw().filter(|hi| (lo..=b'9').contains(hi))?
-                    } else {
-                        lo
-                    };
-                    for d in lo..=hi {
-                        set |= 1 << (d - b'0');
-                    }
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    /// `n}` or `n,m}` (after `{`), bounded.
-    fn counts(&mut self) -> Option<(u8, u8)> {
-        let min = self.number()?;
-        let max = match self.next_raw()? {
-            b'}' => return Some((min, min)),
-            b',' => self.number()?,
-            _ => return None,
-        };
-        (self.next_raw()? == b'}' && min <= max).then_some((min, max))
-    }
-
-    fn number(&mut self) -> Option<u8> {
-        let start = self.at;
-        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
-            self.at += 1;
-        }
-        std::str::from_utf8(&self.bytes[start..self.at])
-            .ok()?
-            .parse()
-            .ok()
-            .filter(|&n| n <= 32)
-    }
-}
-
-const ALL_DIGITS: u16 = 0x3ff;
-
-/// A state of the nondeterministic automaton the DFA is built from.
-enum NfaState {
-    /// Reads a digit of the set, then goes on.
-    Digit(u16, usize),
-    Split(Vec<usize>),
-    /// Pattern `i` matched.
-    Match(usize),
-}
-
-#[derive(Default)]
-struct Nfa {
-    states: Vec<NfaState>,
-}
-
-impl Nfa {
-    /// Bounds the work on unexpected metadata.
-    const MAX_STATES: usize = 100_000;
-
-    fn push(&mut self, state: NfaState) -> Option<usize> {
-        (self.states.len() < Nfa::MAX_STATES).then(|| {
-            self.states.push(state);
-            self.states.len() - 1
-        })
-    }
-
-    /// The entry of `node` followed by `next`.
-    fn compile(&mut self, node: &Node, next: usize) -> Option<usize> {
-        match node {
-            Node::Class(set) => self.push(NfaState::Digit(*set, next)),
-            Node::Concat(items) => items
-                .iter()
-                .rev()
-                .try_fold(next, |next, item| self.compile(item, next)),
-            Node::Alt(branches) => {
-                let entries = branches
-                    .iter()
-                    .map(|branch| self.compile(branch, next))
-                    .collect::<Option<Vec<_>>>()?;
-                self.push(NfaState::Split(entries))
-            }
-            Node::Repeat(inner, min, max) => {
-                let mut entry = next;
-                for _ in *min..*max {
-                    let once = self.compile(inner, entry)?;
-                    entry = self.push(NfaState::Split(vec![once, next]))?;
-                }
-                for _ in 0..*min {
-                    entry = self.compile(inner, entry)?;
-                }
-                Some(entry)
-            }
-        }
-    }
-
-    /// The digit-reading and match states reachable from `from` without
-    /// reading, sorted: one DFA state.
-    fn closure(&self, from: impl IntoIterator<Item = usize>) -> Vec<usize> {
-        let mut seen = vec![false; self.states.len()];
-        let mut stack: Vec<usize> = from.into_iter().collect();
-        let mut out = Vec::new();
-        while let Some(s) = stack.pop() {
-            if std::mem::replace(&mut seen[s], true) {
-                continue;
-            }
-            match &self.states[s] {
-                NfaState::Split(to) => stack.extend(to),
-                _ => out.push(s),
-            }
-        }
-        out.sort_unstable();
-        out
-    }
-}
-
-/// A deterministic automaton over ASCII digits for up to 32 metadata
-/// patterns at once: classifying a number is one table walk over its digits,
-/// where an overlapping `RegexSet` search costs several times more and
-/// allocates its result.
-struct DigitDfa {
-    /// `next[state][digit]`; state 0 is dead, state 1 the start.
-    next: Vec<[u16; 10]>,
-    /// The patterns that match the digits read so far (bit `i`: pattern `i`).
-    accept: Vec<u32>,
-}
-
-impl DigitDfa {
+impl PatternDfa {
     /// Bounds the table of one region (a region needs a few hundred states).
-    const MAX_STATES: usize = 1 << 14;
+    const SIZE_LIMIT: usize = 4 << 20;
 
-    fn build(sources: &[&str]) -> Option<DigitDfa> {
+    fn build(sources: &[&str]) -> Option<PatternDfa> {
         if sources.len() > 32 {
             return None;
         }
-        let mut nfa = Nfa::default();
-        let mut entries = Vec::new();
-        for (i, source) in sources.iter().enumerate() {
-            let node = Parser::parse(source)?;
-            let matched = nfa.push(NfaState::Match(i))?;
-            entries.push(nfa.compile(&node, matched)?);
-        }
-        let mut ids: HashMap<Vec<usize>, u16> = HashMap::new();
-        let mut sets: Vec<Vec<usize>> = vec![Vec::new(), nfa.closure(entries)];
-        ids.insert(sets[0].clone(), 0);
-        ids.insert(sets[1].clone(), 1);
-        let mut dfa = DigitDfa {
-            next: vec![[0; 10]],
-            accept: vec![0],
-        };
-        let mut state = 1;
-        while let Some(set) = sets.get(state) {
-            let set = set.clone();
-            dfa.accept
-                .push(set.iter().fold(0, |acc, &s| match nfa.states[s] {
-                    NfaState::Match(i) => acc | 1 << i,
-                    _ => acc,
-                }));
-            let mut row = [0; 10];
-            for (digit, slot) in row.iter_mut().enumerate() {
-                let to = nfa.closure(set.iter().filter_map(|&s| match nfa.states[s] {
-                    NfaState::Digit(digits, next) if digits >> digit & 1 == 1 => Some(next),
-                    _ => None,
-                }));
-                let id = match ids.get(&to) {
-                    Some(&id) => id,
-                    None => {
-                        if sets.len() >= DigitDfa::MAX_STATES {
-                            return None;
-                        }
-                        let id = sets.len() as u16;
-                        ids.insert(to.clone(), id);
-                        sets.push(to);
-                        id
-                    }
-                };
-                *slot = id;
-            }
-            dfa.next.push(row);
-            state += 1;
-        }
-        Some(dfa)
+        let dfa = dense::Builder::new()
+            .configure(
+                dense::Config::new()
+                    .match_kind(MatchKind::All)
+                    .start_kind(StartKind::Anchored)
+                    .dfa_size_limit(Some(Self::SIZE_LIMIT))
+                    .determinize_size_limit(Some(Self::SIZE_LIMIT)),
+            )
+            .syntax(
+                syntax::Config::new()
+                    .unicode(false)
+                    .utf8(false)
+                    .ignore_whitespace(true),
+            )
+            .thompson(thompson::Config::new().utf8(false))
+            .build_many(sources)
+            .ok()?;
+        let start = dfa
+            .start_state_forward(&Input::new(&b""[..]).anchored(Anchored::Yes))
+            .ok()?;
+        Some(PatternDfa { dfa, start })
     }
 
-    fn step(&self, state: usize, b: u8) -> usize {
-        match self.next[state].get(usize::from(b.wrapping_sub(b'0'))) {
-            Some(&next) => usize::from(next),
-            None => 0,
+    /// The patterns a state says matched (match states come one byte late).
+    fn matched(&self, state: StateID) -> u32 {
+        if !self.dfa.is_match_state(state) {
+            return 0;
         }
+        (0..self.dfa.match_len(state)).fold(0, |bits, i| {
+            bits | 1 << self.dfa.match_pattern(state, i).as_usize()
+        })
     }
 
     /// The patterns that match all of `digits`.
     fn full(&self, digits: &[u8]) -> u32 {
-        let mut state = 1;
+        let mut state = self.start;
         for &b in digits {
-            state = self.step(state, b);
-            if state == 0 {
+            state = self.dfa.next_state(state, b);
+            if self.dfa.is_dead_state(state) {
                 return 0;
             }
         }
-        self.accept[state]
+        self.matched(self.dfa.next_eoi_state(state))
     }
 
     /// The patterns that match a prefix of `digits` (anchored at the start
     /// only).
     fn prefix(&self, digits: &[u8]) -> u32 {
-        let mut state = 1;
-        let mut found = self.accept[state];
+        let mut state = self.start;
+        let mut found = 0;
         for &b in digits {
-            state = self.step(state, b);
-            if state == 0 {
-                break;
+            state = self.dfa.next_state(state, b);
+            found |= self.matched(state);
+            if self.dfa.is_dead_state(state) {
+                return found;
             }
-            found |= self.accept[state];
         }
-        found
+        found | self.matched(self.dfa.next_eoi_state(state))
     }
 }
 
-/// Anchored matching of a list of metadata patterns: one [`DigitDfa`] where
+/// Anchored matching of a list of metadata patterns: one [`PatternDfa`] where
 /// the patterns fit it, else one regex each.
 struct Matcher {
     both_ends: bool,
@@ -393,15 +146,15 @@ struct Matcher {
 }
 
 enum Engine {
-    Dfa(DigitDfa),
+    Dfa(Box<PatternDfa>),
     /// A pattern the regex crate rejects (`None`) never matches.
     Regexes(Vec<Option<Regex>>),
 }
 
 impl Matcher {
     fn new(sources: &[&str], both_ends: bool) -> Matcher {
-        let engine = match DigitDfa::build(sources) {
-            Some(dfa) => Engine::Dfa(dfa),
+        let engine = match PatternDfa::build(sources) {
+            Some(dfa) => Engine::Dfa(Box::new(dfa)),
             None => Engine::Regexes(
                 sources
                     .iter()
@@ -860,6 +613,7 @@ pub(crate) fn mobile_examples() -> Vec<(&'static str, u16, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn descriptors(meta: &'static Metadata) -> Vec<&'static Descriptor> {
         let d = meta.descriptors();
@@ -923,7 +677,7 @@ mod tests {
                 .map(|d| d.national_number().as_str())
                 .collect();
             sources.extend(meta.leading_digits().map(|p| p.as_str()));
-            let dfa = DigitDfa::build(&sources)
+            let dfa = PatternDfa::build(&sources)
                 .unwrap_or_else(|| panic!("{}: no DFA for its patterns", meta.id()));
             for both_ends in [true, false] {
                 let regexes: Vec<Regex> = sources
@@ -1015,16 +769,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn parser_rejects_what_it_does_not_model() {
-        for source in [
-            "1*", "1+", "1{2,}", "1{2}?", "[^1]", "(?i)1", ".", "1$", "\\w",
-        ] {
-            assert!(Parser::parse(source).is_none(), "{source}");
-        }
-        assert!(Parser::parse("(?:1[2-4]\\d{2,3}|5)?6").is_some());
     }
 
     #[test]
