@@ -236,6 +236,22 @@ struct Region {
     parse: OnceLock<ParsePatterns>,
 }
 
+/// The special types' descriptors of a region, in the order the crate's
+/// `number_type` tests them (before fixed line and mobile).
+fn special_descriptors(meta: &'static Metadata) -> [(Type, Option<&'static Descriptor>); 8] {
+    let d = meta.descriptors();
+    [
+        (Type::PremiumRate, d.premium_rate()),
+        (Type::TollFree, d.toll_free()),
+        (Type::SharedCost, d.shared_cost()),
+        (Type::Voip, d.voip()),
+        (Type::PersonalNumber, d.personal_number()),
+        (Type::Pager, d.pager()),
+        (Type::Uan, d.uan()),
+        (Type::Voicemail, d.voicemail()),
+    ]
+}
+
 impl RegionPatterns {
     fn compile(meta: &'static Metadata, both_ends: bool) -> RegionPatterns {
         let d = meta.descriptors();
@@ -255,16 +271,7 @@ impl RegionPatterns {
         bit(d.general());
         let mut special = Vec::new();
         let mut special_bits = 0;
-        for (kind, descriptor) in [
-            (Type::PremiumRate, d.premium_rate()),
-            (Type::TollFree, d.toll_free()),
-            (Type::SharedCost, d.shared_cost()),
-            (Type::Voip, d.voip()),
-            (Type::PersonalNumber, d.personal_number()),
-            (Type::Pager, d.pager()),
-            (Type::Uan, d.uan()),
-            (Type::Voicemail, d.voicemail()),
-        ] {
+        for (kind, descriptor) in special_descriptors(meta) {
             if let Some(descriptor) = descriptor {
                 special.push(kind);
                 special_bits |= bit(descriptor);
@@ -615,22 +622,11 @@ mod tests {
 
     fn descriptors(meta: &'static Metadata) -> Vec<&'static Descriptor> {
         let d = meta.descriptors();
-        [
-            Some(d.general()),
-            d.premium_rate(),
-            d.toll_free(),
-            d.shared_cost(),
-            d.voip(),
-            d.personal_number(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-            d.fixed_line(),
-            d.mobile(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+        std::iter::once(Some(d.general()))
+            .chain(special_descriptors(meta).map(|(_, desc)| desc))
+            .chain([d.fixed_line(), d.mobile()])
+            .flatten()
+            .collect()
     }
 
     /// Every example, each of its prefixes, each one-digit change and
@@ -722,16 +718,7 @@ mod tests {
         if !is_match(Some(d.general())) {
             return Type::Unknown;
         }
-        let special = [
-            (Type::PremiumRate, d.premium_rate()),
-            (Type::TollFree, d.toll_free()),
-            (Type::SharedCost, d.shared_cost()),
-            (Type::Voip, d.voip()),
-            (Type::PersonalNumber, d.personal_number()),
-            (Type::Pager, d.pager()),
-            (Type::Uan, d.uan()),
-            (Type::Voicemail, d.voicemail()),
-        ];
+        let special = special_descriptors(meta);
         if let Some((kind, _)) = special.into_iter().find(|(_, desc)| is_match(*desc)) {
             return kind;
         }
