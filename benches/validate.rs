@@ -105,6 +105,7 @@ fn validate(validator: &Validator, case: &Case, threads: usize) -> u64 {
         .validation()
         .id("bench")
         .threads(threads)
+        .input_len(Some(case.data.len() as u64))
         .validate(&case.data[..], case.error_csv.then_some(&mut errors))
         .expect("validation");
     assert_eq!(report.rows.total, case.rows);

@@ -106,6 +106,7 @@ fn main() {
             let result = validator
                 .validation()
                 .threads(threads)
+                .input_len(Some(bytes))
                 .max_errors(1000)
                 .validate(input, errors)
                 .expect("validate");
@@ -140,6 +141,7 @@ fn main() {
             let (report_, plan) = validator
                 .validation()
                 .threads(threads)
+                .input_len(Some(bytes))
                 .existing(existing)
                 .mode(Mode::Full)
                 .archive_guard(ArchiveGuard {

@@ -358,6 +358,7 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
         .encoding(args.encoding)
         .threads(args.threads)
         .formula_guard(!args.no_formula_guard)
+        .input_len(total)
         .progress(progress.clone());
     if let Some(path) = &args.existing {
         let file =

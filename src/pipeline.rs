@@ -60,7 +60,6 @@ struct Checker<'a> {
     relax_required: bool,
     hashers: &'a [(usize, KeyHasher)],
     scratch: Scratch,
-    lower: Vec<u8>,
 }
 
 impl Checker<'_> {
@@ -75,13 +74,8 @@ impl Checker<'_> {
         );
         batch.hashes.clear();
         for row in rows {
-            self.compiled.unique_hashes(
-                self.map,
-                row,
-                self.hashers,
-                &mut self.lower,
-                &mut batch.hashes,
-            );
+            self.compiled
+                .unique_hashes(self.map, row, self.hashers, &mut batch.hashes);
         }
     }
 }
@@ -157,7 +151,6 @@ pub(crate) fn validate<R: Read, W: Write>(
         relax_required: run.tally.relaxes_required(),
         hashers: &hashers,
         scratch: Scratch::default(),
-        lower: Vec::new(),
     };
     if threads > 1 {
         on_workers(&mut run, &mut sink, threads - 1, checker)?;
@@ -199,7 +192,6 @@ fn on_workers<R: Read, W: Write>(
             let done = done_tx.clone();
             let mut checker = Checker {
                 scratch: Scratch::default(),
-                lower: Vec::new(),
                 ..checker
             };
             scope.spawn(move || {

@@ -39,6 +39,7 @@ pub struct ValidationBuilder {
     id: Option<String>,
     max_errors: usize,
     progress: Option<Progress>,
+    input_len: Option<u64>,
     cancel: Option<CancelToken>,
     formula_guard: bool,
     threads: usize,
@@ -61,6 +62,7 @@ impl ValidationBuilder {
             id: None,
             max_errors: 1000,
             progress: None,
+            input_len: None,
             cancel: None,
             formula_guard: true,
             threads: 1,
@@ -147,6 +149,30 @@ impl ValidationBuilder {
         self
     }
 
+    /// The input's length in bytes, when the host knows it (a file's size,
+    /// an upload's `Content-Length`). A hint for speed only: once the first
+    /// rows show how long a row is, the `unique` rules' tables are sized for
+    /// the rows still to come, instead of doubling (and moving every entry)
+    /// again and again on large files. A wrong length costs time or memory
+    /// (at most 64 MiB per unique column), never a different result.
+    ///
+    /// ```
+    /// use usercsv::{Schema, Validator};
+    ///
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    /// let report = Validator::new(&Schema::users())
+    ///     .unwrap()
+    ///     .validation()
+    ///     .input_len(Some(csv.len() as u64))
+    ///     .validate(csv.as_bytes(), None::<&mut Vec<u8>>)
+    ///     .unwrap();
+    /// assert_eq!(report.rows.valid, 1);
+    /// ```
+    pub fn input_len(&mut self, len: Option<u64>) -> &mut ValidationBuilder {
+        self.input_len = len;
+        self
+    }
+
     /// Stops the run between rows when the token is cancelled.
     pub fn cancel_token(&mut self, cancel: CancelToken) -> &mut ValidationBuilder {
         self.cancel = Some(cancel);
@@ -205,6 +231,8 @@ impl ValidationBuilder {
             row: Row::default(),
             row_errors: Vec::new(),
             scratch: Scratch::default(),
+            input_len: self.input_len,
+            max_rows: self.reader.get_limits().max_rows,
             cancel: self.cancel.clone(),
             formula_guard: self.formula_guard,
             failed: false,
@@ -333,6 +361,9 @@ pub struct Validation<R: Read> {
     row: Row,
     row_errors: Vec<RowError>,
     scratch: Scratch,
+    /// [`ValidationBuilder::input_len`], until the unique tables are sized.
+    input_len: Option<u64>,
+    max_rows: u64,
     pub(crate) cancel: Option<CancelToken>,
     formula_guard: bool,
     /// Set once the iterator has returned an error.
@@ -370,15 +401,16 @@ impl<R: Read> Validation<R> {
             &mut self.scratch,
             self.tally.relaxes_required(),
         );
-        let compiled: &Compiled = &self.validator.inner;
         self.tally.finish_row(
-            compiled,
+            &self.validator.inner,
             &self.map,
             &self.row,
             None,
             &mut self.row_errors,
             self.reader.bytes_read(),
         );
+        self.size_unique_sets();
+        let compiled: &Compiled = &self.validator.inner;
         Ok(Some(RowOutcome {
             action: self.tally.action,
             row: &self.row,
@@ -406,6 +438,31 @@ impl<R: Read> Validation<R> {
             errors,
             bytes_read,
         );
+        self.size_unique_sets();
+    }
+
+    /// Sizes the unique tables for the whole input once the first rows
+    /// have shown the bytes per row ([`ValidationBuilder::input_len`]).
+    fn size_unique_sets(&mut self) {
+        /// Enough rows for a fair average; the tables start larger than this.
+        const SAMPLE_ROWS: u64 = 256;
+        /// What a wrong hint may cost: 64 MiB per table; larger files grow
+        /// past it as without a hint.
+        const MAX_RESERVED_ROWS: u64 = 1 << 22;
+        if self.tally.report.rows.total != SAMPLE_ROWS {
+            return;
+        }
+        let Some(len) = self.input_len.take() else {
+            return;
+        };
+        // The reader may be ahead of the rows finished: take its own counts.
+        let (rows, bytes) = (self.reader.data_rows(), self.reader.bytes_read());
+        if bytes == 0 {
+            return;
+        }
+        let expected = u128::from(len) * u128::from(rows) / u128::from(bytes);
+        let expected = expected.min(u128::from(self.max_rows.min(MAX_RESERVED_ROWS))) as u64;
+        self.tally.reserve_unique(expected);
     }
 
     /// The file's header (without any `errors` column).
@@ -482,6 +539,13 @@ impl Tally {
             .iter()
             .map(|(c, set)| (*c, set.hasher().clone()))
             .collect()
+    }
+
+    /// Makes room for `rows` values in every unique table.
+    fn reserve_unique(&mut self, rows: u64) {
+        for (_, set) in &mut self.unique {
+            set.reserve(rows);
+        }
     }
 
     /// Starts loading the table slots the rows with these key hashes (from
@@ -661,6 +725,55 @@ impl<R: Read> Iterator for Validation<R> {
                 self.failed = true;
                 Some(Err(err))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Schema;
+    use crate::generate::UserCsv;
+
+    fn users_csv(rows: u64) -> Vec<u8> {
+        let mut csv = Vec::new();
+        UserCsv::new(rows).write_to(&mut csv).unwrap();
+        csv
+    }
+
+    #[test]
+    fn input_len_sizes_the_unique_tables_after_the_first_rows() {
+        let csv = users_csv(3_000);
+        let validator = Validator::new(&Schema::users()).unwrap();
+        let slots_after_256 = |hint: Option<u64>| {
+            let mut run = validator
+                .validation()
+                .input_len(hint)
+                .from_reader(csv.as_slice())
+                .unwrap();
+            for _ in 0..256 {
+                assert!(run.next_outcome().unwrap().unwrap().is_valid());
+            }
+            let slots: Vec<usize> = run
+                .tally
+                .unique
+                .iter()
+                .map(|(_, s)| s.slot_count())
+                .collect();
+            while run.next_outcome().unwrap().is_some() {}
+            (slots, run.finish().unwrap())
+        };
+        let (unsized_slots, plain) = slots_after_256(None);
+        assert_eq!(unsized_slots, [1024, 1024]);
+        // 3,000 rows expected: room for them without growing.
+        let (sized_slots, hinted) = slots_after_256(Some(csv.len() as u64));
+        assert_eq!(sized_slots, [8192, 8192]);
+        assert_eq!(hinted.rows, plain.rows);
+        assert_eq!(hinted.rows.valid, 3_000);
+        // Hints far off change the tables, never the result.
+        for hint in [1, 10 * csv.len() as u64, u64::MAX] {
+            let (_, report) = slots_after_256(Some(hint));
+            assert_eq!(report.rows, plain.rows);
         }
     }
 }

@@ -647,14 +647,13 @@ impl Compiled {
         map: &HeaderMap,
         row: &Row,
         hashers: &[(usize, KeyHasher)],
-        lower: &mut Vec<u8>,
         out: &mut Vec<u64>,
     ) {
         let whole = row.len() == map.width;
         out.extend(hashers.iter().map(|(c, hasher)| {
             let value = map.value(row, *c);
             if whole && !value.is_empty() {
-                hasher.hash(value, lower)
+                hasher.hash(value)
             } else {
                 0
             }

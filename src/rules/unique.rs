@@ -1,5 +1,7 @@
 //! The `unique` rule's per-run state.
 
+use std::hash::{BuildHasher, Hasher};
+
 use ahash::{AHashMap, RandomState};
 
 /// How one column's values are compared for the `unique` rule (exactly or
@@ -34,11 +36,49 @@ impl KeyHasher {
         lower
     }
 
-    /// The hash [`UniqueSet::insert_hashed`] expects for `value`; `lower` is
-    /// scratch space.
-    pub fn hash(&self, value: &str, lower: &mut Vec<u8>) -> u64 {
-        self.state.hash_one(self.key(value, lower))
+    /// The hash [`UniqueSet::insert_hashed`] expects for `value`.
+    pub fn hash(&self, value: &str) -> u64 {
+        if !self.case_insensitive {
+            return self.state.hash_one(value.as_bytes());
+        }
+        if value.is_ascii() {
+            return self.hash_folded(value.as_bytes());
+        }
+        self.hash_folded(value.to_lowercase().as_bytes())
     }
+
+    /// Hashes `bytes` with their ASCII letters lower-cased, eight at a time
+    /// as they are read: no lower-case copy first.
+    fn hash_folded(&self, bytes: &[u8]) -> u64 {
+        let mut hasher = self.state.build_hasher();
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(word);
+            hasher.write_u64(ascii_lowercase_word(u64::from_le_bytes(eight)));
+        }
+        let tail = words.remainder();
+        let mut last = [0u8; 8];
+        last[..tail.len()].copy_from_slice(tail);
+        hasher.write_u64(ascii_lowercase_word(u64::from_le_bytes(last)));
+        // The zero padding of the last word is told apart by the length.
+        hasher.write_usize(bytes.len());
+        hasher.finish()
+    }
+}
+
+/// `word`'s eight bytes with `A`–`Z` made `a`–`z` and every other byte kept,
+/// as [`u8::to_ascii_lowercase`] does one byte at a time.
+fn ascii_lowercase_word(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Each byte's low seven bits plus a bias sets its high bit exactly when
+    // it is at least `A` (or past `Z`); no sum carries into the next byte.
+    let low7 = word & !HIGH;
+    let from_a = low7 + ONES * u64::from(0x80 - b'A');
+    let past_z = low7 + ONES * u64::from(0x80 - b'Z' - 1);
+    let upper = from_a & !past_z & !word & HIGH;
+    word | upper >> 2
 }
 
 /// Values seen so far in one column, with the row where each first appeared.
@@ -100,6 +140,12 @@ impl UniqueSet {
         }
     }
 
+    /// Slots in the table (for tests of its sizing).
+    #[cfg(test)]
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
     /// The hasher whose hashes [`UniqueSet::insert_hashed`] takes.
     pub fn hasher(&self) -> &KeyHasher {
         &self.hasher
@@ -129,7 +175,7 @@ impl UniqueSet {
 
     /// Records `value` at `row`; returns the earlier row if it was seen before.
     pub fn insert(&mut self, value: &str, row: u64) -> Option<u64> {
-        let hash = self.hasher.hash(value, &mut self.lower);
+        let hash = self.hasher.hash(value);
         self.insert_hashed(value, hash, row)
     }
 
@@ -195,17 +241,40 @@ impl UniqueSet {
         None
     }
 
-    /// Doubles the table, moving every slot to its place in the new one.
+    /// Makes room for `values` values in all, so that the table does not
+    /// grow (and move its slots) until then: for a host that knows roughly
+    /// how many rows are coming.
+    pub fn reserve(&mut self, values: u64) {
+        // Slots are found by 32 bits of hash: no point past 2^32 slots.
+        let wanted = values
+            .saturating_add(1)
+            .saturating_mul(2)
+            .min(1 << 32)
+            .next_power_of_two();
+        if let Ok(wanted) = usize::try_from(wanted)
+            && wanted > self.slots.len()
+        {
+            self.grow_to(wanted);
+        }
+    }
+
+    /// Doubles the table.
     #[cold]
     fn grow(&mut self) {
+        self.grow_to(self.slots.len() * 2);
+    }
+
+    /// Moves every slot to its place in a table of `len` slots, a power of
+    /// two larger than the current one.
+    fn grow_to(&mut self, len: usize) {
         // Zeroed by writing, not by `calloc`'s lazy zero pages: probing an
         // untouched page would map the zero page, then fault again on write.
         #[allow(
             clippy::slow_vector_initialization,
             reason = "measured: half the page faults"
         )]
-        let mut slots = Vec::with_capacity(self.slots.len() * 2);
-        slots.resize(self.slots.len() * 2, 0u64);
+        let mut slots = Vec::with_capacity(len);
+        slots.resize(len, 0u64);
         let mask = slots.len() - 1;
         for &slot in self.slots.iter().filter(|&&s| s != 0) {
             let mut at = Self::home(slot >> 32, mask);
@@ -232,6 +301,25 @@ impl UniqueSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn words_are_lower_cased_as_bytes_are(bytes: [u8; 8]) {
+            let expected = u64::from_le_bytes(bytes.to_ascii_lowercase().try_into().unwrap());
+            proptest::prop_assert_eq!(ascii_lowercase_word(u64::from_le_bytes(bytes)), expected);
+        }
+
+        #[test]
+        fn case_insensitive_hashes_ignore_case_only(value in "[a-zA-Z0-9@._Éé-]{0,40}") {
+            let hasher = KeyHasher::new(true);
+            let lower = value.to_lowercase();
+            proptest::prop_assert_eq!(hasher.hash(&value), hasher.hash(&lower));
+            proptest::prop_assert_eq!(hasher.hash(&value), hasher.hash(&value.to_uppercase().to_lowercase()));
+            // The padding of the last word is not a character.
+            let padded = format!("{lower}\0");
+            proptest::prop_assert_ne!(hasher.hash(&lower), hasher.hash(&padded));
+        }
+    }
 
     #[test]
     fn first_row_is_remembered() {
@@ -289,9 +377,8 @@ mod tests {
     fn hashes_from_a_cloned_hasher_find_the_same_values() {
         let mut set = UniqueSet::new(true);
         let hasher = set.hasher().clone();
-        let mut lower = Vec::new();
-        let mut hashed = |set: &mut UniqueSet, value: &str, row| {
-            let hash = hasher.hash(value, &mut lower);
+        let hashed = |set: &mut UniqueSet, value: &str, row| {
+            let hash = hasher.hash(value);
             set.insert_hashed(value, hash, row)
         };
         assert_eq!(hashed(&mut set, "Ada@Example.com", 2), None);
@@ -300,6 +387,23 @@ mod tests {
         assert_eq!(hashed(&mut set, "BOB@example.com", 5), Some(4));
         assert_eq!(hashed(&mut set, "Élodie@example.com", 6), None);
         assert_eq!(set.insert("élodie@EXAMPLE.com", 7), Some(6));
+    }
+
+    #[test]
+    fn reserved_tables_do_not_grow_and_keep_their_values() {
+        let mut set = UniqueSet::new(false);
+        assert_eq!(set.insert("kept", 2), None);
+        set.reserve(3_000);
+        assert_eq!(set.slots.len(), 8_192);
+        for i in 0..3_000u64 {
+            assert_eq!(set.insert(&format!("v{i}"), i + 3), None);
+        }
+        assert_eq!(set.slots.len(), 8_192);
+        assert_eq!(set.insert("kept", 9_999), Some(2));
+        assert_eq!(set.insert("v2999", 9_999), Some(3_002));
+        // Reserving less than there is room for changes nothing.
+        set.reserve(10);
+        assert_eq!(set.slots.len(), 8_192);
     }
 
     #[test]
