@@ -453,6 +453,15 @@ pub(crate) struct Scratch {
     dates: Vec<Option<NaiveDate>>,
     /// Whether each row has as many fields as the header.
     whole: Vec<bool>,
+    /// The (empty) allocation of the trimmed cells, rows × columns.
+    cells: Vec<&'static str>,
+}
+
+/// `cells` emptied, with its allocation kept and its lifetime changed
+/// (an in-place `collect` of nothing).
+fn recycle<'to>(mut cells: Vec<&str>) -> Vec<&'to str> {
+    cells.clear();
+    cells.into_iter().map(|_| "").collect()
 }
 
 impl Compiled {
@@ -508,10 +517,16 @@ impl Compiled {
     ) {
         let columns = self.columns.len();
         scratch.whole.clear();
+        // Row by row first, while each row's fields are in the L1 cache: the
+        // trimmed cells, so that the column passes below read them from one
+        // table instead of chasing each row's record again.
+        let mut cells: Vec<&str> = recycle(std::mem::take(&mut scratch.cells));
         for (row, errors) in rows.iter().zip(errors.iter_mut()) {
             errors.clear();
             let whole = row.len() == map.width;
-            if !whole {
+            if whole {
+                cells.extend((0..columns).map(|c| map.value(row, c)));
+            } else {
                 let pos = row.position();
                 errors.push(RowError {
                     row: pos.row,
@@ -521,6 +536,7 @@ impl Compiled {
                     message: field_count_message(row.len(), map.width),
                     value: None,
                 });
+                cells.extend((0..columns).map(|_| ""));
             }
             scratch.whole.push(whole);
         }
@@ -530,12 +546,9 @@ impl Compiled {
             let required = rules.required && (!relax_required || self.key == Some(c));
             let date_needed = self.date_needed[c];
             for (i, (row, errors)) in rows.iter().zip(errors.iter_mut()).enumerate() {
-                if !scratch.whole[i] {
-                    continue;
-                }
-                let value = map.value(row, c);
+                let value = cells[i * columns + c];
                 if value.is_empty() {
-                    if required {
+                    if required && scratch.whole[i] {
                         errors.push(self.row_error(
                             map,
                             row,
@@ -554,6 +567,7 @@ impl Compiled {
                 }
             }
         }
+        scratch.cells = recycle(cells);
         for (i, (row, errors)) in rows.iter().zip(errors.iter_mut()).enumerate() {
             if scratch.whole[i] {
                 let dates = &scratch.dates[i * columns..(i + 1) * columns];
@@ -673,6 +687,19 @@ impl Compiled {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recycled_cells_keep_their_allocation() {
+        let mut cells: Vec<&'static str> = Vec::with_capacity(64);
+        cells.push("x");
+        let (capacity, at) = (cells.capacity(), cells.as_ptr() as usize);
+        let owned = String::from("y");
+        let mut borrowed: Vec<&str> = recycle(cells);
+        assert!(borrowed.is_empty());
+        borrowed.push(&owned);
+        let back: Vec<&'static str> = recycle(borrowed);
+        assert_eq!((back.capacity(), back.as_ptr() as usize), (capacity, at));
+    }
 
     #[test]
     fn key_must_be_required_and_unique() {
