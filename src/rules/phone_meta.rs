@@ -2,15 +2,16 @@
 //!
 //! The crate keeps its compiled patterns in a 100-entry cache behind one
 //! global lock and matches them anchored at the start only. Here every
-//! region's patterns are compiled on first use, all at once, into one dense
-//! DFA (`regex-automata`; a regex each should a region outgrow the size
-//! limit) that lives for the whole process, so files with numbers from many
-//! countries never recompile anything and threads never contend, and a
-//! number is checked against every pattern of its region in one walk over
-//! its digits.
+//! region's patterns are compiled on first use, all at once, into one DFA
+//! (`regex-automata`'s dense DFA, re-encoded as a compact table over digits;
+//! a regex each should a region outgrow the size limit) that lives for the
+//! whole process, so files with numbers from many countries never recompile
+//! anything and threads never contend, and a number is checked against
+//! every pattern of its region in one walk over its digits.
 
 use std::sync::{LazyLock, OnceLock};
 
+use ahash::AHashMap;
 use phonenumber::Type;
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use regex::bytes::{Regex, RegexBuilder};
@@ -61,19 +62,77 @@ fn compile_anchored(pattern: &str, both_ends: bool) -> Option<Regex> {
         .ok()
 }
 
-/// Several metadata patterns, all anchored at the start, in one dense DFA
-/// (`regex-automata`, built once per region); its match states say which
-/// patterns matched.
+/// The symbols of a [`PatternDfa`]: the ten digits, then every other byte
+/// as one class (callers pass digits only; the class keeps the dense DFA's
+/// answer for anything else).
+const CLASSES: usize = 11;
+
+fn class(b: u8) -> usize {
+    usize::from(b.wrapping_sub(b'0').min(10))
+}
+
+/// The dead state of a [`PatternDfa`]: it leads only to itself and matches
+/// nothing.
+const DEAD: usize = 0;
+
+/// The patterns a state of the dense DFA says matched.
+fn dense_matched(dfa: &dense::DFA<Vec<u32>>, state: StateID) -> u32 {
+    if !dfa.is_match_state(state) {
+        return 0;
+    }
+    (0..dfa.match_len(state)).fold(0, |bits, i| {
+        bits | 1 << dfa.match_pattern(state, i).as_usize()
+    })
+}
+
+/// A state id of the compact table: `u8` or `u16`.
+trait CompactId: Copy + Into<usize> {}
+impl CompactId for u8 {}
+impl CompactId for u16 {}
+
+/// The transitions of a [`PatternDfa`], [`CLASSES`] per state, in the
+/// narrowest id type that numbers all its states. They are stored class by
+/// class (`next[class * states + state]`): the column of a byte is known
+/// before the walk reaches it, so each step is one load indexed by the
+/// state, as short a chain as the dense DFA's premultiplied ids give.
+enum Transitions {
+    Small(Box<[u8]>),
+    Large(Box<[u16]>),
+}
+
+/// Several metadata patterns, all anchored at the start, in one DFA over
+/// digits (built once per region); its match states say which patterns
+/// matched.
+///
+/// `regex-automata` builds a dense DFA (the source of truth), which is then
+/// re-encoded: only the states reachable from the anchored start, 11
+/// symbols a state instead of 16 and one- or two-byte state ids instead of
+/// four, so that a state's transitions take 11 or 22 bytes instead of a
+/// 64-byte cache line, and the tables of files with numbers from many
+/// countries stay in the cache.
 struct PatternDfa {
-    dfa: dense::DFA<Vec<u32>>,
-    start: StateID,
+    next: Transitions,
+    /// Per state: the patterns it says matched (match states come one byte
+    /// late, as in the dense DFA).
+    matched: Box<[u32]>,
+    /// Per state: the patterns its end-of-input transition says matched,
+    /// i.e. those that match exactly the input read so far.
+    eoi: Box<[u32]>,
+    /// The anchored start state ([`DEAD`] if no pattern can match).
+    start: usize,
 }
 
 impl PatternDfa {
-    /// Bounds the table of one region (a region needs a few hundred states).
+    /// Bounds the dense DFA of one region (a region needs a few hundred
+    /// states).
     const SIZE_LIMIT: usize = 4 << 20;
 
     fn build(sources: &[&str]) -> Option<PatternDfa> {
+        let (dfa, start) = Self::dense(sources)?;
+        Self::compact(&dfa, start)
+    }
+
+    fn dense(sources: &[&str]) -> Option<(dense::DFA<Vec<u32>>, StateID)> {
         if sources.len() > 32 {
             return None;
         }
@@ -97,42 +156,123 @@ impl PatternDfa {
         let start = dfa
             .start_state_forward(&Input::new(&b""[..]).anchored(Anchored::Yes))
             .ok()?;
-        Some(PatternDfa { dfa, start })
+        Some((dfa, start))
     }
 
-    /// The patterns a state says matched (match states come one byte late).
-    fn matched(&self, state: StateID) -> u32 {
-        if !self.dfa.is_match_state(state) {
-            return 0;
+    /// The states reachable from `start`, numbered breadth first from 1
+    /// ([`DEAD`] is 0), with their transitions on the eleven classes.
+    /// `None` where a class would not be one: a pattern that tells two
+    /// non-digit bytes apart (the metadata has none), or a quit state.
+    fn compact(dfa: &dense::DFA<Vec<u32>>, start: StateID) -> Option<PatternDfa> {
+        // Non-digit bytes, at least one of each of the dense DFA's byte
+        // classes (the bytes of a class lead to the same state from every
+        // state); the first stands for all in the compact table.
+        let mut others: Vec<u8> = (0..=u8::MAX).filter(|b| !b.is_ascii_digit()).collect();
+        others.dedup_by_key(|b| dfa.byte_classes().get(*b));
+        let other = others[0];
+        let mut ids = AHashMap::new();
+        let mut states = Vec::new();
+        let mut id = |state: StateID, states: &mut Vec<StateID>| -> Option<u16> {
+            if dfa.is_dead_state(state) {
+                return Some(DEAD as u16);
+            }
+            if let Some(&id) = ids.get(&state) {
+                return Some(id);
+            }
+            states.push(state);
+            let id = u16::try_from(states.len()).ok()?;
+            ids.insert(state, id);
+            Some(id)
+        };
+        let start = usize::from(id(start, &mut states)?);
+        // State by state while numbering, class by class once all are known.
+        let mut rows = vec![DEAD as u16; CLASSES];
+        let mut matched = vec![0];
+        let mut eoi = vec![0];
+        let mut i = 0;
+        while let Some(&state) = states.get(i) {
+            i += 1;
+            if dfa.is_quit_state(state) {
+                return None;
+            }
+            let to = dfa.next_state(state, other);
+            if others.iter().any(|&b| dfa.next_state(state, b) != to) {
+                return None;
+            }
+            for b in (b'0'..=b'9').chain([other]) {
+                rows.push(id(dfa.next_state(state, b), &mut states)?);
+            }
+            matched.push(dense_matched(dfa, state));
+            eoi.push(dense_matched(dfa, dfa.next_eoi_state(state)));
         }
-        (0..self.dfa.match_len(state)).fold(0, |bits, i| {
-            bits | 1 << self.dfa.match_pattern(state, i).as_usize()
+        let columns = (0..CLASSES).flat_map(|c| rows.iter().skip(c).step_by(CLASSES).copied());
+        let next = if matched.len() <= 1 << u8::BITS {
+            Transitions::Small(columns.map(|id| id as u8).collect())
+        } else {
+            Transitions::Large(columns.collect())
+        };
+        Some(PatternDfa {
+            next,
+            matched: matched.into_boxed_slice(),
+            eoi: eoi.into_boxed_slice(),
+            start,
         })
     }
 
     /// The patterns that match all of `digits`.
     fn full(&self, digits: &[u8]) -> u32 {
+        match &self.next {
+            Transitions::Small(next) => self.full_in(next, digits),
+            Transitions::Large(next) => self.full_in(next, digits),
+        }
+    }
+
+    fn full_in<Id: CompactId>(&self, next: &[Id], digits: &[u8]) -> u32 {
+        let states = self.matched.len();
         // The dead state leads only to itself, and numbers are short: no
         // test per digit.
-        let state = digits
-            .iter()
-            .fold(self.start, |state, &b| self.dfa.next_state(state, b));
-        self.matched(self.dfa.next_eoi_state(state))
+        let state = digits.iter().fold(self.start, |state, &b| {
+            next[class(b) * states + state].into()
+        });
+        self.eoi[state]
     }
 
     /// The patterns that match a prefix of `digits` (anchored at the start
     /// only).
     fn prefix(&self, digits: &[u8]) -> u32 {
+        match &self.next {
+            Transitions::Small(next) => self.prefix_in(next, digits),
+            Transitions::Large(next) => self.prefix_in(next, digits),
+        }
+    }
+
+    fn prefix_in<Id: CompactId>(&self, next: &[Id], digits: &[u8]) -> u32 {
+        let states = self.matched.len();
         let mut state = self.start;
         let mut found = 0;
         for &b in digits {
-            state = self.dfa.next_state(state, b);
-            found |= self.matched(state);
-            if self.dfa.is_dead_state(state) {
+            state = next[class(b) * states + state].into();
+            found |= self.matched[state];
+            if state == DEAD {
                 return found;
             }
         }
-        found | self.matched(self.dfa.next_eoi_state(state))
+        found | self.eoi[state]
+    }
+
+    /// Heap bytes of the table.
+    #[cfg(test)]
+    fn memory_usage(&self) -> usize {
+        let next = match &self.next {
+            Transitions::Small(next) => next.len(),
+            Transitions::Large(next) => next.len() * 2,
+        };
+        next + (self.matched.len() + self.eoi.len()) * 4
+    }
+
+    #[cfg(test)]
+    fn states(&self) -> usize {
+        self.matched.len()
     }
 }
 
@@ -144,7 +284,7 @@ struct Matcher {
 }
 
 enum Engine {
-    Dfa(Box<PatternDfa>),
+    Dfa(PatternDfa),
     /// A pattern the regex crate rejects (`None`) never matches.
     Regexes(Vec<Option<Regex>>),
 }
@@ -152,7 +292,7 @@ enum Engine {
 impl Matcher {
     fn new(sources: &[&str], both_ends: bool) -> Matcher {
         let engine = match PatternDfa::build(sources) {
-            Some(dfa) => Engine::Dfa(Box::new(dfa)),
+            Some(dfa) => Engine::Dfa(dfa),
             None => Engine::Regexes(
                 sources
                     .iter()
@@ -663,14 +803,26 @@ mod tests {
         out
     }
 
+    /// A region's descriptor patterns in the matcher's order (as
+    /// `RegionPatterns` compiles them).
+    fn pattern_sources(meta: &'static Metadata) -> Vec<&'static str> {
+        descriptors(meta)
+            .iter()
+            .map(|d| d.national_number().as_str())
+            .collect()
+    }
+
+    /// The descriptor patterns, then the leading digits (if any).
+    fn sources(meta: &'static Metadata) -> Vec<&'static str> {
+        let mut sources = pattern_sources(meta);
+        sources.extend(meta.leading_digits().map(|p| p.as_str()));
+        sources
+    }
+
     #[test]
     fn dfa_agrees_with_the_regexes_for_every_region() {
         for meta in DATABASE.iter() {
-            let mut sources: Vec<&str> = descriptors(meta)
-                .iter()
-                .map(|d| d.national_number().as_str())
-                .collect();
-            sources.extend(meta.leading_digits().map(|p| p.as_str()));
+            let sources = sources(meta);
             let dfa = PatternDfa::build(&sources)
                 .unwrap_or_else(|| panic!("{}: no DFA for its patterns", meta.id()));
             for both_ends in [true, false] {
@@ -699,6 +851,126 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The dense DFA's answer for all of `input`, walked as `PatternDfa`
+    /// walked it before the re-encoding.
+    fn dense_full(dfa: &dense::DFA<Vec<u32>>, start: StateID, input: &[u8]) -> u32 {
+        let state = input.iter().fold(start, |s, &b| dfa.next_state(s, b));
+        dense_matched(dfa, dfa.next_eoi_state(state))
+    }
+
+    /// The dense DFA's answer for the prefixes of `input`.
+    fn dense_prefix(dfa: &dense::DFA<Vec<u32>>, start: StateID, input: &[u8]) -> u32 {
+        let mut state = start;
+        let mut found = 0;
+        for &b in input {
+            state = dfa.next_state(state, b);
+            found |= dense_matched(dfa, state);
+            if dfa.is_dead_state(state) {
+                return found;
+            }
+        }
+        found | dense_matched(dfa, dfa.next_eoi_state(state))
+    }
+
+    /// `inputs(meta)`, the same with a non-digit byte put in at the start,
+    /// the middle or the end, and every byte after each example.
+    fn inputs_with_other_bytes(meta: &'static Metadata) -> Vec<Vec<u8>> {
+        const OTHERS: [u8; 8] = [0, b' ', b'+', b'/', b':', b'a', 0x80, 0xFF];
+        let digits = inputs(meta);
+        let mut out = digits.clone();
+        for (i, input) in digits.iter().enumerate() {
+            for (k, at) in [0, input.len() / 2, input.len()].into_iter().enumerate() {
+                let mut changed = input.clone();
+                changed.insert(at, OTHERS[(i + k) % OTHERS.len()]);
+                out.push(changed);
+            }
+        }
+        for example in descriptors(meta).iter().filter_map(|d| d.example()) {
+            for b in 0..=u8::MAX {
+                let mut changed = example.as_bytes().to_vec();
+                changed.push(b);
+                out.push(changed);
+            }
+        }
+        out
+    }
+
+    /// Builds the dense DFA of `sources` and its compact table, and checks
+    /// that they give the same answers; returns the table.
+    fn compact_agreeing_with_dense(meta: &'static Metadata, sources: &[&str]) -> PatternDfa {
+        let id = meta.id();
+        let (dfa, start) =
+            PatternDfa::dense(sources).unwrap_or_else(|| panic!("{id}: no dense DFA"));
+        let compact = PatternDfa::compact(&dfa, start)
+            .unwrap_or_else(|| panic!("{id}: the dense DFA has no compact table"));
+        for input in inputs_with_other_bytes(meta) {
+            let shown = String::from_utf8_lossy(&input);
+            let full = dense_full(&dfa, start, &input);
+            assert_eq!(compact.full(&input), full, "{id} full {shown:?}");
+            let prefix = dense_prefix(&dfa, start, &input);
+            assert_eq!(compact.prefix(&input), prefix, "{id} prefix {shown:?}");
+        }
+        compact
+    }
+
+    #[test]
+    fn compact_table_agrees_with_the_dense_dfa_for_every_region() {
+        for meta in DATABASE.iter() {
+            let compact = compact_agreeing_with_dense(meta, &sources(meta));
+            match compact.next {
+                Transitions::Small(_) => assert!(compact.states() <= 256, "{}", meta.id()),
+                Transitions::Large(_) => assert!(compact.states() > 256, "{}", meta.id()),
+            }
+        }
+    }
+
+    #[test]
+    fn a_match_before_a_non_digit_byte_is_kept() {
+        // Match states come one byte late: the byte after a match, digit or
+        // not, reports it, so a prefix match survives a non-digit byte.
+        let dfa = PatternDfa::build(&["12", "1"]).unwrap();
+        assert_eq!(dfa.prefix(b"12x"), 0b11);
+        assert_eq!(dfa.prefix(b"1x2"), 0b10);
+        assert_eq!(dfa.prefix(b"x12"), 0);
+        assert_eq!(dfa.full(b"12x"), 0);
+        assert_eq!(dfa.full(b"12"), 0b01);
+    }
+
+    #[test]
+    fn a_region_with_more_than_256_states_uses_two_byte_ids() {
+        // Two of the largest tables of the metadata (522 and 515 states).
+        for id in ["BD", "CN"] {
+            let meta = DATABASE.by_id(id).unwrap();
+            let compact = compact_agreeing_with_dense(meta, &pattern_sources(meta));
+            assert!(compact.states() > 256, "{id}: {} states", compact.states());
+            assert!(matches!(compact.next, Transitions::Large(_)), "{id}");
+        }
+    }
+
+    /// `cargo test --lib compact_tables -- --nocapture` prints the figures.
+    #[test]
+    fn compact_tables_are_a_fraction_of_the_dense_dfas() {
+        let (mut dense_bytes, mut compact_bytes, mut states) = (0, 0, 0);
+        let mut tables = Vec::new();
+        for meta in DATABASE.iter() {
+            let (dfa, start) = PatternDfa::dense(&pattern_sources(meta)).unwrap();
+            let compact = PatternDfa::compact(&dfa, start).unwrap();
+            dense_bytes += dfa.memory_usage();
+            compact_bytes += compact.memory_usage();
+            states += compact.states();
+            tables.push((compact.states(), compact.memory_usage(), meta.id()));
+        }
+        tables.sort_unstable_by(|a, b| b.cmp(a));
+        let large = tables.iter().filter(|t| t.0 > 256).count();
+        println!(
+            "{} regions, {states} states: dense {dense_bytes} bytes, compact {compact_bytes} \
+             bytes; {large} tables with two-byte ids; largest (states, bytes, region): {:?}",
+            tables.len(),
+            &tables[..large.max(3)]
+        );
+        assert!(compact_bytes * 2 < dense_bytes);
     }
 
     /// The crate's type order with one regex per descriptor.
