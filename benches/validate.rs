@@ -8,7 +8,8 @@
 //! baseline; besides full validation with one and two threads it times
 //! `usercsv::Reader` alone and validation without the `unique` rules, to
 //! show where the time goes. `USERCSV_BENCH_SUMMARY_ONLY=1` skips
-//! criterion's part.
+//! criterion's part; `USERCSV_BENCH_ROUNDS=N` sets the summary's rounds
+//! (default 5; more rounds see more of a noisy machine's quiet moments).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -134,6 +135,14 @@ fn bench(c: &mut Criterion, cases: &[Case], validator: &Validator) {
     }
 }
 
+fn summary_rounds() -> usize {
+    std::env::var("USERCSV_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(5)
+}
+
 fn best_of(rounds: usize, mut f: impl FnMut()) -> Duration {
     (0..rounds)
         .map(|_| {
@@ -150,8 +159,9 @@ fn summary(cases: &[Case], validator: &Validator) {
     let without_unique = validator_without_unique();
     println!();
     println!(
-        "summary ({} rows; best of 5 alternating rounds; ratio = throughput / baseline throughput)",
-        rows()
+        "summary ({} rows; best of {} alternating rounds; ratio = throughput / baseline throughput)",
+        rows(),
+        summary_rounds()
     );
     println!(
         "{:<26} {:<34} {:>12} {:>9} {:>8}",
@@ -168,7 +178,7 @@ fn summary(cases: &[Case], validator: &Validator) {
             ("users schema, 2 threads", &|| validate(validator, case, 2)),
         ];
         let mut best = [Duration::MAX; 5];
-        for _ in 0..5 {
+        for _ in 0..summary_rounds() {
             for (slot, (_, run)) in best.iter_mut().zip(&runs) {
                 *slot = (*slot).min(best_of(1, || {
                     black_box(run());
