@@ -118,6 +118,20 @@ pub(crate) struct ColumnRules {
     pub unique: Option<bool>,
 }
 
+/// Runs one rule over every non-empty value, failures to `fail`: generic,
+/// so that each rule's check is inlined into its own loop.
+fn each_value(
+    values: &[&str],
+    check: impl Fn(&str) -> Result<(), Failure>,
+    fail: &mut impl FnMut(usize, Failure),
+) {
+    for (i, value) in values.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
+        if let Err(f) = check(value) {
+            fail(i, f);
+        }
+    }
+}
+
 impl ColumnRules {
     pub fn compile(column: &Column, today: NaiveDate) -> Result<ColumnRules, SchemaError> {
         let name = column.name.as_str();
@@ -176,23 +190,14 @@ impl ColumnRules {
         mut fail: impl FnMut(usize, Failure),
         mut date: impl FnMut(usize, NaiveDate),
     ) {
-        let present = || values.iter().enumerate().filter(|(_, v)| !v.is_empty());
         if let Some(phone) = &self.phone {
-            for (i, value) in present() {
-                if let Err(f) = phone.check(value) {
-                    fail(i, f);
-                }
-            }
+            each_value(values, |v| phone.check(v), &mut fail);
         }
         if let Some(email) = &self.email {
-            for (i, value) in present() {
-                if let Err(f) = email.check(value) {
-                    fail(i, f);
-                }
-            }
+            each_value(values, |v| email.check(v), &mut fail);
         }
         if let Some(check) = &self.date {
-            for (i, value) in present() {
+            for (i, value) in values.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
                 match check.check(value) {
                     Ok(d) => date(i, d),
                     Err(f) => fail(i, f),
@@ -200,25 +205,13 @@ impl ColumnRules {
             }
         }
         if let Some(pattern) = &self.pattern {
-            for (i, value) in present() {
-                if let Err(f) = pattern.check(value) {
-                    fail(i, f);
-                }
-            }
+            each_value(values, |v| pattern.check(v), &mut fail);
         }
         if let Some(one_of) = &self.one_of {
-            for (i, value) in present() {
-                if let Err(f) = one_of.check(value) {
-                    fail(i, f);
-                }
-            }
+            each_value(values, |v| one_of.check(v), &mut fail);
         }
         if let Some(length) = &self.length {
-            for (i, value) in present() {
-                if let Err(f) = length.check(value) {
-                    fail(i, f);
-                }
-            }
+            each_value(values, |v| length.check(v), &mut fail);
         }
     }
 
