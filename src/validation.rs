@@ -446,9 +446,9 @@ impl<R: Read> Validation<R> {
     fn size_unique_sets(&mut self) {
         /// Enough rows for a fair average; the tables start larger than this.
         const SAMPLE_ROWS: u64 = 256;
-        /// What a wrong hint may cost: 64 MiB per table; larger files grow
-        /// past it as without a hint.
-        const MAX_RESERVED_ROWS: u64 = 1 << 22;
+        /// What a wrong hint may cost: 2^23 slots (64 MiB) per table;
+        /// larger files grow past it as without a hint.
+        const MAX_RESERVED_ROWS: u64 = (1 << 22) - 1;
         if self.tally.report.rows.total != SAMPLE_ROWS {
             return;
         }
@@ -770,9 +770,10 @@ mod tests {
         assert_eq!(sized_slots, [8192, 8192]);
         assert_eq!(hinted.rows, plain.rows);
         assert_eq!(hinted.rows.valid, 3_000);
-        // Hints far off change the tables, never the result.
+        // Hints far off change the tables (64 MiB at most), never the result.
         for hint in [1, 10 * csv.len() as u64, u64::MAX] {
-            let (_, report) = slots_after_256(Some(hint));
+            let (slots, report) = slots_after_256(Some(hint));
+            assert!(slots.iter().all(|&s| s <= 1 << 23), "{slots:?}");
             assert_eq!(report.rows, plain.rows);
         }
     }
