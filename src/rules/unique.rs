@@ -21,21 +21,6 @@ impl KeyHasher {
         }
     }
 
-    /// The compared form of `value`: itself, or lower-cased into `lower`.
-    fn key<'a>(&self, value: &'a str, lower: &'a mut Vec<u8>) -> &'a [u8] {
-        if !self.case_insensitive {
-            return value.as_bytes();
-        }
-        lower.clear();
-        if value.is_ascii() {
-            lower.extend_from_slice(value.as_bytes());
-            lower.make_ascii_lowercase();
-        } else {
-            lower.extend_from_slice(value.to_lowercase().as_bytes());
-        }
-        lower
-    }
-
     /// The hash [`UniqueSet::insert_hashed`] expects for `value`.
     pub fn hash(&self, value: &str) -> u64 {
         if !self.case_insensitive {
@@ -101,8 +86,6 @@ pub(crate) struct UniqueSet {
     arena: Vec<u8>,
     /// Values whose record would start past the arena's 4 GiB.
     overflow: AHashMap<Box<[u8]>, u64>,
-    /// The lower-case form of the current value.
-    lower: Vec<u8>,
 }
 
 fn push_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -136,7 +119,6 @@ impl UniqueSet {
             len: 0,
             arena: Vec::new(),
             overflow: AHashMap::new(),
-            lower: Vec::new(),
         }
     }
 
@@ -186,11 +168,8 @@ impl UniqueSet {
             let fold = self.hasher.case_insensitive;
             return self.insert_key(value.as_bytes(), fold, hash, row);
         }
-        let mut lower = std::mem::take(&mut self.lower);
-        let key = self.hasher.key(value, &mut lower);
-        let found = self.insert_key(key, false, hash, row);
-        self.lower = lower;
-        found
+        // Non-ASCII, case-insensitive: the Unicode lower case, as hashed.
+        self.insert_key(value.to_lowercase().as_bytes(), false, hash, row)
     }
 
     /// Inserts `key`, lower-casing its ASCII letters first when `fold`.
