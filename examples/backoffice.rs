@@ -214,26 +214,14 @@ fn problem(status: StatusCode, code: &str, message: &str, json: bool) -> Respons
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use usercsv::html::escape;
 
 fn page(title: &str, body: &str, refresh: bool) -> Html<String> {
-    let refresh = if refresh {
-        "<meta http-equiv=\"refresh\" content=\"2\">\n"
-    } else {
-        ""
-    };
-    Html(format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n{refresh}<title>{}</title>\n\
-         <style>body{{font-family:sans-serif;max-width:50em;margin:2em auto;padding:0 1em}}</style>\n\
-         </head>\n<body>\n<h1>{}</h1>\n{body}</body>\n</html>\n",
-        escape(title),
-        escape(title)
-    ))
+    let mut page = usercsv::html::Page::new(title);
+    if refresh {
+        page.head("<meta http-equiv=\"refresh\" content=\"2\">");
+    }
+    Html(page.render(&format!("<h1>{}</h1>\n{body}", escape(title))))
 }
 
 async fn index(State(app): State<Arc<App>>) -> Html<String> {

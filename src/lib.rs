@@ -73,8 +73,10 @@ mod error_csv;
 mod formula;
 pub mod generate;
 mod guide;
+pub mod html;
 #[cfg(feature = "mail")]
 pub mod mail;
+mod markup;
 mod pipeline;
 mod plan;
 mod progress;

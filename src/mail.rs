@@ -35,7 +35,7 @@ use lettre::Message;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 
-use crate::guide::escape_html;
+use crate::html::{Page, escape as escape_html};
 use crate::report::ValidationReport;
 
 /// Who the e-mail is from and to.
@@ -253,10 +253,7 @@ fn message_id(id: &str, from: &Mailbox) -> String {
 /// A simple HTML rendering of the plain-text body: paragraphs, and the
 /// numbered steps as a list.
 fn body_html(subject: &str, body: &str) -> String {
-    let mut html = format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head><body>\n",
-        escape_html(subject)
-    );
+    let mut html = String::new();
     for paragraph in body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
         let lines: Vec<&str> = paragraph.lines().collect();
         let steps: Vec<&str> = lines
@@ -275,8 +272,7 @@ fn body_html(subject: &str, body: &str) -> String {
             html.push_str(&format!("<p>{}</p>\n", text.join("<br>\n")));
         }
     }
-    html.push_str("</body></html>\n");
-    html
+    Page::new(subject).render(&html)
 }
 
 fn numbered_step(line: &str) -> Option<&str> {
