@@ -140,17 +140,6 @@ pub enum ErrorKind {
         /// Data rows read before the cancellation was noticed.
         rows_read: u64,
     },
-    /// A full-sync plan would archive too many users.
-    MassArchive {
-        /// Users the plan would archive.
-        archive: u64,
-        /// Existing users.
-        existing: u64,
-        /// The configured percentage threshold.
-        max_percent: f64,
-        /// The configured count threshold.
-        max_count: u64,
-    },
 }
 
 impl Error {
@@ -180,7 +169,6 @@ impl Error {
             ErrorKind::DuplicateColumn { .. } => "duplicate_column",
             ErrorKind::WrongDelimiter { .. } => "wrong_delimiter",
             ErrorKind::Cancelled { .. } => "cancelled",
-            ErrorKind::MassArchive { .. } => "mass_archive",
         }
     }
 
@@ -253,15 +241,6 @@ impl fmt::Display for Error {
             ErrorKind::Cancelled { rows_read } => {
                 write!(f, "validation was cancelled after {rows_read} rows")
             }
-            ErrorKind::MassArchive {
-                archive,
-                existing,
-                max_percent,
-                max_count,
-            } => write!(
-                f,
-                "this full sync would archive {archive} of {existing} existing users, more than {max_percent}% and more than {max_count}: the file may be truncated or belong to another company; nothing was planned (override with --allow-mass-archive)"
-            ),
         }
     }
 }
