@@ -296,7 +296,11 @@ fn a_tripped_guard_holds_the_sync_and_the_run_completes() {
         assert!(!s.report.is_valid());
         // Counts of what was read; nothing to archive until approved.
         assert_eq!(
-            (s.report.rows.total, s.report.rows.valid, s.report.rows.invalid),
+            (
+                s.report.rows.total,
+                s.report.rows.valid,
+                s.report.rows.invalid
+            ),
             (151, 150, 1)
         );
         // The export has no phone column: an empty phone cell is an update.
@@ -306,9 +310,11 @@ fn a_tripped_guard_holds_the_sync_and_the_run_completes() {
         // The error CSV is still written.
         assert_eq!(s.error_csv.lines().count(), 2);
         assert!(
-            s.error_csv.lines().nth(1).unwrap().starts_with(
-                "new@example.com,New,User,'+44 12,\"businessMobilePhone: "
-            ),
+            s.error_csv
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("new@example.com,New,User,'+44 12,\"businessMobilePhone: "),
             "{}",
             s.error_csv
         );
@@ -351,7 +357,10 @@ fn a_header_only_full_file_is_held_and_says_why() {
             "this full sync would archive 3 of 3 existing users, because the file has no user rows: the file may be truncated or belong to another company; nobody was archived, and an operator must approve the archive"
         );
         let n = s.report.notification();
-        assert_eq!(n.subject, "Upload s: sync held: it would archive 3 of 3 users");
+        assert_eq!(
+            n.subject,
+            "Upload s: sync held: it would archive 3 of 3 users"
+        );
         assert_eq!(
             n.body,
             "Your full sync s was validated, but it is held: it would archive 3 of 3 existing users, because the file has no user rows. The file may be truncated or belong to another company.\n\n\
