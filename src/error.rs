@@ -140,6 +140,16 @@ pub enum ErrorKind {
         /// Data rows read before the cancellation was noticed.
         rows_read: u64,
     },
+    /// A row of the existing users' export has a different number of fields
+    /// than its header, so its key cannot be trusted.
+    ExistingFieldCount {
+        /// Where the row starts.
+        position: Position,
+        /// Fields in the row.
+        found: usize,
+        /// Fields in the header.
+        expected: usize,
+    },
 }
 
 impl Error {
@@ -169,6 +179,7 @@ impl Error {
             ErrorKind::DuplicateColumn { .. } => "duplicate_column",
             ErrorKind::WrongDelimiter { .. } => "wrong_delimiter",
             ErrorKind::Cancelled { .. } => "cancelled",
+            ErrorKind::ExistingFieldCount { .. } => "existing_field_count",
         }
     }
 
@@ -177,7 +188,8 @@ impl Error {
         match *self.0 {
             ErrorKind::Encoding { position, .. }
             | ErrorKind::UnclosedQuote { position }
-            | ErrorKind::LimitExceeded { position, .. } => Some(position),
+            | ErrorKind::LimitExceeded { position, .. }
+            | ErrorKind::ExistingFieldCount { position, .. } => Some(position),
             _ => None,
         }
     }
@@ -241,6 +253,14 @@ impl fmt::Display for Error {
             ErrorKind::Cancelled { rows_read } => {
                 write!(f, "validation was cancelled after {rows_read} rows")
             }
+            ErrorKind::ExistingFieldCount {
+                position,
+                found,
+                expected,
+            } => write!(
+                f,
+                "the existing users' export has {found} fields at {position} but its header has {expected}: its key cannot be read with certainty, so nothing was planned"
+            ),
         }
     }
 }

@@ -132,7 +132,9 @@ impl ExistingSet {
 
     /// Loads an export of the current users: the key column plus any other
     /// schema columns, matched like an upload's header (aliases, case). A
-    /// later row with the same key replaces an earlier one.
+    /// later row with the same key replaces an earlier one; a row with a
+    /// different number of fields than the header is the error
+    /// `existing_field_count`.
     pub fn from_reader<R: Read>(validator: &Validator, input: R) -> Result<ExistingSet, Error> {
         let compiled: &Compiled = &validator.inner;
         if compiled.key.is_none() {
@@ -148,6 +150,15 @@ impl ExistingSet {
         let mut row = Row::default();
         let mut prints: Vec<u64> = Vec::with_capacity(compiled.columns.len());
         while reader.read_row(&mut row)? {
+            // A shifted row would key one user by another's cell, and so
+            // archive or recreate the wrong user.
+            if row.len() != map.width {
+                return Err(Error::new(ErrorKind::ExistingFieldCount {
+                    position: row.position(),
+                    found: row.len(),
+                    expected: map.width,
+                }));
+            }
             let Some(key) = validator.normalize_key(map.value(&row, compiled.key.unwrap_or(0)))
             else {
                 continue;

@@ -481,3 +481,20 @@ fn the_held_e_mail_has_its_own_subject_and_still_attaches_the_error_csv() {
         "{eml}"
     );
 }
+
+#[test]
+fn an_export_row_with_the_wrong_field_count_is_refused() {
+    // Reordered export: the key position of Alan's row would read " Jr",
+    // so Alan would be both created and archived.
+    let v = validator();
+    let export = "firstName,lastName,email\n\
+                  Ada,Lovelace,ada@example.com\n\
+                  Alan,Turing, Jr,alan@example.com\n";
+    let err = ExistingSet::from_reader(&v, export.as_bytes()).unwrap_err();
+    assert_eq!(err.code(), "existing_field_count");
+    assert_eq!(err.position().map(|p| (p.row, p.line)), Some((3, 3)));
+    assert_eq!(
+        err.to_string(),
+        "the existing users' export has 4 fields at row 3 (line 3, byte 54) but its header has 3: its key cannot be read with certainty, so nothing was planned"
+    );
+}
