@@ -140,16 +140,15 @@ pub enum ErrorKind {
         /// Data rows read before the cancellation was noticed.
         rows_read: u64,
     },
-    /// A full-sync plan would archive too many users.
-    MassArchive {
-        /// Users the plan would archive.
-        archive: u64,
-        /// Existing users.
-        existing: u64,
-        /// The configured percentage threshold.
-        max_percent: f64,
-        /// The configured count threshold.
-        max_count: u64,
+    /// A row of the existing users' export has a different number of fields
+    /// than its header, so its key cannot be trusted.
+    ExistingFieldCount {
+        /// Where the row starts.
+        position: Position,
+        /// Fields in the row.
+        found: usize,
+        /// Fields in the header.
+        expected: usize,
     },
 }
 
@@ -180,7 +179,7 @@ impl Error {
             ErrorKind::DuplicateColumn { .. } => "duplicate_column",
             ErrorKind::WrongDelimiter { .. } => "wrong_delimiter",
             ErrorKind::Cancelled { .. } => "cancelled",
-            ErrorKind::MassArchive { .. } => "mass_archive",
+            ErrorKind::ExistingFieldCount { .. } => "existing_field_count",
         }
     }
 
@@ -189,7 +188,8 @@ impl Error {
         match *self.0 {
             ErrorKind::Encoding { position, .. }
             | ErrorKind::UnclosedQuote { position }
-            | ErrorKind::LimitExceeded { position, .. } => Some(position),
+            | ErrorKind::LimitExceeded { position, .. }
+            | ErrorKind::ExistingFieldCount { position, .. } => Some(position),
             _ => None,
         }
     }
@@ -253,14 +253,13 @@ impl fmt::Display for Error {
             ErrorKind::Cancelled { rows_read } => {
                 write!(f, "validation was cancelled after {rows_read} rows")
             }
-            ErrorKind::MassArchive {
-                archive,
-                existing,
-                max_percent,
-                max_count,
+            ErrorKind::ExistingFieldCount {
+                position,
+                found,
+                expected,
             } => write!(
                 f,
-                "this full sync would archive {archive} of {existing} existing users, more than {max_percent}% and more than {max_count}: the file may be truncated or belong to another company; nothing was planned (override with --allow-mass-archive)"
+                "the existing users' export has {found} fields at {position} but its header has {expected}: its key cannot be read with certainty, so nothing was planned"
             ),
         }
     }

@@ -96,12 +96,14 @@ pub use crate::formula::{guard_formula, unguard_formula};
 pub use crate::guide::{
     Guide, GuideColumn, GuideExample, GuideFormat, GuideRowExample, render_guide,
 };
-pub use crate::plan::{Action, ArchiveGuard, ExistingSet, ExistingUsers, Mode, Plan};
+pub use crate::plan::{
+    Action, ArchiveGuard, ArchiveHeld, ArchiveSkipped, ExistingSet, ExistingUsers, Mode, Plan,
+};
 pub use crate::progress::{CancelToken, Progress};
 pub use crate::reader::{Limits, Reader, ReaderBuilder, Row, RowsIntoIter, RowsIter};
 pub use crate::report::{
-    FileError, Notification, PlanCounts, RowCounts, RowError, ValidationReport, Warning,
-    generate_id,
+    ErrorCsvDelivery, FileError, Notification, PlanCounts, RowCounts, RowError, ValidationReport,
+    Warning, generate_id,
 };
 pub use crate::rules::ErrorCode;
 pub use crate::schema::{

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use usercsv::{
-    ArchiveGuard, Encoding, ExistingSet, Mode, Plan, Progress, ReaderBuilder, Schema, SchemaError,
-    ValidationReport, Validator, ValidatorBuilder,
+    ArchiveGuard, Encoding, ErrorCsvDelivery, ExistingSet, Mode, Plan, Progress, ReaderBuilder,
+    Schema, SchemaError, ValidationReport, Validator, ValidatorBuilder,
 };
 
 /// Validate bulk user CSV uploads.
@@ -26,8 +26,9 @@ struct Cli {
 enum Command {
     /// Validate a CSV file (or `-` for standard input).
     ///
-    /// Exit status: 0 every row valid, 1 some rows invalid, 2 a file-level
-    /// error, a bad schema or bad usage.
+    /// Exit status: 0 every row valid, 1 some rows invalid or a full sync
+    /// held by the mass-archive guard, 2 a file-level error, a bad schema or
+    /// bad usage.
     Validate(ValidateArgs),
     /// Print a template CSV: the header and one example row that passes.
     Template {
@@ -395,7 +396,7 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
         Err(err) => {
             let _ = fs::remove_file(&partial);
             let report = ValidationReport::from_error(&id, &err);
-            emit(&args, &report)?;
+            emit(&args, &report, &errors_out)?;
             return Err(Fatal(format!("{}: {err}", display_input(&args.input))));
         }
     };
@@ -406,10 +407,16 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
     } else {
         let _ = fs::remove_file(&partial);
     }
-    if let (Some(out), Some(plan), Some(existing)) = (&args.archive_out, &plan, &args.existing) {
+    // A held sync writes no archive list.
+    if let (Some(out), Some(plan), Some(existing), None) =
+        (&args.archive_out, &plan, &args.existing, &report.held)
+    {
         write_archive(&validator, existing, out, plan)?;
     }
-    emit(&args, &report)?;
+    emit(&args, &report, &errors_out)?;
+    if let Some(held) = &report.held {
+        eprintln!("usercsv: {held}; pass --allow-mass-archive to archive anyway");
+    }
     if report.rows.invalid > 0 {
         if !args.quiet {
             eprintln!(
@@ -418,6 +425,8 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
                 errors_out.display()
             );
         }
+        Ok(ExitCode::from(1))
+    } else if report.held.is_some() {
         Ok(ExitCode::from(1))
     } else {
         Ok(ExitCode::SUCCESS)
@@ -488,7 +497,7 @@ fn partial_path(path: &Path) -> PathBuf {
 }
 
 /// Prints the report as asked and writes `--report`.
-fn emit(args: &ValidateArgs, report: &ValidationReport) -> Result<(), Fatal> {
+fn emit(args: &ValidateArgs, report: &ValidationReport, errors_out: &Path) -> Result<(), Fatal> {
     let json = serde_json::to_string_pretty(report).map_err(|e| Fatal(e.to_string()))? + "\n";
     if let Some(path) = &args.report {
         fs::write(path, &json)
@@ -498,7 +507,8 @@ fn emit(args: &ValidateArgs, report: &ValidationReport) -> Result<(), Fatal> {
     match args.format {
         OutputFormat::Json => out.write_all(json.as_bytes())?,
         OutputFormat::Text => {
-            let n = report.notification();
+            let saved = ErrorCsvDelivery::SavedAt(errors_out.display().to_string());
+            let n = report.notification_for(&saved);
             write!(out, "Subject: {}\n\n{}", n.subject, n.body)?;
         }
     }

@@ -132,7 +132,9 @@ impl ExistingSet {
 
     /// Loads an export of the current users: the key column plus any other
     /// schema columns, matched like an upload's header (aliases, case). A
-    /// later row with the same key replaces an earlier one.
+    /// later row with the same key replaces an earlier one; a row with a
+    /// different number of fields than the header is the error
+    /// `existing_field_count`.
     pub fn from_reader<R: Read>(validator: &Validator, input: R) -> Result<ExistingSet, Error> {
         let compiled: &Compiled = &validator.inner;
         if compiled.key.is_none() {
@@ -148,6 +150,15 @@ impl ExistingSet {
         let mut row = Row::default();
         let mut prints: Vec<u64> = Vec::with_capacity(compiled.columns.len());
         while reader.read_row(&mut row)? {
+            // A shifted row would key one user by another's cell, and so
+            // archive or recreate the wrong user.
+            if row.len() != map.width {
+                return Err(Error::new(ErrorKind::ExistingFieldCount {
+                    position: row.position(),
+                    found: row.len(),
+                    expected: map.width,
+                }));
+            }
             let Some(key) = validator.normalize_key(map.value(&row, compiled.key.unwrap_or(0)))
             else {
                 continue;
@@ -249,7 +260,7 @@ impl Default for ArchiveGuard {
 
 impl ArchiveGuard {
     /// Checks a plan that archives `archive` of `existing` users, for a file
-    /// of `rows` data rows.
+    /// of `rows` data rows: `Err` holds the sync for an operator.
     ///
     /// ```
     /// use usercsv::ArchiveGuard;
@@ -259,21 +270,143 @@ impl ArchiveGuard {
     /// assert!(guard.check(50, 1000, 950).is_ok()); // only 5%
     /// assert!(guard.check(3, 3, 0).is_err()); // empty file
     /// ```
-    pub fn check(&self, archive: u64, existing: u64, rows: u64) -> Result<(), Error> {
+    pub fn check(&self, archive: u64, existing: u64, rows: u64) -> Result<(), ArchiveHeld> {
         if self.allow || archive == 0 {
             return Ok(());
         }
-        let percent = archive as f64 * 100.0 / existing.max(1) as f64;
-        let tripped = rows == 0 || (percent > self.max_percent && archive > self.max_count);
-        if tripped {
-            return Err(Error::new(ErrorKind::MassArchive {
-                archive,
-                existing,
-                max_percent: self.max_percent,
-                max_count: self.max_count,
-            }));
+        let held = ArchiveHeld {
+            archive,
+            existing,
+            max_percent: self.max_percent,
+            max_count: self.max_count,
+        };
+        if rows == 0 || held.over_thresholds() {
+            return Err(held);
         }
         Ok(())
+    }
+}
+
+/// A full sync held by the mass-archive guard ([`ArchiveGuard`]): nobody
+/// is archived, and an operator must approve the archive (run again with
+/// [`ArchiveGuard::allow`]) before the sync is applied.
+///
+/// The report carries it as [`ValidationReport::held`](crate::ValidationReport::held);
+/// the run itself completes, with its row counts and error CSV.
+///
+/// ```
+/// use usercsv::ArchiveGuard;
+/// let held = ArchiveGuard::default().check(50, 200, 150).unwrap_err();
+/// assert_eq!(held.code(), "mass_archive");
+/// assert_eq!(
+///     held.to_string(),
+///     "this full sync would archive 50 of 200 existing users, more than 10% and more than 10: \
+///      the file may be truncated or belong to another company; nobody was archived, and an operator must approve the archive"
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArchiveHeld {
+    /// Users the sync would archive.
+    pub archive: u64,
+    /// Existing users.
+    pub existing: u64,
+    /// The guard's percentage threshold.
+    pub max_percent: f64,
+    /// The guard's count threshold.
+    pub max_count: u64,
+}
+
+impl ArchiveHeld {
+    /// The stable code of this outcome: `mass_archive`.
+    pub fn code(&self) -> &'static str {
+        "mass_archive"
+    }
+
+    /// Whether the archive is over both thresholds (else the guard tripped
+    /// because the file has no data rows).
+    fn over_thresholds(&self) -> bool {
+        let percent = self.archive as f64 * 100.0 / self.existing.max(1) as f64;
+        percent > self.max_percent && self.archive > self.max_count
+    }
+
+    /// Why the guard tripped, as a clause: "it would archive …".
+    pub(crate) fn reason(&self) -> String {
+        let ArchiveHeld {
+            archive,
+            existing,
+            max_percent,
+            max_count,
+        } = *self;
+        if self.over_thresholds() {
+            format!(
+                "it would archive {archive} of {existing} existing users, more than {max_percent}% and more than {max_count}"
+            )
+        } else {
+            format!(
+                "it would archive {archive} of {existing} existing users, because the file has no user rows"
+            )
+        }
+    }
+}
+
+impl std::fmt::Display for ArchiveHeld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let reason = self.reason();
+        let reason = reason.strip_prefix("it ").unwrap_or(&reason);
+        write!(
+            f,
+            "this full sync {reason}: the file may be truncated or belong to another company; nobody was archived, and an operator must approve the archive"
+        )
+    }
+}
+
+impl std::error::Error for ArchiveHeld {}
+
+/// Why a full sync archives nobody although existing users are missing from
+/// the file: some rows do not say with certainty which user they are.
+///
+/// A row is untrusted when it has a different number of fields than the
+/// header (its cells may be shifted, so its key cell may hold another
+/// value), or when its key cell is empty or fails the key column's rules
+/// (a mistyped key would archive the user it was meant to be). Such a row
+/// might be any existing user, so archiving anyone could archive a user
+/// whose row is in the file. Creates and updates of valid rows still
+/// proceed. Fix the rows (they are in the error CSV) and sync again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveSkipped {
+    /// Untrusted rows.
+    pub rows: u64,
+    /// The first untrusted row (spreadsheet row: the header is row 1).
+    pub first_row: u64,
+    /// Existing users missing from the file, who were not archived.
+    pub missing: u64,
+}
+
+impl ArchiveSkipped {
+    /// The stable code of its warning: `archive_skipped`.
+    pub const CODE: &'static str = "archive_skipped";
+
+    /// A sentence for people, also the warning's message.
+    pub fn message(&self) -> String {
+        let ArchiveSkipped {
+            rows,
+            first_row,
+            missing,
+        } = *self;
+        let (rows, verb) = if rows == 1 {
+            (format!("1 row (row {first_row})"), "does")
+        } else {
+            (format!("{rows} rows (the first is row {first_row})"), "do")
+        };
+        let missing = if missing == 1 {
+            "1 existing user is missing from the file but was".to_string()
+        } else {
+            format!("{missing} existing users are missing from the file but were")
+        };
+        format!(
+            "nobody was archived: {rows} {verb} not say for certain which user {}, because of a wrong number of fields or an empty or invalid key; {missing} not archived (fix those rows and sync again)",
+            if verb == "does" { "it is" } else { "they are" }
+        )
     }
 }
 
@@ -304,6 +437,16 @@ pub(crate) struct Planner {
     seen: AHashSet<u64>,
     hasher: RandomState,
     pub counts: PlanCounts,
+    /// Untrusted rows of a full sync ([`ArchiveSkipped`]) and the first one.
+    untrusted: u64,
+    first_untrusted: u64,
+}
+
+/// A finished plan and why its archive was withheld, if it was.
+pub(crate) struct Finished {
+    pub plan: Plan,
+    pub held: Option<ArchiveHeld>,
+    pub skipped: Option<ArchiveSkipped>,
 }
 
 impl Planner {
@@ -319,6 +462,8 @@ impl Planner {
             seen: AHashSet::new(),
             hasher: fixed_hasher(),
             counts: PlanCounts::default(),
+            untrusted: 0,
+            first_untrusted: 0,
         }
     }
 
@@ -352,6 +497,22 @@ impl Planner {
                     let failure = Failure::new(ErrorCode::Required, detail.to_string());
                     errors.push(compiled.row_error(map, row, c, failure));
                 }
+            }
+        }
+        if self.mode == Mode::Full {
+            // Only rows that say for certain which user they are may let
+            // the others be archived; see `ArchiveSkipped`.
+            let key_name = compiled.columns[key_column].name.as_str();
+            let trusted = key.is_some()
+                && row.len() == map.width
+                && !errors
+                    .iter()
+                    .any(|e| e.code != ErrorCode::Unique && e.column.as_deref() == Some(key_name));
+            if !trusted {
+                if self.untrusted == 0 {
+                    self.first_untrusted = row.position().row;
+                }
+                self.untrusted += 1;
             }
         }
         let key = key?;
@@ -398,25 +559,41 @@ impl Planner {
         })
     }
 
-    /// Ends the plan: the archive list (full mode) behind the guard.
-    pub fn finish(&mut self, rows: u64) -> Result<Plan, Error> {
-        let mut plan = Plan {
-            counts: self.counts,
-            archive: Vec::new(),
+    /// Ends the plan: the archive list (full mode), withheld when rows are
+    /// untrusted or the guard trips.
+    pub fn finish(&mut self, rows: u64) -> Finished {
+        let mut done = Finished {
+            plan: Plan {
+                counts: self.counts,
+                archive: Vec::new(),
+            },
+            held: None,
+            skipped: None,
         };
         if self.mode == Mode::Full {
-            plan.archive = self
+            let missing: Vec<String> = self
                 .existing
                 .keys()
                 .filter(|k| !self.seen.contains(&self.hasher.hash_one(k.as_ref())))
                 .map(Cow::into_owned)
                 .collect();
-            plan.counts.archive = plan.archive.len() as u64;
+            let count = missing.len() as u64;
             let existing = self.existing.len() as u64;
-            self.guard.check(plan.counts.archive, existing, rows)?;
+            if self.untrusted > 0 && count > 0 {
+                done.skipped = Some(ArchiveSkipped {
+                    rows: self.untrusted,
+                    first_row: self.first_untrusted,
+                    missing: count,
+                });
+            } else if let Err(held) = self.guard.check(count, existing, rows) {
+                done.held = Some(held);
+            } else {
+                done.plan.archive = missing;
+                done.plan.counts.archive = count;
+            }
         }
-        self.counts = plan.counts;
-        Ok(plan)
+        self.counts = done.plan.counts;
+        done
     }
 }
 

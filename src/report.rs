@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::Encoding;
 use crate::error::Error;
+use crate::plan::{ArchiveHeld, ArchiveSkipped};
 use crate::rules::ErrorCode;
 
 /// One problem in one row.
@@ -32,7 +33,8 @@ pub struct RowError {
 /// Something worth knowing that does not fail the upload.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
-    /// Stable code: `unknown_column`, `encoding_guessed`, `unnamed_column`.
+    /// Stable code: `unknown_column`, `encoding_guessed`, `unnamed_column`,
+    /// `archive_skipped`.
     pub code: String,
     /// A sentence for people.
     pub message: String,
@@ -54,6 +56,13 @@ impl Warning {
             message: format!(
                 "column {index} \"{name}\" is not part of the schema; it is ignored and kept as uploaded"
             ),
+        }
+    }
+
+    pub(crate) fn archive_skipped(skipped: &ArchiveSkipped) -> Warning {
+        Warning {
+            code: ArchiveSkipped::CODE.to_string(),
+            message: skipped.message(),
         }
     }
 
@@ -145,6 +154,23 @@ pub struct ValidationReport {
     /// The plan against existing users, when they were given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanCounts>,
+    /// A full sync held by the mass-archive guard: the run completed, but
+    /// nobody is archived (`plan.archive` is 0) until an operator approves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<ArchiveHeld>,
+    /// A full sync that archives nobody because some rows do not say for
+    /// certain which user they are (also the warning `archive_skipped`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_skipped: Option<ArchiveSkipped>,
+}
+
+/// How the admin gets the error CSV, for [`ValidationReport::notification_for`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErrorCsvDelivery {
+    /// Attached to the e-mail as [`ValidationReport::error_csv_name`].
+    Attached,
+    /// Saved at this path (as the command line does).
+    SavedAt(String),
 }
 
 /// The e-mail an admin receives about an upload.
@@ -175,9 +201,10 @@ impl ValidationReport {
         }
     }
 
-    /// True when the file could be read and every row is valid.
+    /// True when the file could be read, every row is valid and the sync
+    /// is not [held](ValidationReport::held).
     pub fn is_valid(&self) -> bool {
-        self.file_errors.is_empty() && self.rows.invalid == 0
+        self.file_errors.is_empty() && self.rows.invalid == 0 && self.held.is_none()
     }
 
     /// The name of the error CSV: `<id>.csv`.
@@ -185,7 +212,7 @@ impl ValidationReport {
         format!("{}.csv", self.id)
     }
 
-    /// The e-mail text for the admin.
+    /// The e-mail text for the admin, with the error CSV attached.
     ///
     /// ```
     /// use usercsv::{Schema, Validator};
@@ -196,6 +223,23 @@ impl ValidationReport {
     /// assert_eq!(n.subject, "Upload u3: 1 user is valid and will be imported");
     /// ```
     pub fn notification(&self) -> Notification {
+        self.notification_for(&ErrorCsvDelivery::Attached)
+    }
+
+    /// The notification text for a delivery of the error CSV: attached to
+    /// the e-mail, or saved at a path.
+    ///
+    /// ```
+    /// use usercsv::{ErrorCsvDelivery, Schema, Validator};
+    /// let validator = Validator::new(&Schema::users()).unwrap();
+    /// let csv = "email,firstName,lastName\nbad,Ada,Lovelace\n";
+    /// let report = validator.validation().id("u4").validate(csv.as_bytes(), None::<&mut Vec<u8>>).unwrap();
+    /// let n = report.notification_for(&ErrorCsvDelivery::SavedAt("out/u4.csv".into()));
+    /// assert!(n.body.contains("The file out/u4.csv holds only the rows that failed"));
+    /// assert!(n.body.contains("1. Open out/u4.csv.\n"));
+    /// assert!(!n.body.contains("attached"));
+    /// ```
+    pub fn notification_for(&self, delivery: &ErrorCsvDelivery) -> Notification {
         let id = &self.id;
         if let Some(first) = self.file_errors.first() {
             return Notification {
@@ -207,6 +251,9 @@ impl ValidationReport {
                     first.message
                 ),
             };
+        }
+        if let Some(held) = &self.held {
+            return self.held_notification(held, delivery);
         }
         let total = self.rows.total;
         let effect = self.plan.map(plan_sentence).unwrap_or_default();
@@ -230,15 +277,8 @@ impl ValidationReport {
         let verb = if invalid == 1 { "has" } else { "have" };
         let subject = format!("Upload {id}: {invalid} of {total} users {verb} validation errors");
         let mut body = format!(
-            "Your user upload {id} was validated: {invalid} of {total} users {verb} validation errors.\n\n\
-             The attached file {name} holds only the rows that failed, exactly as uploaded, \
-             with a last column \"errors\" that says what is wrong in each row.\n\n\
-             What to do next:\n\
-             1. Open {name}.\n\
-             2. Read the \"errors\" column at the end of each row.\n\
-             3. Fix the values in the row (the \"errors\" column can stay; it is ignored).\n\
-             4. Upload {name} again.\n",
-            name = self.error_csv_name()
+            "Your user upload {id} was validated: {invalid} of {total} users {verb} validation errors.\n\n{}",
+            self.error_csv_steps(delivery)
         );
         if self.rows.valid > 0 {
             let others = if self.rows.valid == 1 {
@@ -256,6 +296,60 @@ impl ValidationReport {
             "\nIf you need help, give support the upload id {id}.\n"
         ));
         Notification { subject, body }
+    }
+
+    /// A full sync held by the mass-archive guard.
+    fn held_notification(&self, held: &ArchiveHeld, delivery: &ErrorCsvDelivery) -> Notification {
+        let id = &self.id;
+        let subject = format!(
+            "Upload {id}: sync held: it would archive {} of {} users",
+            held.archive, held.existing
+        );
+        let mut body = format!(
+            "Your full sync {id} was validated, but it is held: {}. \
+             The file may be truncated or belong to another company.\n\n\
+             Nobody was archived. An operator must check the file and approve the archive \
+             before this sync is applied.\n",
+            held.reason()
+        );
+        let (total, invalid) = (self.rows.total, self.rows.invalid);
+        if invalid > 0 {
+            let verb = if invalid == 1 { "has" } else { "have" };
+            body.push_str(&format!(
+                "\n{invalid} of {total} users {verb} validation errors.\n\n{}",
+                self.error_csv_steps(delivery)
+            ));
+        } else {
+            body.push_str(&format!("\n{}.\n", users_phrase(total, "valid")));
+        }
+        if let Some(mut plan) = self.plan {
+            plan.archive = held.archive;
+            let effect = plan_sentence(plan);
+            let effect = effect.replacen("Effect:", "Effect once approved:", 1);
+            body.push_str(&format!("{effect}\n"));
+        }
+        body.push_str(&self.blank_and_warnings());
+        body.push_str(&format!(
+            "\nIf you need help, give support the upload id {id}.\n"
+        ));
+        Notification { subject, body }
+    }
+
+    /// What the error CSV holds and what to do with it.
+    fn error_csv_steps(&self, delivery: &ErrorCsvDelivery) -> String {
+        let (intro, name) = match delivery {
+            ErrorCsvDelivery::Attached => ("The attached file", self.error_csv_name()),
+            ErrorCsvDelivery::SavedAt(path) => ("The file", path.clone()),
+        };
+        format!(
+            "{intro} {name} holds only the rows that failed, exactly as uploaded, \
+             with a last column \"errors\" that says what is wrong in each row.\n\n\
+             What to do next:\n\
+             1. Open {name}.\n\
+             2. Read the \"errors\" column at the end of each row.\n\
+             3. Fix the values in the row (the \"errors\" column can stay; it is ignored).\n\
+             4. Upload {name} again.\n"
+        )
     }
 }
 

@@ -10,7 +10,7 @@ use crate::error_csv::ErrorCsvWriter;
 use crate::plan::{Action, ArchiveGuard, ExistingUsers, Mode, Plan, Planner};
 use crate::progress::{CancelToken, Progress};
 use crate::reader::{Limits, Reader, ReaderBuilder, Row};
-use crate::report::{RowError, ValidationReport, generate_id};
+use crate::report::{RowError, ValidationReport, Warning, generate_id};
 use crate::rules::{KeyHasher, UniqueSet};
 use crate::validator::{Compiled, HeaderMap, Scratch, Validator};
 
@@ -491,12 +491,25 @@ impl<R: Read> Validation<R> {
     }
 
     /// Reads any remaining rows and returns the report and, with existing
-    /// users, the plan. A full sync's mass-archive guard fails here.
+    /// users, the plan. A full sync's archive is withheld here when rows
+    /// are untrusted ([`ValidationReport::archive_skipped`]) or the
+    /// mass-archive guard trips ([`ValidationReport::held`]).
     pub fn finish_with_plan(mut self) -> Result<(ValidationReport, Option<Plan>), Error> {
         while self.next_outcome()?.is_some() {}
         let tally = &mut self.tally;
         let plan = match &mut tally.planner {
-            Some(planner) => Some(planner.finish(tally.report.rows.total)?),
+            Some(planner) => {
+                let done = planner.finish(tally.report.rows.total);
+                tally.report.held = done.held;
+                if let Some(skipped) = done.skipped {
+                    tally
+                        .report
+                        .warnings
+                        .push(Warning::archive_skipped(&skipped));
+                    tally.report.archive_skipped = Some(skipped);
+                }
+                Some(done.plan)
+            }
             None => None,
         };
         tally.report.plan = plan.as_ref().map(|p| p.counts);

@@ -66,7 +66,7 @@ fn invalid_rows_exit_1_and_write_the_error_csv_named_after_the_id() {
         stdout(&out),
         "Subject: Upload u-1: 2 of 3 users have validation errors\n\n\
          Your user upload u-1 was validated: 2 of 3 users have validation errors.\n\n\
-         The attached file u-1.csv holds only the rows that failed, exactly as uploaded, with a last column \"errors\" that says what is wrong in each row.\n\n\
+         The file u-1.csv holds only the rows that failed, exactly as uploaded, with a last column \"errors\" that says what is wrong in each row.\n\n\
          What to do next:\n\
          1. Open u-1.csv.\n\
          2. Read the \"errors\" column at the end of each row.\n\
@@ -516,7 +516,7 @@ fn full_sync_writes_the_archive_list() {
 }
 
 #[test]
-fn mass_archive_guard_exits_2_and_writes_no_archive_list() {
+fn mass_archive_guard_holds_the_sync_exits_1_and_writes_no_archive_list() {
     let dir = tempfile::tempdir().unwrap();
     let args = |extra: &[&'static str]| {
         let mut args = vec![
@@ -537,15 +537,32 @@ fn mass_archive_guard_exits_2_and_writes_no_archive_list() {
     let tripped = args(&["--format", "json"]);
     let tripped: Vec<&str> = tripped.iter().map(String::as_str).collect();
     let out = usercsv(dir.path(), &tripped);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(report["file_errors"][0]["code"], "mass_archive");
-    assert!(
-        stderr(&out).contains("would archive 15 of 20 existing users"),
-        "{}",
-        stderr(&out)
+    assert_eq!(report["file_errors"], serde_json::json!([]));
+    assert_eq!(
+        report["held"],
+        serde_json::json!({"archive": 15, "existing": 20, "max_percent": 10.0, "max_count": 10})
+    );
+    assert_eq!(report["plan"]["archive"], 0);
+    assert_eq!(
+        stderr(&out),
+        "usercsv: this full sync would archive 15 of 20 existing users, more than 10% and more than 10: \
+         the file may be truncated or belong to another company; nobody was archived, and an operator \
+         must approve the archive; pass --allow-mass-archive to archive anyway\n"
     );
     assert!(!dir.path().join("archive.csv").exists());
+    let text = usercsv(
+        dir.path(),
+        &args(&[]).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(text.status.code(), Some(1));
+    assert!(
+        stdout(&text)
+            .starts_with("Subject: Upload g: sync held: it would archive 15 of 20 users\n"),
+        "{}",
+        stdout(&text)
+    );
 
     let allowed = args(&["--allow-mass-archive"]);
     let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
@@ -562,6 +579,43 @@ fn mass_archive_guard_exits_2_and_writes_no_archive_list() {
     let raised = args(&["--max-archive-percent", "80"]);
     let raised: Vec<&str> = raised.iter().map(String::as_str).collect();
     assert_eq!(usercsv(dir.path(), &raised).status.code(), Some(0));
+}
+
+#[test]
+fn full_sync_with_a_shifted_row_archives_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    let sync = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sync");
+    let out = usercsv(
+        dir.path(),
+        &[
+            "validate",
+            path(&sync.join("shifted.csv")),
+            "--existing",
+            path(&sync.join("existing.csv")),
+            "--mode",
+            "full",
+            "--archive-out",
+            "archive.csv",
+            "--errors-out",
+            "out.csv",
+            "--id",
+            "sh",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("The file out.csv holds only the rows that failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Note: nobody was archived: 1 row (row 3)"),
+        "{text}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("archive.csv")).unwrap(),
+        "email,firstName,lastName,businessMobilePhone,language\n"
+    );
 }
 
 #[test]

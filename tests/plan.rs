@@ -187,30 +187,34 @@ fn guard_trips_on_a_truncated_file_and_on_a_header_only_file() {
     for i in 0..150 {
         truncated.push_str(&format!("user{i}@example.com,First{i},Last{i}\n"));
     }
-    let err = plan(
+    let (report, archive, _) = plan(
         &v,
         &existing_csv,
         Mode::Full,
         ArchiveGuard::default(),
         &truncated,
     )
-    .unwrap_err();
-    assert_eq!(err.code(), "mass_archive");
+    .unwrap();
+    let held = report.held.expect("held");
+    assert_eq!(held.code(), "mass_archive");
     assert_eq!(
-        err.to_string(),
-        "this full sync would archive 50 of 200 existing users, more than 10% and more than 10: the file may be truncated or belong to another company; nothing was planned (override with --allow-mass-archive)"
+        held.to_string(),
+        "this full sync would archive 50 of 200 existing users, more than 10% and more than 10: the file may be truncated or belong to another company; nobody was archived, and an operator must approve the archive"
     );
+    assert!(archive.is_empty());
+    assert_eq!(report.plan.unwrap().archive, 0);
 
     let header_only = "email,firstName,lastName\n";
-    let err = plan(
+    let (report, archive, _) = plan(
         &v,
         EXISTING,
         Mode::Full,
         ArchiveGuard::default(),
         header_only,
     )
-    .unwrap_err();
-    assert_eq!(err.code(), "mass_archive");
+    .unwrap();
+    assert_eq!(report.held.map(|h| (h.archive, h.existing)), Some((3, 3)));
+    assert!(archive.is_empty());
 
     // Override.
     let allow = ArchiveGuard {
@@ -241,12 +245,9 @@ fn guard_trips_on_a_truncated_file_and_on_a_header_only_file() {
         max_count: 5,
         allow: false,
     };
-    assert_eq!(
-        plan(&v, &existing_csv, Mode::Full, strict, &most)
-            .unwrap_err()
-            .code(),
-        "mass_archive"
-    );
+    let (report, archive, _) = plan(&v, &existing_csv, Mode::Full, strict, &most).unwrap();
+    assert_eq!(report.held.map(|h| h.archive), Some(10));
+    assert!(archive.is_empty());
 }
 
 #[test]

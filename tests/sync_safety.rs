@@ -1,0 +1,500 @@
+//! Full-sync safety: a full sync never archives a user whose row is in the
+//! file, and a tripped mass-archive guard holds the sync instead of failing
+//! the run.
+
+use std::path::{Path, PathBuf};
+
+use usercsv::{
+    ArchiveGuard, ArchiveHeld, ArchiveSkipped, ErrorCsvDelivery, ExistingSet, Mode, PlanCounts,
+    Schema, ValidationReport, Validator,
+};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/sync")
+        .join(name)
+}
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(data(name)).unwrap()
+}
+
+fn validator() -> Validator {
+    Validator::new(&Schema::users()).unwrap()
+}
+
+/// One full-sync run's results: the report, the plan's archive keys and the
+/// error CSV.
+struct Synced {
+    report: ValidationReport,
+    archive: Vec<String>,
+    error_csv: String,
+}
+
+/// A full sync through `validate_with_plan` on `threads` threads.
+fn sync(existing_csv: &str, upload: &str, guard: ArchiveGuard, threads: usize) -> Synced {
+    sync_mode(existing_csv, upload, guard, threads, Mode::Full)
+}
+
+fn sync_mode(
+    existing_csv: &str,
+    upload: &str,
+    guard: ArchiveGuard,
+    threads: usize,
+    mode: Mode,
+) -> Synced {
+    let v = validator();
+    let existing = ExistingSet::from_reader(&v, existing_csv.as_bytes()).unwrap();
+    let mut error_csv = Vec::new();
+    let (report, plan) = v
+        .validation()
+        .id("s")
+        .existing(existing)
+        .mode(mode)
+        .archive_guard(guard)
+        .threads(threads)
+        .validate_with_plan(upload.as_bytes(), Some(&mut error_csv))
+        .unwrap();
+    let plan = plan.expect("a plan with existing users");
+    assert_eq!(plan.counts, report.plan.unwrap());
+    Synced {
+        report,
+        archive: plan.archive,
+        error_csv: String::from_utf8(error_csv).unwrap(),
+    }
+}
+
+/// The same sync through the streaming API (`next_outcome`).
+fn sync_streaming(existing_csv: &str, upload: &str, guard: ArchiveGuard) -> Synced {
+    let v = validator();
+    let existing = ExistingSet::from_reader(&v, existing_csv.as_bytes()).unwrap();
+    let mut builder = v.validation();
+    builder
+        .id("s")
+        .existing(existing)
+        .mode(Mode::Full)
+        .archive_guard(guard);
+    let mut run = builder.from_reader(upload.as_bytes()).unwrap();
+    while run.next_outcome().unwrap().is_some() {}
+    let (report, plan) = run.finish_with_plan().unwrap();
+    Synced {
+        report,
+        archive: plan.unwrap().archive,
+        error_csv: String::new(),
+    }
+}
+
+fn counts(create: u64, update: u64, unchanged: u64, archive: u64) -> PlanCounts {
+    PlanCounts {
+        create,
+        update,
+        unchanged,
+        archive,
+    }
+}
+
+fn warning_codes(report: &ValidationReport) -> Vec<&str> {
+    report.warnings.iter().map(|w| w.code.as_str()).collect()
+}
+
+const SHIFTED_NOTE: &str = "Note: nobody was archived: 1 row (row 3) does not say for certain which user it is, because of a wrong number of fields or an empty or invalid key; 1 existing user is missing from the file but was not archived (fix those rows and sync again).\n";
+
+#[test]
+fn a_row_with_an_extra_field_archives_nobody_but_valid_rows_still_plan() {
+    // Columns reordered, and "Turing, Jr" unquoted: the key position reads
+    // " Jr", so Alan used to be archived.
+    let (existing, upload) = (read("existing.csv"), read("shifted.csv"));
+    for threads in [1, 2] {
+        let s = sync(&existing, &upload, ArchiveGuard::default(), threads);
+        assert!(s.archive.is_empty(), "threads {threads}: {:?}", s.archive);
+        assert_eq!(s.report.plan, Some(counts(1, 0, 2, 0)), "threads {threads}");
+        assert_eq!(
+            (s.report.rows.valid, s.report.rows.invalid),
+            (3, 1),
+            "threads {threads}"
+        );
+        assert_eq!(s.report.errors.len(), 1);
+        assert_eq!(
+            (s.report.errors[0].row, s.report.errors[0].code.as_str()),
+            (3, "field_count")
+        );
+        assert_eq!(
+            s.report.archive_skipped,
+            Some(ArchiveSkipped {
+                rows: 1,
+                first_row: 3,
+                missing: 1
+            })
+        );
+        assert_eq!(warning_codes(&s.report), ["archive_skipped"]);
+        assert_eq!(s.report.held, None);
+        // The row is in the error CSV exactly as uploaded.
+        assert_eq!(
+            s.error_csv,
+            "\u{feff}firstName,lastName,email,errors\n\
+             Alan,Turing, Jr,alan@example.com,\"the row has 4 fields but the header has 3: check for a missing or extra delimiter, or a value with an unquoted delimiter\"\n"
+        );
+        let n = s.report.notification();
+        assert_eq!(n.subject, "Upload s: 1 of 4 users has validation errors");
+        assert!(n.body.contains(SHIFTED_NOTE), "{}", n.body);
+        assert!(
+            n.body
+                .contains("Effect: 1 new users, 0 updated, 2 unchanged.\n"),
+            "{}",
+            n.body
+        );
+    }
+    let streamed = sync_streaming(&existing, &upload, ArchiveGuard::default());
+    assert!(streamed.archive.is_empty());
+    assert_eq!(streamed.report.plan, Some(counts(1, 0, 2, 0)));
+    assert_eq!(streamed.report.warnings, {
+        sync(&existing, &upload, ArchiveGuard::default(), 1)
+            .report
+            .warnings
+    });
+}
+
+#[test]
+fn too_few_fields_also_archive_nobody_even_when_the_key_cell_reads_right() {
+    let existing = read("existing.csv");
+    let upload = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nalan@example.com,Alan\n";
+    for threads in [1, 2] {
+        let s = sync(&existing, upload, ArchiveGuard::default(), threads);
+        assert!(s.archive.is_empty());
+        assert_eq!(s.report.plan, Some(counts(0, 0, 1, 0)));
+        assert_eq!(
+            s.report.archive_skipped,
+            Some(ArchiveSkipped {
+                rows: 1,
+                first_row: 3,
+                missing: 1
+            })
+        );
+    }
+}
+
+#[test]
+fn an_empty_or_invalid_key_archives_nobody() {
+    let existing = read("existing.csv");
+    // Grace is missing; rows 3 and 4 have an empty and an invalid e-mail:
+    // either could be Grace.
+    let upload = "email,firstName,lastName\n\
+                  ada@example.com,Ada,Lovelace\n\
+                  ,Grace,Hopper\n\
+                  alan@example,Alan,Turing\n\
+                  new@example.com,New,User\n";
+    for threads in [1, 2] {
+        let s = sync(&existing, upload, ArchiveGuard::default(), threads);
+        assert!(s.archive.is_empty());
+        assert_eq!(s.report.plan, Some(counts(1, 0, 1, 0)));
+        assert_eq!(
+            s.report.archive_skipped,
+            Some(ArchiveSkipped {
+                rows: 2,
+                first_row: 3,
+                missing: 2
+            })
+        );
+        assert_eq!(
+            s.report.warnings[0].message,
+            "nobody was archived: 2 rows (the first is row 3) do not say for certain which user they are, because of a wrong number of fields or an empty or invalid key; 2 existing users are missing from the file but were not archived (fix those rows and sync again)"
+        );
+    }
+}
+
+#[test]
+fn a_duplicate_key_names_its_user_and_does_not_stop_the_archive() {
+    let existing = read("existing.csv");
+    let upload = "email,firstName,lastName\n\
+                  ada@example.com,Ada,Lovelace\n\
+                  ADA@example.com,Ada,Lovelace\n\
+                  alan@example.com,Alan,Turing\n";
+    for threads in [1, 2] {
+        let s = sync(&existing, upload, ArchiveGuard::default(), threads);
+        assert_eq!(s.report.errors[0].code.as_str(), "unique");
+        assert_eq!(s.archive, ["grace@example.com"]);
+        assert_eq!(s.report.plan, Some(counts(0, 0, 2, 1)));
+        assert_eq!(s.report.archive_skipped, None);
+        assert!(s.report.warnings.is_empty());
+    }
+}
+
+#[test]
+fn untrusted_rows_with_nobody_missing_skip_nothing() {
+    let existing = read("existing.csv");
+    let upload = "email,firstName,lastName\n\
+                  ada@example.com,Ada,Lovelace\n\
+                  alan@example.com,Alan,Turing\n\
+                  grace@example.com,Grace,Hopper\n\
+                  new@example.com,New,User,extra\n";
+    let s = sync(&existing, upload, ArchiveGuard::default(), 2);
+    assert!(s.archive.is_empty());
+    assert_eq!(s.report.archive_skipped, None);
+    assert!(s.report.warnings.is_empty());
+    assert_eq!(s.report.plan, Some(counts(0, 0, 3, 0)));
+}
+
+#[test]
+fn a_delta_upload_with_a_shifted_row_has_no_archive_warning() {
+    let (existing, upload) = (read("existing.csv"), read("shifted.csv"));
+    let s = sync_mode(&existing, &upload, ArchiveGuard::default(), 2, Mode::Delta);
+    assert!(s.archive.is_empty());
+    assert_eq!(s.report.archive_skipped, None);
+    assert!(s.report.warnings.is_empty());
+}
+
+fn many_existing(n: usize) -> String {
+    let mut csv = String::from("email,firstName,lastName\n");
+    for i in 0..n {
+        csv.push_str(&format!("user{i}@example.com,First{i},Last{i}\n"));
+    }
+    csv
+}
+
+/// The first 150 of 200 users, and one row with a bad phone.
+fn truncated_with_an_invalid_row() -> String {
+    let mut csv = String::from("email,firstName,lastName,businessMobilePhone\n");
+    for i in 0..150 {
+        csv.push_str(&format!("user{i}@example.com,First{i},Last{i},\n"));
+    }
+    csv.push_str("new@example.com,New,User,+44 12\n");
+    csv
+}
+
+const HELD_BODY: &str = "\
+Your full sync s was validated, but it is held: it would archive 50 of 200 existing users, more than 10% and more than 10. The file may be truncated or belong to another company.
+
+Nobody was archived. An operator must check the file and approve the archive before this sync is applied.
+
+1 of 151 users has validation errors.
+
+The attached file s.csv holds only the rows that failed, exactly as uploaded, with a last column \"errors\" that says what is wrong in each row.
+
+What to do next:
+1. Open s.csv.
+2. Read the \"errors\" column at the end of each row.
+3. Fix the values in the row (the \"errors\" column can stay; it is ignored).
+4. Upload s.csv again.
+Effect once approved: 0 new users, 150 updated, 50 to archive.
+
+If you need help, give support the upload id s.
+";
+
+#[test]
+fn a_tripped_guard_holds_the_sync_and_the_run_completes() {
+    let (existing, upload) = (many_existing(200), truncated_with_an_invalid_row());
+    let held = ArchiveHeld {
+        archive: 50,
+        existing: 200,
+        max_percent: 10.0,
+        max_count: 10,
+    };
+    for threads in [1, 2] {
+        let s = sync(&existing, &upload, ArchiveGuard::default(), threads);
+        assert_eq!(s.report.held, Some(held), "threads {threads}");
+        assert!(s.report.file_errors.is_empty());
+        assert!(!s.report.is_valid());
+        // Counts of what was read; nothing to archive until approved.
+        assert_eq!(
+            (
+                s.report.rows.total,
+                s.report.rows.valid,
+                s.report.rows.invalid
+            ),
+            (151, 150, 1)
+        );
+        // The export has no phone column: an empty phone cell is an update.
+        assert_eq!(s.report.plan, Some(counts(0, 150, 0, 0)));
+        assert!(s.archive.is_empty());
+        assert_eq!(s.report.archive_skipped, None);
+        // The error CSV is still written.
+        assert_eq!(s.error_csv.lines().count(), 2);
+        assert!(
+            s.error_csv
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("new@example.com,New,User,'+44 12,\"businessMobilePhone: "),
+            "{}",
+            s.error_csv
+        );
+        let n = s.report.notification();
+        assert_eq!(
+            n.subject,
+            "Upload s: sync held: it would archive 50 of 200 users"
+        );
+        assert_eq!(n.body, HELD_BODY);
+    }
+    let streamed = sync_streaming(&existing, &upload, ArchiveGuard::default());
+    assert_eq!(streamed.report.held, Some(held));
+    // Approved: the same file archives the 50.
+    let approved = ArchiveGuard {
+        allow: true,
+        ..ArchiveGuard::default()
+    };
+    let s = sync(&existing, &upload, approved, 2);
+    assert_eq!(s.report.held, None);
+    assert_eq!(s.archive.len(), 50);
+    assert_eq!(s.archive[0], "user150@example.com");
+    assert_eq!(s.report.plan, Some(counts(0, 150, 0, 50)));
+}
+
+#[test]
+fn a_header_only_full_file_is_held_and_says_why() {
+    let existing = read("existing.csv");
+    for threads in [1, 2] {
+        let s = sync(
+            &existing,
+            "email,firstName,lastName\n",
+            ArchiveGuard::default(),
+            threads,
+        );
+        let held = s.report.held.expect("held");
+        assert_eq!((held.archive, held.existing), (3, 3));
+        assert_eq!(held.code(), "mass_archive");
+        assert_eq!(
+            held.to_string(),
+            "this full sync would archive 3 of 3 existing users, because the file has no user rows: the file may be truncated or belong to another company; nobody was archived, and an operator must approve the archive"
+        );
+        let n = s.report.notification();
+        assert_eq!(
+            n.subject,
+            "Upload s: sync held: it would archive 3 of 3 users"
+        );
+        assert_eq!(
+            n.body,
+            "Your full sync s was validated, but it is held: it would archive 3 of 3 existing users, because the file has no user rows. The file may be truncated or belong to another company.\n\n\
+             Nobody was archived. An operator must check the file and approve the archive before this sync is applied.\n\n\
+             0 users are valid.\n\
+             Effect once approved: 0 new users, 0 updated, 3 to archive.\n\n\
+             If you need help, give support the upload id s.\n"
+        );
+        assert!(s.error_csv.is_empty());
+    }
+}
+
+#[test]
+fn untrusted_rows_take_precedence_over_the_guard() {
+    // 50 of 200 missing would trip the guard, but a shifted row means
+    // nobody is archived anyway: skipped, not held.
+    let mut upload = truncated_with_an_invalid_row();
+    upload.push_str("x,y,z@example.com,,extra\n");
+    let s = sync(&many_existing(200), &upload, ArchiveGuard::default(), 2);
+    assert_eq!(s.report.held, None);
+    assert_eq!(
+        s.report.archive_skipped,
+        Some(ArchiveSkipped {
+            rows: 1,
+            first_row: 153,
+            missing: 50
+        })
+    );
+    assert!(s.archive.is_empty());
+}
+
+#[test]
+fn the_report_json_carries_the_outcomes() {
+    let s = sync(
+        &many_existing(200),
+        &truncated_with_an_invalid_row(),
+        ArchiveGuard::default(),
+        1,
+    );
+    let json = serde_json::to_value(&s.report).unwrap();
+    assert_eq!(
+        json["held"],
+        serde_json::json!({"archive": 50, "existing": 200, "max_percent": 10.0, "max_count": 10})
+    );
+    assert!(json.get("archive_skipped").is_none());
+    let back: ValidationReport = serde_json::from_value(json).unwrap();
+    assert_eq!(back, s.report);
+
+    let (existing, upload) = (read("existing.csv"), read("shifted.csv"));
+    let s = sync(&existing, &upload, ArchiveGuard::default(), 1);
+    let json = serde_json::to_value(&s.report).unwrap();
+    assert_eq!(
+        json["archive_skipped"],
+        serde_json::json!({"rows": 1, "first_row": 3, "missing": 1})
+    );
+    assert_eq!(json["warnings"][0]["code"], "archive_skipped");
+    assert!(json.get("held").is_none());
+}
+
+#[test]
+fn library_messages_name_no_command_line_flags() {
+    let held = ArchiveGuard::default().check(50, 200, 150).unwrap_err();
+    assert!(!held.to_string().contains("--"), "{held}");
+    let s = sync(
+        &many_existing(200),
+        &truncated_with_an_invalid_row(),
+        ArchiveGuard::default(),
+        1,
+    );
+    let n = s.report.notification();
+    assert!(!n.body.contains("--"), "{}", n.body);
+    let (existing, upload) = (read("existing.csv"), read("shifted.csv"));
+    let s = sync(&existing, &upload, ArchiveGuard::default(), 1);
+    assert!(!s.report.notification().body.contains("--"));
+}
+
+#[test]
+fn a_saved_error_csv_is_named_by_its_path_not_as_attached() {
+    let (existing, upload) = (many_existing(200), truncated_with_an_invalid_row());
+    let s = sync(&existing, &upload, ArchiveGuard::default(), 1);
+    let saved = s
+        .report
+        .notification_for(&ErrorCsvDelivery::SavedAt("out/errors.csv".to_string()));
+    assert_eq!(saved.subject, s.report.notification().subject);
+    assert_eq!(
+        saved.body,
+        HELD_BODY
+            .replace("The attached file s.csv", "The file out/errors.csv")
+            .replace("Open s.csv", "Open out/errors.csv")
+            .replace("Upload s.csv again", "Upload out/errors.csv again")
+    );
+    assert!(!saved.body.contains("attached"));
+    assert_eq!(
+        s.report.notification_for(&ErrorCsvDelivery::Attached),
+        s.report.notification()
+    );
+}
+
+#[cfg(feature = "mail")]
+#[test]
+fn the_held_e_mail_has_its_own_subject_and_still_attaches_the_error_csv() {
+    use usercsv::mail::{MailConfig, build_message, message_bytes};
+    let s = sync(
+        &many_existing(200),
+        &truncated_with_an_invalid_row(),
+        ArchiveGuard::default(),
+        2,
+    );
+    let config = MailConfig::new("noreply@example.com", ["admins@example.com"]).unwrap();
+    let message = build_message(&s.report, Some(s.error_csv.as_bytes()), &config).unwrap();
+    let eml = String::from_utf8(message_bytes(&message)).unwrap();
+    assert!(
+        eml.contains("Subject: Upload s: sync held: it would archive 50 of 200 users\r\n"),
+        "{eml}"
+    );
+    assert!(
+        eml.contains("Content-Disposition: attachment; filename=\"s.csv\"\r\n"),
+        "{eml}"
+    );
+}
+
+#[test]
+fn an_export_row_with_the_wrong_field_count_is_refused() {
+    // Reordered export: the key position of Alan's row would read " Jr",
+    // so Alan would be both created and archived.
+    let v = validator();
+    let export = "firstName,lastName,email\n\
+                  Ada,Lovelace,ada@example.com\n\
+                  Alan,Turing, Jr,alan@example.com\n";
+    let err = ExistingSet::from_reader(&v, export.as_bytes()).unwrap_err();
+    assert_eq!(err.code(), "existing_field_count");
+    assert_eq!(err.position().map(|p| (p.row, p.line)), Some((3, 3)));
+    assert_eq!(
+        err.to_string(),
+        "the existing users' export has 4 fields at row 3 (line 3, byte 54) but its header has 3: its key cannot be read with certainty, so nothing was planned"
+    );
+}
