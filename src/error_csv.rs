@@ -71,8 +71,7 @@ impl<W: Write> ErrorCsvWriter<W> {
         delimiter: u8,
         formula_guard: bool,
     ) -> Result<ErrorCsvWriter<W>, Error> {
-        out.write_all("\u{feff}".as_bytes())
-            .map_err(Error::write)?;
+        out.write_all("\u{feff}".as_bytes()).map_err(Error::write)?;
         // A header cell holding another delimiter is quoted, so that
         // delimiter detection on re-read finds the same delimiter.
         let quote_header = header.iter().any(|cell| {

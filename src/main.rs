@@ -436,12 +436,16 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
         Ok(done) => done,
         Err(err) => {
             drop(sink);
-            let report = ValidationReport::from_error(&id, &err);
-            emit(&report)?;
-            return Err(Fatal(match err.kind() {
+            let message = match err.kind() {
                 ErrorKind::Write(e) => format!("cannot write {}: {e}", errors_out.label()),
                 _ => format!("{}: {err}", display_input(&args.input)),
-            }));
+            };
+            if let Err(Fatal(also)) = emit(&ValidationReport::from_error(&id, &err)) {
+                // Both failures are reported; the first one caused the exit.
+                eprintln!("usercsv: error: {message}");
+                return Err(Fatal(also));
+            }
+            return Err(Fatal(message));
         }
     };
     sink.commit()

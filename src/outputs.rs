@@ -108,12 +108,8 @@ fn find(label: String, path: &Path) -> Result<Found, String> {
                 Some(p) if !p.as_os_str().is_empty() => p,
                 _ => Path::new("."),
             };
-            let folder = fs::canonicalize(parent).map_err(|e| {
-                format!(
-                    "{label}: cannot use the folder {}: {e}",
-                    parent.display()
-                )
-            })?;
+            let folder = fs::canonicalize(parent)
+                .map_err(|e| format!("{label}: cannot use the folder {}: {e}", parent.display()))?;
             Ok(Found {
                 label,
                 real: Some(folder.join(name)),
@@ -270,8 +266,7 @@ pub(crate) fn remove_on_signal() {
     #[cfg(unix)]
     {
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
-        else {
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
             return;
         };
         std::thread::spawn(move || {
@@ -314,10 +309,7 @@ impl Output {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => {
-                    return Err(format!(
-                        "cannot remove the previous {}: {e}",
-                        self.label
-                    ));
+                    return Err(format!("cannot remove the previous {}: {e}", self.label));
                 }
             }
             registry().owned.push(path.clone());

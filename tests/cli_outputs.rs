@@ -72,7 +72,13 @@ fn an_output_that_is_the_input_is_refused() {
     );
     assert_refused(
         dir.path(),
-        &["validate", "users.csv", "--report", "./users.csv", "--quiet"],
+        &[
+            "validate",
+            "users.csv",
+            "--report",
+            "./users.csv",
+            "--quiet",
+        ],
         "--report ./users.csv is the same file as the input users.csv: writing it would destroy that input",
     );
     assert_eq!(fs::read(dir.path().join("users.csv")).unwrap(), mixed());
@@ -133,13 +139,27 @@ fn two_outputs_on_one_file_are_refused() {
     // Neither exists yet: the paths still name one file.
     assert_refused(
         dir.path(),
-        &["validate", "users.csv", "--errors-out", "out", "--report", "./out"],
+        &[
+            "validate",
+            "users.csv",
+            "--errors-out",
+            "out",
+            "--report",
+            "./out",
+        ],
         "--errors-out out and --report ./out are the same file: each output needs a path of its own",
     );
     fs::write(dir.path().join("out"), "kept").unwrap();
     assert_refused(
         dir.path(),
-        &["validate", "users.csv", "--errors-out", "out", "--report", "out"],
+        &[
+            "validate",
+            "users.csv",
+            "--errors-out",
+            "out",
+            "--report",
+            "out",
+        ],
         "--errors-out out and --report out are the same file: each output needs a path of its own",
     );
     assert_eq!(fs::read_to_string(dir.path().join("out")).unwrap(), "kept");
@@ -184,9 +204,15 @@ fn template_and_guide_never_replace_the_schema() {
         fs::read(data("custom.toml")).unwrap()
     );
     // `-o -` is standard output, not a file named `-`.
-    let out = usercsv(dir.path(), &["template", "--schema", "schema.toml", "-o", "-"]);
+    let out = usercsv(
+        dir.path(),
+        &["template", "--schema", "schema.toml", "-o", "-"],
+    );
     assert_eq!(out.status.code(), Some(0));
-    let file = usercsv(dir.path(), &["template", "--schema", "schema.toml", "-o", "t.csv"]);
+    let file = usercsv(
+        dir.path(),
+        &["template", "--schema", "schema.toml", "-o", "t.csv"],
+    );
     assert_eq!(file.status.code(), Some(0));
     assert_eq!(fs::read(dir.path().join("t.csv")).unwrap(), out.stdout);
     assert_eq!(listing(dir.path()), ["schema.toml", "t.csv"]);
@@ -226,24 +252,37 @@ fn dev_null_stays_a_character_device() {
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    assert!(
+        fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
     assert_eq!(listing(dir.path()), ["users.csv"]);
     // An all-valid run leaves it too (it is not a stale output to remove).
     let out = usercsv(
         dir.path(),
-        &["validate", path(&data("valid.csv")), "--errors-out", "/dev/null"],
+        &[
+            "validate",
+            path(&data("valid.csv")),
+            "--errors-out",
+            "/dev/null",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    assert!(
+        fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
 }
 
 #[cfg(unix)]
 #[test]
 fn a_fifo_output_is_written_directly() {
     let dir = dir_with("mixed.csv", "users.csv");
-    let status = Command::new("mkfifo")
-        .arg(dir.path().join("pipe"))
-        .status();
+    let status = Command::new("mkfifo").arg(dir.path().join("pipe")).status();
     if !status.is_ok_and(|s| s.success()) {
         eprintln!("no mkfifo: skipped");
         return;
@@ -274,7 +313,13 @@ fn an_input_named_like_a_temp_file_is_untouched() {
     let dir = dir_with("mixed.csv", "u.csv.partial");
     let out = usercsv(
         dir.path(),
-        &["validate", "u.csv.partial", "--errors-out", "u.csv", "--quiet"],
+        &[
+            "validate",
+            "u.csv.partial",
+            "--errors-out",
+            "u.csv",
+            "--quiet",
+        ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(fs::read(dir.path().join("u.csv.partial")).unwrap(), mixed());
@@ -312,7 +357,15 @@ fn dash_is_standard_output_and_the_notification_goes_to_stderr() {
     let dir = dir_with("mixed.csv", "users.csv");
     let file = usercsv(
         dir.path(),
-        &["validate", "users.csv", "--id", "x", "--errors-out", "e.csv", "--quiet"],
+        &[
+            "validate",
+            "users.csv",
+            "--id",
+            "x",
+            "--errors-out",
+            "e.csv",
+            "--quiet",
+        ],
     );
     assert_eq!(file.status.code(), Some(1));
     let out = usercsv(
@@ -331,7 +384,15 @@ fn dash_is_standard_output_and_the_notification_goes_to_stderr() {
 
     let out = usercsv(
         dir.path(),
-        &["validate", "users.csv", "--id", "x", "--report", "-", "--quiet"],
+        &[
+            "validate",
+            "users.csv",
+            "--id",
+            "x",
+            "--report",
+            "-",
+            "--quiet",
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -341,7 +402,14 @@ fn dash_is_standard_output_and_the_notification_goes_to_stderr() {
 
     assert_refused(
         dir.path(),
-        &["validate", "users.csv", "--errors-out", "-", "--report", "-"],
+        &[
+            "validate",
+            "users.csv",
+            "--errors-out",
+            "-",
+            "--report",
+            "-",
+        ],
         "--errors-out - and --report - both ask for standard output: only one output can go there",
     );
 }
@@ -427,7 +495,9 @@ fn a_run_replaces_or_removes_every_output_it_owns() {
 /// closing it, until a file other than `stale` appears in `dir`.
 fn start_slow_run(dir: &Path, stale: &[&str]) -> (Child, std::process::ChildStdin) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_usercsv"))
-        .args(["validate", "-", "--id", "u", "--report", "r.json", "--quiet"])
+        .args([
+            "validate", "-", "--id", "u", "--report", "r.json", "--quiet",
+        ])
         .current_dir(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -467,10 +537,7 @@ fn interrupt(signal: &str, code: i32) {
     let out = child.wait_with_output().unwrap();
     drop(stdin);
     assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
-    assert_eq!(
-        stderr(&out),
-        "usercsv: interrupted; no output was kept\n"
-    );
+    assert_eq!(stderr(&out), "usercsv: interrupted; no output was kept\n");
     // No temp file, no stale output, no half output.
     assert_eq!(listing(dir.path()), Vec::<String>::new());
 }
@@ -564,13 +631,25 @@ fn a_full_disk_is_a_write_error_naming_the_output() {
 
     let out = usercsv(
         dir.path(),
-        &["validate", "users.csv", "--id", "u", "--report", "/dev/full"],
+        &[
+            "validate",
+            "users.csv",
+            "--id",
+            "u",
+            "--report",
+            "/dev/full",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
         "usercsv: error: cannot write --report /dev/full: No space left on device (os error 28)\n"
     );
-    assert!(fs::metadata("/dev/full").unwrap().file_type().is_char_device());
+    assert!(
+        fs::metadata("/dev/full")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
     assert_eq!(listing(dir.path()), ["u.csv", "users.csv"]);
 }

@@ -24,7 +24,8 @@ impl Write for Full {
     }
 }
 
-const MIXED: &str = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nalan@example,Alan,Turing\n";
+const MIXED: &str =
+    "email,firstName,lastName\nada@example.com,Ada,Lovelace\nalan@example,Alan,Turing\n";
 
 #[test]
 fn a_full_disk_under_the_error_csv_is_a_write_error() {
