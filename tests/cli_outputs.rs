@@ -653,3 +653,49 @@ fn a_full_disk_is_a_write_error_naming_the_output() {
     );
     assert_eq!(listing(dir.path()), ["u.csv", "users.csv"]);
 }
+
+#[test]
+fn concurrent_runs_on_one_output_never_mix_their_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "email,firstName,lastName,businessMobilePhone\n";
+    for (name, domain) in [("a.csv", "a"), ("b.csv", "b")] {
+        let mut text = String::from(header);
+        for i in 0..20_000 {
+            text.push_str(&format!("user{i}@{domain},First,Last,+31 6 12345678\n"));
+        }
+        fs::write(dir.path().join(name), text).unwrap();
+    }
+    for (input, alone) in [("a.csv", "alone-a.csv"), ("b.csv", "alone-b.csv")] {
+        let out = usercsv(
+            dir.path(),
+            &["validate", input, "--errors-out", alone, "--quiet"],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    }
+    let alone_a = fs::read(dir.path().join("alone-a.csv")).unwrap();
+    let alone_b = fs::read(dir.path().join("alone-b.csv")).unwrap();
+    for _ in 0..3 {
+        let runs: Vec<Child> = ["a.csv", "b.csv"]
+            .iter()
+            .map(|input| {
+                Command::new(env!("CARGO_BIN_EXE_usercsv"))
+                    .args(["validate", input, "--errors-out", "out.csv", "--quiet"])
+                    .current_dir(dir.path())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for run in runs {
+            let out = run.wait_with_output().unwrap();
+            assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        }
+        let written = fs::read(dir.path().join("out.csv")).unwrap();
+        assert!(written == alone_a || written == alone_b, "mixed output");
+        assert_eq!(
+            listing(dir.path()),
+            ["a.csv", "alone-a.csv", "alone-b.csv", "b.csv", "out.csv"]
+        );
+    }
+}
