@@ -632,3 +632,23 @@ fn spawn_progress_bar(progress: Progress) -> ProgressBar {
     });
     ProgressBar { done, thread }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_percent;
+
+    #[test]
+    fn percentages_are_finite_and_from_0_to_100() {
+        assert_eq!(parse_percent("0"), Ok(0.0));
+        assert_eq!(parse_percent("100"), Ok(100.0));
+        assert_eq!(parse_percent("12.5"), Ok(12.5));
+        for bad in ["nan", "inf", "-inf", "-0.1", "100.01", "", "ten"] {
+            assert_eq!(
+                parse_percent(bad),
+                Err(format!(
+                    "expected a percentage from 0 to 100, found \"{bad}\""
+                ))
+            );
+        }
+    }
+}

@@ -488,3 +488,68 @@ impl Write for LazyOut<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(inputs: &[&Path], outputs: &[&Path]) -> Result<Vec<Output>, String> {
+        let mut paths = Paths::default();
+        for input in inputs {
+            paths.input(format!("in {}", input.display()), input);
+        }
+        for output in outputs {
+            paths.output(format!("out {}", output.display()), output);
+        }
+        paths.check()
+    }
+
+    #[test]
+    fn missing_outputs_compare_by_folder_and_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.csv");
+        let same = dir.path().join(".").join("a.csv");
+        let err = check(&[], &[&a, &same]).unwrap_err();
+        assert!(err.ends_with("are the same file: each output needs a path of its own"));
+        assert!(check(&[], &[&a, &dir.path().join("b.csv")]).is_ok());
+    }
+
+    #[test]
+    fn only_one_output_is_standard_output() {
+        let err = check(&[], &[Path::new("-"), Path::new("-")]).unwrap_err();
+        assert_eq!(
+            err,
+            "out - and out - both ask for standard output: only one output can go there"
+        );
+        let outputs = check(&[], &[Path::new("-")]).unwrap();
+        assert!(outputs[0].is_stdout());
+        assert_eq!(outputs[0].shown(), "standard output");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn character_devices_may_be_shared() {
+        let null = Path::new("/dev/null");
+        if !null.exists() {
+            return;
+        }
+        let outputs = check(&[null], &[null, null]).unwrap();
+        assert!(matches!(&outputs[0].target, Target::Special(p) if p == null));
+    }
+
+    #[test]
+    fn a_dropped_output_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.csv");
+        let outputs = check(&[], &[&target]).unwrap();
+        let mut file = outputs[0].create().unwrap();
+        file.write_all(b"half").unwrap();
+        file.flush().unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        drop(file);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        outputs[0].write(b"whole").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"whole");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
