@@ -120,7 +120,7 @@ struct ValidateArgs {
     /// (`-`: standard output); removed when nothing was planned.
     #[arg(long, value_name = "PATH")]
     archive_out: Option<PathBuf>,
-    /// Mass-archive guard: refuse to archive more than this percentage of users...
+    /// Mass-archive guard: refuse to archive more than this percentage (0 to 100) of users...
     #[arg(long, value_name = "P", default_value_t = 10.0, value_parser = parse_percent)]
     max_archive_percent: f64,
     /// ...and more than this many users.
