@@ -89,6 +89,9 @@ pub struct Error(Box<ErrorKind>);
 pub enum ErrorKind {
     /// Reading the input failed.
     Io(io::Error),
+    /// Writing the error CSV failed (disk full, a closed pipe): the input
+    /// was fine, the output is incomplete.
+    Write(io::Error),
     /// The input has no header line.
     EmptyFile,
     /// Bytes that are not valid in the input's encoding.
@@ -157,6 +160,11 @@ impl Error {
         Error(Box::new(kind))
     }
 
+    /// A failure to write the error CSV (not to read the input).
+    pub(crate) fn write(err: io::Error) -> Error {
+        Error::new(ErrorKind::Write(err))
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
         &self.0
@@ -171,6 +179,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match *self.0 {
             ErrorKind::Io(_) => "io",
+            ErrorKind::Write(_) => "write",
             ErrorKind::EmptyFile => "empty_file",
             ErrorKind::Encoding { .. } => "encoding",
             ErrorKind::UnclosedQuote { .. } => "unclosed_quote",
@@ -207,6 +216,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.0 {
             ErrorKind::Io(err) => write!(f, "could not read the input: {err}"),
+            ErrorKind::Write(err) => write!(f, "could not write the error CSV: {err}"),
             ErrorKind::EmptyFile => write!(f, "the file is empty: expected a header line"),
             ErrorKind::Encoding { encoding, position } => write!(
                 f,
@@ -268,7 +278,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &*self.0 {
-            ErrorKind::Io(err) => Some(err),
+            ErrorKind::Io(err) | ErrorKind::Write(err) => Some(err),
             _ => None,
         }
     }

@@ -71,7 +71,7 @@ impl<W: Write> ErrorCsvWriter<W> {
         delimiter: u8,
         formula_guard: bool,
     ) -> Result<ErrorCsvWriter<W>, Error> {
-        out.write_all("\u{feff}".as_bytes())?;
+        out.write_all("\u{feff}".as_bytes()).map_err(Error::write)?;
         // A header cell holding another delimiter is quoted, so that
         // delimiter detection on re-read finds the same delimiter.
         let quote_header = header.iter().any(|cell| {
@@ -99,7 +99,7 @@ impl<W: Write> ErrorCsvWriter<W> {
             let out = writer
                 .csv
                 .into_inner()
-                .map_err(|e| Error::from(e.into_error()))?;
+                .map_err(|e| Error::write(e.into_error()))?;
             writer.csv = csv::WriterBuilder::new()
                 .delimiter(delimiter)
                 .flexible(true)
@@ -138,13 +138,14 @@ impl<W: Write> ErrorCsvWriter<W> {
     pub fn finish(self) -> Result<W, Error> {
         self.csv
             .into_inner()
-            .map_err(|e| Error::from(std::io::Error::other(e.to_string())))
+            .map_err(|e| Error::write(e.into_error()))
     }
 }
 
+/// Any failure here is one writing the output, never one reading the input.
 fn csv_to_error(err: csv::Error) -> Error {
     match err.into_kind() {
-        csv::ErrorKind::Io(io) => Error::from(io),
-        other => Error::from(std::io::Error::other(format!("{other:?}"))),
+        csv::ErrorKind::Io(io) => Error::write(io),
+        other => Error::write(std::io::Error::other(format!("{other:?}"))),
     }
 }

@@ -1,7 +1,7 @@
 //! The `usercsv` command line: a thin layer over the library.
 
 use std::fs::{self, File};
-use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,9 +10,12 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use usercsv::{
-    ArchiveGuard, Encoding, ErrorCsvDelivery, ExistingSet, Mode, Plan, Progress, ReaderBuilder,
-    Schema, SchemaError, ValidationReport, Validator, ValidatorBuilder,
+    ArchiveGuard, Encoding, ErrorCsvDelivery, ErrorKind, ExistingSet, Mode, Plan, Progress,
+    ReaderBuilder, Schema, SchemaError, ValidationReport, Validator, ValidatorBuilder,
 };
+
+mod outputs;
+use outputs::{LazyOut, Output, Paths};
 
 /// Validate bulk user CSV uploads.
 #[derive(Parser, Debug)]
@@ -34,7 +37,7 @@ enum Command {
     Template {
         #[command(flatten)]
         schema: SchemaArgs,
-        /// Write to this file instead of standard output.
+        /// Write to this file instead of standard output (`-`: standard output).
         #[arg(short = 'o', long = "output", value_name = "PATH")]
         output: Option<PathBuf>,
     },
@@ -45,7 +48,7 @@ enum Command {
         /// Output format: `md` (Markdown) or `html`.
         #[arg(long, default_value = "md")]
         format: usercsv::GuideFormat,
-        /// Write to this file instead of standard output.
+        /// Write to this file instead of standard output (`-`: standard output).
         #[arg(short = 'o', long = "output", value_name = "PATH")]
         output: Option<PathBuf>,
     },
@@ -78,10 +81,11 @@ struct ValidateArgs {
     /// Upload id; the error CSV is named after it. Generated when absent.
     #[arg(long)]
     id: Option<String>,
-    /// Where to write the error CSV (default `<id>.csv`); written only when rows fail.
+    /// Where to write the error CSV (default `<id>.csv`; `-`: standard
+    /// output); written only when rows fail, removed otherwise.
     #[arg(long, value_name = "PATH")]
     errors_out: Option<PathBuf>,
-    /// Also write the JSON report to this file.
+    /// Also write the JSON report to this file (`-`: standard output).
     #[arg(long, value_name = "PATH")]
     report: Option<PathBuf>,
     /// What to print on standard output.
@@ -113,11 +117,12 @@ struct ValidateArgs {
     /// existing users missing from the file); needs --existing.
     #[arg(long, value_enum)]
     mode: Option<ModeArg>,
-    /// Full mode: write the existing users' rows to archive to this file.
+    /// Full mode: write the existing users' rows to archive to this file
+    /// (`-`: standard output); removed when nothing was planned.
     #[arg(long, value_name = "PATH")]
     archive_out: Option<PathBuf>,
-    /// Mass-archive guard: refuse to archive more than this percentage of users...
-    #[arg(long, value_name = "P", default_value_t = 10.0)]
+    /// Mass-archive guard: refuse to archive more than this percentage (0 to 100) of users...
+    #[arg(long, value_name = "P", default_value_t = 10.0, value_parser = parse_percent)]
     max_archive_percent: f64,
     /// ...and more than this many users.
     #[arg(long, value_name = "N", default_value_t = 10)]
@@ -155,6 +160,16 @@ fn parse_delimiter(text: &str) -> Result<u8, String> {
         _ if text.len() == 1 && text.is_ascii() && text != "\"" => Ok(text.as_bytes()[0]),
         _ => Err(format!(
             "expected one ASCII character (or `tab`), found \"{text}\""
+        )),
+    }
+}
+
+/// A percentage from 0 to 100: `nan` or `inf` would turn the guard off.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(p) if p.is_finite() && (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "expected a percentage from 0 to 100, found \"{text}\""
         )),
     }
 }
@@ -264,14 +279,36 @@ fn column_line(text: &str, column: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-fn template(schema: &SchemaArgs, output: Option<&Path>) -> Result<ExitCode, Fatal> {
-    let validator = compile(schema)?;
-    let text = validator.template_csv();
-    match output {
-        Some(path) => fs::write(path, text)
-            .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?,
-        None => io::stdout().write_all(text.as_bytes())?,
+/// Checks `-o` against `--schema` before anything is read.
+fn checked_output(schema: &SchemaArgs, output: Option<&Path>) -> Result<Option<Output>, Fatal> {
+    let Some(path) = output else {
+        return Ok(None);
+    };
+    let mut paths = Paths::default();
+    if let Some(file) = &schema.schema {
+        paths.input(format!("--schema {}", file.display()), file);
     }
+    paths.output(format!("-o {}", path.display()), path);
+    let output = paths.check().map_err(Fatal)?.pop();
+    outputs::remove_on_signal();
+    Ok(output)
+}
+
+/// Writes a whole text to `-o` (replacing the file only once it is complete)
+/// or to standard output.
+fn write_text(output: Option<&Output>, text: &str) -> Result<(), Fatal> {
+    match output {
+        Some(out) => out
+            .write(text.as_bytes())
+            .map_err(|e| Fatal(format!("cannot write {}: {e}", out.label()))),
+        None => Ok(io::stdout().write_all(text.as_bytes())?),
+    }
+}
+
+fn template(schema: &SchemaArgs, output: Option<&Path>) -> Result<ExitCode, Fatal> {
+    let output = checked_output(schema, output)?;
+    let validator = compile(schema)?;
+    write_text(output.as_ref(), &validator.template_csv())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -280,13 +317,9 @@ fn guide(
     format: usercsv::GuideFormat,
     output: Option<&Path>,
 ) -> Result<ExitCode, Fatal> {
+    let output = checked_output(schema, output)?;
     let validator = compile(schema)?;
-    let text = usercsv::render_guide(&validator, format);
-    match output {
-        Some(path) => fs::write(path, text)
-            .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?,
-        None => io::stdout().write_all(text.as_bytes())?,
-    }
+    write_text(output.as_ref(), &usercsv::render_guide(&validator, format))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -322,7 +355,6 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
             ));
         }
     }
-    let validator = compile(&args.schema)?;
     let id = match args.id.clone() {
         Some(id) if is_safe_id(&id) => id,
         Some(id) => {
@@ -332,11 +364,33 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
         }
         None => usercsv::generate_id(),
     };
-    let errors_out = args
-        .errors_out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{id}.csv")));
+    let outputs = check_paths(&args, &id)?;
+    let (errors_out, report_out, archive_out) = outputs;
+    // From here on the run owns its outputs: what a previous run left there
+    // is removed, and each is written again only with this run's result.
+    outputs::remove_on_signal();
+    for out in [Some(&errors_out), report_out.as_ref(), archive_out.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        out.own().map_err(Fatal)?;
+    }
+    // The notification never mixes with an output on standard output.
+    let text_to_stderr = [Some(&errors_out), report_out.as_ref(), archive_out.as_ref()]
+        .into_iter()
+        .flatten()
+        .any(Output::is_stdout);
+    let emit = |report: &ValidationReport| {
+        emit(
+            &args,
+            report_out.as_ref(),
+            text_to_stderr,
+            &errors_out,
+            report,
+        )
+    };
 
+    let validator = compile(&args.schema)?;
     let (input, total): (Box<dyn Read + Send>, Option<u64>) = if args.input.as_os_str() == "-" {
         (Box::new(io::stdin()), None)
     } else {
@@ -379,14 +433,10 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
             });
     }
 
-    // The error CSV goes to a side file, renamed into place only when rows failed.
-    let partial = partial_path(&errors_out);
-    let sink = File::create(&partial)
-        .map_err(|e| Fatal(format!("cannot write {}: {e}", partial.display())))?;
-    let mut sink = BufWriter::new(sink);
+    // The error CSV is created on the first failed row, as a temp file
+    // renamed into place once complete.
+    let mut sink = LazyOut::new(&errors_out);
     let result = builder.validate_with_plan(input, Some(&mut sink));
-    let flushed = sink.flush();
-    drop(sink);
     if let Some(bar) = bar {
         bar.stop();
     }
@@ -394,26 +444,28 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
     let (report, plan) = match result {
         Ok(done) => done,
         Err(err) => {
-            let _ = fs::remove_file(&partial);
-            let report = ValidationReport::from_error(&id, &err);
-            emit(&args, &report, &errors_out)?;
-            return Err(Fatal(format!("{}: {err}", display_input(&args.input))));
+            drop(sink);
+            let message = match err.kind() {
+                ErrorKind::Write(e) => format!("cannot write {}: {e}", errors_out.label()),
+                _ => format!("{}: {err}", display_input(&args.input)),
+            };
+            if let Err(Fatal(also)) = emit(&ValidationReport::from_error(&id, &err)) {
+                // Both failures are reported; the first one caused the exit.
+                eprintln!("usercsv: error: {message}");
+                return Err(Fatal(also));
+            }
+            return Err(Fatal(message));
         }
     };
-    flushed.map_err(|e| Fatal(format!("cannot write {}: {e}", partial.display())))?;
-    if report.rows.invalid > 0 {
-        fs::rename(&partial, &errors_out)
-            .map_err(|e| Fatal(format!("cannot write {}: {e}", errors_out.display())))?;
-    } else {
-        let _ = fs::remove_file(&partial);
-    }
+    sink.commit()
+        .map_err(|e| Fatal(format!("cannot write {}: {e}", errors_out.label())))?;
     // A held sync writes no archive list.
     if let (Some(out), Some(plan), Some(existing), None) =
-        (&args.archive_out, &plan, &args.existing, &report.held)
+        (&archive_out, &plan, &args.existing, &report.held)
     {
         write_archive(&validator, existing, out, plan)?;
     }
-    emit(&args, &report, &errors_out)?;
+    emit(&report)?;
     if let Some(held) = &report.held {
         eprintln!("usercsv: {held}; pass --allow-mass-archive to archive anyway");
     }
@@ -422,7 +474,7 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
             eprintln!(
                 "usercsv: {} failed rows written to {}",
                 report.rows.invalid,
-                errors_out.display()
+                errors_out.shown()
             );
         }
         Ok(ExitCode::from(1))
@@ -433,14 +485,50 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
     }
 }
 
+/// Resolves every input and output of `validate` before anything is read:
+/// returns the error CSV, `--report` and `--archive-out` outputs.
+fn check_paths(
+    args: &ValidateArgs,
+    id: &str,
+) -> Result<(Output, Option<Output>, Option<Output>), Fatal> {
+    let mut paths = Paths::default();
+    paths.input(format!("the input {}", args.input.display()), &args.input);
+    if let Some(path) = &args.schema.schema {
+        paths.input(format!("--schema {}", path.display()), path);
+    }
+    if let Some(path) = &args.existing {
+        paths.input(format!("--existing {}", path.display()), path);
+    }
+    match &args.errors_out {
+        Some(path) => paths.output(format!("--errors-out {}", path.display()), path),
+        None => paths.output(
+            format!("the error CSV {id}.csv (named after --id {id})"),
+            Path::new(&format!("{id}.csv")),
+        ),
+    }
+    if let Some(path) = &args.report {
+        paths.output(format!("--report {}", path.display()), path);
+    }
+    if let Some(path) = &args.archive_out {
+        paths.output(format!("--archive-out {}", path.display()), path);
+    }
+    let mut outputs = paths.check().map_err(Fatal)?.into_iter();
+    let errors_out = outputs
+        .next()
+        .ok_or_else(|| Fatal("no error CSV path".into()))?;
+    let report = args.report.as_ref().and_then(|_| outputs.next());
+    let archive = args.archive_out.as_ref().and_then(|_| outputs.next());
+    Ok((errors_out, report, archive))
+}
+
 /// Writes the existing users' rows whose keys the plan archives, as given.
 fn write_archive(
     validator: &Validator,
     existing: &Path,
-    out: &Path,
+    out: &Output,
     plan: &Plan,
 ) -> Result<(), Fatal> {
-    let fail = |e: &dyn std::fmt::Display| Fatal(format!("cannot write {}: {e}", out.display()));
+    let fail = |e: &dyn std::fmt::Display| Fatal(format!("cannot write {}: {e}", out.label()));
     let archive: std::collections::HashSet<&str> = plan.archive_keys().collect();
     let file = File::open(existing)
         .map_err(|e| Fatal(format!("cannot open {}: {e}", existing.display())))?;
@@ -466,7 +554,7 @@ fn write_archive(
         })?;
     let mut writer = csv::WriterBuilder::new()
         .delimiter(reader.delimiter())
-        .from_writer(BufWriter::new(File::create(out).map_err(|e| fail(&e))?));
+        .from_writer(out.create().map_err(|e| fail(&e))?);
     writer.write_record(reader.header()).map_err(|e| fail(&e))?;
     for row in reader.rows() {
         let row = row.map_err(|e| Fatal(format!("existing users {}: {e}", existing.display())))?;
@@ -475,8 +563,8 @@ fn write_archive(
             writer.write_record(row.fields()).map_err(|e| fail(&e))?;
         }
     }
-    writer.flush().map_err(|e| fail(&e))?;
-    Ok(())
+    let file = writer.into_inner().map_err(|e| fail(e.error()))?;
+    file.commit().map_err(|e| fail(&e))
 }
 
 fn display_input(input: &Path) -> String {
@@ -487,30 +575,36 @@ fn display_input(input: &Path) -> String {
     }
 }
 
-fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".partial");
-    path.with_file_name(name)
-}
-
-/// Prints the report as asked and writes `--report`.
-fn emit(args: &ValidateArgs, report: &ValidationReport, errors_out: &Path) -> Result<(), Fatal> {
+/// Writes `--report` and prints what `--format` asks for: on standard
+/// output, or on stderr when an output goes to standard output.
+fn emit(
+    args: &ValidateArgs,
+    report_out: Option<&Output>,
+    to_stderr: bool,
+    errors_out: &Output,
+    report: &ValidationReport,
+) -> Result<(), Fatal> {
     let json = serde_json::to_string_pretty(report).map_err(|e| Fatal(e.to_string()))? + "\n";
-    if let Some(path) = &args.report {
-        fs::write(path, &json)
-            .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?;
+    if let Some(out) = report_out {
+        out.write(json.as_bytes())
+            .map_err(|e| Fatal(format!("cannot write {}: {e}", out.label())))?;
     }
-    let mut out = io::stdout().lock();
-    match args.format {
-        OutputFormat::Json => out.write_all(json.as_bytes())?,
+    let text = match args.format {
+        OutputFormat::Json => json,
         OutputFormat::Text => {
-            let saved = ErrorCsvDelivery::SavedAt(errors_out.display().to_string());
+            let saved = ErrorCsvDelivery::SavedAt(if errors_out.is_stdout() {
+                format!("{} (written to standard output)", report.error_csv_name())
+            } else {
+                errors_out.shown().to_string()
+            });
             let n = report.notification_for(&saved);
-            write!(out, "Subject: {}\n\n{}", n.subject, n.body)?;
+            format!("Subject: {}\n\n{}", n.subject, n.body)
         }
+    };
+    if to_stderr {
+        io::stderr().lock().write_all(text.as_bytes())?;
+    } else {
+        io::stdout().lock().write_all(text.as_bytes())?;
     }
     Ok(())
 }
@@ -560,4 +654,24 @@ fn spawn_progress_bar(progress: Progress) -> ProgressBar {
         bar.finish_and_clear();
     });
     ProgressBar { done, thread }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_percent;
+
+    #[test]
+    fn percentages_are_finite_and_from_0_to_100() {
+        assert_eq!(parse_percent("0"), Ok(0.0));
+        assert_eq!(parse_percent("100"), Ok(100.0));
+        assert_eq!(parse_percent("12.5"), Ok(12.5));
+        for bad in ["nan", "inf", "-inf", "-0.1", "100.01", "", "ten"] {
+            assert_eq!(
+                parse_percent(bad),
+                Err(format!(
+                    "expected a percentage from 0 to 100, found \"{bad}\""
+                ))
+            );
+        }
+    }
 }
