@@ -32,7 +32,8 @@ pub struct RowError {
 /// Something worth knowing that does not fail the upload.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
-    /// Stable code: `unknown_column`, `encoding_guessed`, `unnamed_column`.
+    /// Stable code: `unknown_column`, `encoding_guessed`, `unnamed_column`,
+    /// `errors_column_ignored`.
     pub code: String,
     /// A sentence for people.
     pub message: String,
@@ -53,6 +54,16 @@ impl Warning {
             code: "unknown_column".to_string(),
             message: format!(
                 "column {index} \"{name}\" is not part of the schema; it is ignored and kept as uploaded"
+            ),
+        }
+    }
+
+    /// A column named `errors` that is not this tool's error CSV messages.
+    pub(crate) fn errors_column_ignored(index: usize) -> Warning {
+        Warning {
+            code: "errors_column_ignored".to_string(),
+            message: format!(
+                "column {index} \"errors\" is not the messages column of an error CSV of this tool (that is the last column, with messages such as \"email: expected …\"); it is ignored and kept as uploaded"
             ),
         }
     }
