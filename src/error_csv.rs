@@ -78,8 +78,8 @@ pub enum LineEnding {
 }
 
 impl LineEnding {
-    /// The line ending of the first line of `text` (quoted line breaks
-    /// skipped); `None` when the text has no complete line.
+    /// The line ending of the first non-blank line of `text` (quoted line
+    /// breaks skipped); `None` when the text has no complete line.
     ///
     /// ```
     /// use usercsv::LineEnding;
@@ -89,6 +89,12 @@ impl LineEnding {
     /// assert_eq!(LineEnding::detect(b"a,b"), None);
     /// ```
     pub fn detect(text: &[u8]) -> Option<LineEnding> {
+        // Blank lines before the header do not count.
+        let start = text
+            .iter()
+            .position(|&b| b != b'\r' && b != b'\n')
+            .unwrap_or(text.len());
+        let text = &text[start..];
         let mut quoted = false;
         for (i, &b) in text.iter().enumerate() {
             match b {

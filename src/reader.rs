@@ -542,7 +542,22 @@ impl<R: Read> Reader<R> {
                 return Err(self.limit(Limit::Rows, self.limits.max_rows, row.position));
             }
             if self.errors_column.is_some() {
+                let width = self.header.len();
+                let short = errors_at.and_then(|i| short_row_fields(&row.fields[i], width));
                 row.fields = self.strip_errors_column(&row.fields, errors_at);
+                // A short row padded by the writer and still untouched (its
+                // `field_count` message kept, the added cells empty) is read
+                // as uploaded, so that it stays invalid until fixed.
+                if let Some(found) = short
+                    && row.fields.len() == width
+                    && row
+                        .fields
+                        .iter()
+                        .skip(found)
+                        .all(|f| trim_value(f).is_empty())
+                {
+                    row.fields.truncate(found);
+                }
             }
             return Ok(true);
         }
@@ -650,8 +665,17 @@ impl<R: Read> Reader<R> {
     }
 }
 
-/// Whether an `errors` cell is the message of a `field_count` error, the
-/// only error of such a row.
+/// The fields a short row had, from the `field_count` message that starts
+/// its `errors` cell, when the header (without `errors`) has `width`.
+fn short_row_fields(cell: &str, width: usize) -> Option<usize> {
+    let rest = cell.strip_prefix("the row has ")?;
+    let (found, rest) = rest.split_once(" fields but the header has ")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let found: usize = found.parse().ok()?;
+    let expected: usize = rest[..digits].parse().ok()?;
+    (expected == width && found < expected).then_some(found)
+}
+
 fn without(record: &StringRecord, skip: usize) -> StringRecord {
     record
         .iter()

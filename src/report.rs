@@ -59,11 +59,11 @@ impl Warning {
     }
 
     /// A column named `errors` that is not this tool's error CSV messages.
-    pub(crate) fn errors_column_ignored(index: usize) -> Warning {
+    pub(crate) fn errors_column_ignored(name: &str, index: usize) -> Warning {
         Warning {
             code: "errors_column_ignored".to_string(),
             message: format!(
-                "column {index} \"errors\" is not the messages column of an error CSV of this tool (that is the last column, with messages such as \"email: expected …\"); it is ignored and kept as uploaded"
+                "column {index} \"{name}\" is not the messages column of an error CSV of this tool (that is the last column, holding messages such as \"email: expected …\"); it is ignored and kept as uploaded"
             ),
         }
     }

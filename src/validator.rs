@@ -425,8 +425,10 @@ impl HeaderMap {
                     file_index[c] = Some(i);
                 }
                 // A user's own `errors` column (the reader dropped this tool's).
-            None if key == "errors" => warnings.push(Warning::errors_column_ignored(i + 1)),
-            None => warnings.push(Warning::unknown_column(trim_value(raw), i + 1)),
+                None if key == "errors" => {
+                    warnings.push(Warning::errors_column_ignored(trim_value(raw), i + 1))
+                }
+                None => warnings.push(Warning::unknown_column(trim_value(raw), i + 1)),
             }
         }
         let missing: Vec<String> = compiled

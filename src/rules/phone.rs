@@ -149,7 +149,7 @@ impl PhoneCheck {
         Failure::new(
             ErrorCode::Phone,
             format!(
-                "expected {}, found \"{value}\", which is not a valid {country} number: it is well-formed, but no number in use starts with these digits (check the number)",
+                "expected {}, found \"{value}\", which is not a valid {country} number: the format is right, but no number in use there has these digits (check the number)",
                 self.kind()
             ),
         )
@@ -463,7 +463,7 @@ mod tests {
         assert_eq!(f.code, ErrorCode::Phone);
         assert_eq!(
             f.detail,
-            "expected a mobile phone number, found \"+31 6 99990001\", which is not a valid NL (+31) number: it is well-formed, but no number in use starts with these digits (check the number)"
+            "expected a mobile phone number, found \"+31 6 99990001\", which is not a valid NL (+31) number: the format is right, but no number in use there has these digits (check the number)"
         );
         // A wrong length still explains the format.
         let f = c.check("+316123").unwrap_err();
@@ -478,7 +478,11 @@ mod tests {
         )
         .unwrap();
         let f = nl.check("06 99990001").unwrap_err();
-        assert!(f.detail.contains("not a valid NL (+31) number"), "{}", f.detail);
+        assert!(
+            f.detail.contains("not a valid NL (+31) number"),
+            "{}",
+            f.detail
+        );
     }
 
     #[test]
