@@ -354,6 +354,14 @@ impl<R: Read> Reader<R> {
             }
             _ => row.fields,
         };
+        // A user's own `errors` column counts toward the limit.
+        if self.header.len() > self.max_width() {
+            return Err(self.limit(
+                Limit::Columns,
+                self.limits.max_columns as u64,
+                self.header_position,
+            ));
+        }
         if self.header.iter().all(|h| trim_value(h).is_empty()) {
             return Err(Error::new(ErrorKind::EmptyFile));
         }
@@ -800,6 +808,7 @@ mod tests {
     fn error_csv_header_guard_and_field_count_rows() {
         let input = "\u{feff}'-notes,email,errors\n'=x,a,'-notes: bad\n\
                      short,,the row has 1 fields but the header has 2: check\n\
+                     short,filled,the row has 1 fields but the header has 2: check\n\
                      l1,l2,the row has 4 fields but the header has 2: check,l3,l4\n\
                      s2,'+typed\n\
                      l1,l2,,l3,l4\n";
@@ -810,7 +819,9 @@ mod tests {
             fields,
             [
                 vec!["=x", "a"],
-                vec!["short", ""],
+                // Padded and untouched: as uploaded; filled: as fixed.
+                vec!["short"],
+                vec!["short", "filled"],
                 vec!["l1", "l2", "l3", "l4"],
                 // Rows the user typed: nothing under `errors`, nothing dropped.
                 vec!["s2", "+typed"],
@@ -823,6 +834,18 @@ mod tests {
         let (_, rows, _) = read_all(input.as_bytes()).unwrap();
         assert_eq!(rows[0].2, ["short"]);
         assert_eq!(rows[1].2, ["l1", "l2", "l3", "l4"]);
+    }
+
+    #[test]
+    fn a_users_errors_column_counts_toward_max_columns() {
+        let mut b = ReaderBuilder::new();
+        b.limits(Limits {
+            max_columns: 2,
+            ..Limits::default()
+        });
+        assert!(b.from_reader(&b"a,b,errors\n1,2,a: x\n"[..]).is_ok());
+        let err = b.from_reader(&b"a,b,errors\n1,2,late\n"[..]).unwrap_err();
+        assert_eq!(err.code(), "limit_exceeded");
     }
 
     #[test]
