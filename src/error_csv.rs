@@ -9,14 +9,21 @@ use crate::error::Error;
 use crate::formula::guard_formula;
 use crate::report::RowError;
 
-/// Writes the error CSV: the input's header (without any old `errors`
+/// Writes the error CSV: the input's header (without this tool's `errors`
 /// column) plus `errors`, then each failed row with its fields as read and
 /// all its messages joined by `; `.
 ///
+/// The `errors` cell always stands under the `errors` header: a row with
+/// fewer fields than the header is padded with empty cells up to it, and a
+/// row with more keeps its extra fields after the `errors` cell. Re-reading
+/// drops exactly the cell under `errors`, so once the values are fixed (and
+/// any extra cells removed) the row passes.
+///
 /// Output is UTF-8 with a byte-order mark (so Excel shows accents), in the
-/// input's delimiter. Cells a spreadsheet would run as formulas get a
-/// leading `'` ([`guard_formula`]); [`Reader`](crate::Reader) removes
-/// exactly that guard when it reads the file back.
+/// input's delimiter and line ending ([`ErrorCsvWriter::with_options`]).
+/// Cells a spreadsheet would run as formulas get a leading `'`
+/// ([`guard_formula`]); [`Reader`](crate::Reader) removes exactly that guard
+/// when it reads this tool's error CSV back.
 ///
 /// ```
 /// use usercsv::{ErrorCsvWriter, Row, Position, RowError, ErrorCode};
@@ -30,16 +37,21 @@ use crate::report::RowError;
 ///     row: 2, line: 2, column: Some("email".into()), code: ErrorCode::Email,
 ///     message: "email: expected an e-mail address".into(), value: Some("ada@".into()),
 /// };
-/// writer.write_row(row.fields(), &[error]).unwrap();
+/// writer.write_row(row.fields(), &[error.clone()]).unwrap();
+/// // A short row: padded, so that the message stands under `errors`.
+/// writer.write_row(Row::new(["ada@"], Position::new(30, 3, 3)).fields(), &[error]).unwrap();
 /// writer.finish().unwrap();
 /// assert_eq!(
 ///     String::from_utf8(out).unwrap(),
-///     "\u{feff}email,phone,errors\nada@,'+31 6 1,email: expected an e-mail address\n"
+///     "\u{feff}email,phone,errors\nada@,'+31 6 1,email: expected an e-mail address\n\
+///      ada@,,email: expected an e-mail address\n"
 /// );
 /// ```
 pub struct ErrorCsvWriter<W: Write> {
     csv: csv::Writer<W>,
     formula_guard: bool,
+    /// Fields of the header, without `errors`: where the `errors` cell goes.
+    width: usize,
     rows: u64,
     record: Vec<String>,
 }
@@ -49,6 +61,74 @@ impl<W: Write> std::fmt::Debug for ErrorCsvWriter<W> {
         f.debug_struct("ErrorCsvWriter")
             .field("rows", &self.rows)
             .finish_non_exhaustive()
+    }
+}
+
+/// A line ending of a CSV file: the error CSV uses the input's
+/// ([`Reader::line_ending`](crate::Reader::line_ending)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LineEnding {
+    /// `\n` (Unix, and the default when the input shows none).
+    #[default]
+    Lf,
+    /// `\r\n` (Windows, Excel).
+    CrLf,
+    /// A lone `\r` (classic Mac).
+    Cr,
+}
+
+impl LineEnding {
+    /// The line ending of the first non-blank line of `text` (quoted line
+    /// breaks skipped); `None` when the text has no complete line.
+    ///
+    /// ```
+    /// use usercsv::LineEnding;
+    /// assert_eq!(LineEnding::detect(b"a,\"x\r\ny\"\r\n1,2\n"), Some(LineEnding::CrLf));
+    /// assert_eq!(LineEnding::detect(b"a,b\n"), Some(LineEnding::Lf));
+    /// assert_eq!(LineEnding::detect(b"a,b\r1,2"), Some(LineEnding::Cr));
+    /// assert_eq!(LineEnding::detect(b"a,b"), None);
+    /// ```
+    pub fn detect(text: &[u8]) -> Option<LineEnding> {
+        // Blank lines before the header do not count.
+        let start = text
+            .iter()
+            .position(|&b| b != b'\r' && b != b'\n')
+            .unwrap_or(text.len());
+        let text = &text[start..];
+        let mut quoted = false;
+        for (i, &b) in text.iter().enumerate() {
+            match b {
+                b'"' => quoted = !quoted,
+                b'\n' if !quoted => return Some(LineEnding::Lf),
+                // A CR at the end of the text may be the first half of a CRLF.
+                b'\r' if !quoted => {
+                    return match text.get(i + 1) {
+                        Some(b'\n') => Some(LineEnding::CrLf),
+                        Some(_) => Some(LineEnding::Cr),
+                        None => None,
+                    };
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The bytes of the line ending.
+    pub fn as_bytes(self) -> &'static [u8] {
+        match self {
+            LineEnding::Lf => b"\n",
+            LineEnding::CrLf => b"\r\n",
+            LineEnding::Cr => b"\r",
+        }
+    }
+
+    fn terminator(self) -> csv::Terminator {
+        match self {
+            LineEnding::Lf => csv::Terminator::Any(b'\n'),
+            LineEnding::CrLf => csv::Terminator::CRLF,
+            LineEnding::Cr => csv::Terminator::Any(b'\r'),
+        }
     }
 }
 
@@ -66,9 +146,32 @@ impl<W: Write> ErrorCsvWriter<W> {
 
     /// Like [`ErrorCsvWriter::new`], choosing whether to guard formulas.
     pub fn with_formula_guard(
+        out: W,
+        header: &StringRecord,
+        delimiter: u8,
+        formula_guard: bool,
+    ) -> Result<ErrorCsvWriter<W>, Error> {
+        ErrorCsvWriter::with_options(out, header, delimiter, LineEnding::Lf, formula_guard)
+    }
+
+    /// Starts an error CSV in the input's delimiter and line ending,
+    /// choosing whether to guard formulas; writes the BOM and header.
+    ///
+    /// ```
+    /// use usercsv::{ErrorCsvWriter, LineEnding};
+    /// use csv::StringRecord;
+    ///
+    /// let header = StringRecord::from(vec!["email", "name"]);
+    /// let mut out = Vec::new();
+    /// let writer = ErrorCsvWriter::with_options(&mut out, &header, b';', LineEnding::CrLf, true).unwrap();
+    /// writer.finish().unwrap();
+    /// assert_eq!(out, "\u{feff}email;name;errors\r\n".as_bytes());
+    /// ```
+    pub fn with_options(
         mut out: W,
         header: &StringRecord,
         delimiter: u8,
+        line_ending: LineEnding,
         formula_guard: bool,
     ) -> Result<ErrorCsvWriter<W>, Error> {
         out.write_all("\u{feff}".as_bytes()).map_err(Error::write)?;
@@ -81,6 +184,7 @@ impl<W: Write> ErrorCsvWriter<W> {
         let mut writer = ErrorCsvWriter {
             csv: csv::WriterBuilder::new()
                 .delimiter(delimiter)
+                .terminator(line_ending.terminator())
                 .flexible(true)
                 .quote_style(if quote_header {
                     csv::QuoteStyle::Always
@@ -89,6 +193,7 @@ impl<W: Write> ErrorCsvWriter<W> {
                 })
                 .from_writer(out),
             formula_guard,
+            width: header.len(),
             rows: 0,
             record: Vec::new(),
         };
@@ -102,6 +207,7 @@ impl<W: Write> ErrorCsvWriter<W> {
                 .map_err(|e| Error::write(e.into_error()))?;
             writer.csv = csv::WriterBuilder::new()
                 .delimiter(delimiter)
+                .terminator(line_ending.terminator())
                 .flexible(true)
                 .from_writer(out);
         }
@@ -121,10 +227,20 @@ impl<W: Write> ErrorCsvWriter<W> {
         self.csv.write_record(&self.record).map_err(csv_to_error)
     }
 
-    /// Writes one failed row: its fields as read, then its messages.
+    /// Writes one failed row: its fields as read, padded with empty cells
+    /// to the header's width, then its messages under `errors`, then any
+    /// fields beyond the header's width.
     pub fn write_row(&mut self, fields: &StringRecord, errors: &[RowError]) -> Result<(), Error> {
         let cell = errors_cell(errors);
-        self.write_fields(fields.iter().chain(std::iter::once(cell.as_str())))?;
+        let width = self.width;
+        let padding = width.saturating_sub(fields.len());
+        let row = fields
+            .iter()
+            .take(width)
+            .chain(std::iter::repeat_n("", padding))
+            .chain(std::iter::once(cell.as_str()))
+            .chain(fields.iter().skip(width));
+        self.write_fields(row)?;
         self.rows += 1;
         Ok(())
     }

@@ -91,7 +91,7 @@ mod validator;
 pub use crate::decode::Encoding;
 pub use crate::dialect::{CANDIDATE_DELIMITERS, sniff_delimiter};
 pub use crate::error::{Error, ErrorKind, Limit, Position, SchemaError};
-pub use crate::error_csv::{ErrorCsvWriter, errors_cell};
+pub use crate::error_csv::{ErrorCsvWriter, LineEnding, errors_cell};
 pub use crate::formula::{guard_formula, unguard_formula};
 pub use crate::guide::{
     Guide, GuideColumn, GuideExample, GuideFormat, GuideRowExample, render_guide,

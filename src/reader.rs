@@ -1,5 +1,6 @@
 //! The streaming row reader: encoding, dialect, limits, header, rows.
 
+use std::collections::VecDeque;
 use std::io::{self, Chain, Cursor, Read};
 
 use csv::{ByteRecord, StringRecord};
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::decode::{self, Encoding, FieldDecoding, Source};
 use crate::dialect;
 use crate::error::{Error, ErrorKind, Limit, Position};
+use crate::error_csv::LineEnding;
 use crate::formula::unguard_formula;
 use crate::report::Warning;
 use crate::scanner::Scanner;
@@ -138,6 +140,7 @@ impl ReaderBuilder {
         let delimiter = self
             .delimiter
             .unwrap_or_else(|| dialect::sniff_delimiter(&prefix));
+        let line_ending = LineEnding::detect(&prefix).unwrap_or_default();
         let scanner = Scanner::new(
             Cursor::new(prefix).chain(source),
             delimiter,
@@ -155,6 +158,7 @@ impl ReaderBuilder {
             header_position: Position::default(),
             errors_column: None,
             delimiter,
+            line_ending,
             encoding: detected.encoding,
             decoding: detected.decoding,
             warnings,
@@ -165,6 +169,8 @@ impl ReaderBuilder {
             last_row: 0,
             done: false,
             spare: None,
+            peeked: VecDeque::new(),
+            peek_error: None,
         };
         reader.read_header()?;
         Ok(reader)
@@ -228,15 +234,24 @@ type Input<R> = Scanner<Chain<Cursor<Vec<u8>>, Source<R>>>;
 /// Reads rows of a CSV upload one at a time, in bounded memory.
 ///
 /// Blank rows (empty lines, or rows whose cells are all blank) are skipped
-/// and counted. A column named `errors` (any case, any position), as written
-/// by [`ErrorCsvWriter`](crate::ErrorCsvWriter), is dropped from the header
-/// and from every row.
+/// and counted.
+///
+/// An error CSV of this tool ([`ErrorCsvWriter`](crate::ErrorCsvWriter)) is
+/// recognised by its header and first rows: `errors` (any case) is the last
+/// non-blank header cell, and the first non-empty cell under it (among the
+/// first 8 rows) starts like this tool's messages: `<a header cell>: ` or
+/// the `field_count` message. With no non-empty cell there, the header
+/// decides. Then the `errors` column is dropped from the header and from
+/// every row, and the formula guard is removed from every other cell. Any
+/// other column named `errors` is the upload's own data: it is kept as
+/// uploaded (and a validation run warns `errors_column_ignored`).
 pub struct Reader<R: Read> {
     csv: csv::Reader<Input<R>>,
     header: StringRecord,
     header_position: Position,
     errors_column: Option<usize>,
     delimiter: u8,
+    line_ending: LineEnding,
     encoding: Encoding,
     decoding: FieldDecoding,
     warnings: Vec<Warning>,
@@ -248,6 +263,26 @@ pub struct Reader<R: Read> {
     done: bool,
     /// An empty record to swap into a row while its buffers are read into.
     spare: Option<StringRecord>,
+    /// Records read ahead to tell an error CSV from a user's `errors` column.
+    peeked: VecDeque<Row>,
+    /// The error that stopped the read-ahead, for the row it belongs to.
+    peek_error: Option<Error>,
+}
+
+/// Records read ahead for a non-empty cell under `errors`.
+const PEEK_ROWS: usize = 8;
+
+/// Whether an `errors` cell (unguarded, trimmed) reads like this tool's
+/// messages: each starts with the header cell it is about and `: `, or is
+/// the `field_count` message.
+fn looks_like_errors_cell(cell: &str, names: &[&str]) -> bool {
+    is_field_count_message(cell)
+        || names.iter().any(|name| {
+            !name.is_empty()
+                && cell
+                    .strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with(": "))
+        })
 }
 
 impl<R: Read> std::fmt::Debug for Reader<R> {
@@ -282,10 +317,13 @@ impl<R: Read> Reader<R> {
         if !self.read_record(&mut row)? {
             return Err(Error::new(ErrorKind::EmptyFile));
         }
-        // The writer adds `errors` last; an earlier one is the upload's data.
-        self.errors_column = (0..row.fields.len())
+        // The writer adds `errors` last (a spreadsheet may add blank cells
+        // after it); an earlier one is the upload's data.
+        let candidate = (0..row.fields.len())
             .rev()
-            .find(|&i| trim_value(&row.fields[i]).eq_ignore_ascii_case("errors"));
+            .find(|&i| !trim_value(&row.fields[i]).is_empty())
+            .filter(|&i| trim_value(&row.fields[i]).eq_ignore_ascii_case("errors"));
+        self.errors_column = candidate;
         if row.fields.len() > self.max_width() {
             return Err(self.limit(Limit::Columns, self.limits.max_columns as u64, row.position));
         }
@@ -297,25 +335,78 @@ impl<R: Read> Reader<R> {
                 probable,
             }));
         }
-        self.header = match self.errors_column {
+        self.errors_column = None;
+        self.header_position = row.position;
+        self.header = match candidate {
             // An error CSV: its header cells carry the writer's formula guard too.
-            Some(skip) => without(&row.fields, skip)
-                .iter()
-                .map(|h| {
-                    if self.formula_guard {
-                        unguard_formula(h)
-                    } else {
-                        h
-                    }
-                })
-                .collect(),
-            None => row.fields,
+            Some(skip) if self.is_error_csv(&row.fields, skip) => {
+                self.errors_column = Some(skip);
+                without(&row.fields, skip)
+                    .iter()
+                    .map(|h| {
+                        if self.formula_guard {
+                            unguard_formula(h)
+                        } else {
+                            h
+                        }
+                    })
+                    .collect()
+            }
+            _ => row.fields,
         };
+        // A user's own `errors` column counts toward the limit.
+        if self.header.len() > self.max_width() {
+            return Err(self.limit(
+                Limit::Columns,
+                self.limits.max_columns as u64,
+                self.header_position,
+            ));
+        }
         if self.header.iter().all(|h| trim_value(h).is_empty()) {
             return Err(Error::new(ErrorKind::EmptyFile));
         }
-        self.header_position = row.position;
         Ok(())
+    }
+
+    /// Whether a header whose last non-blank cell, `skip`, is `errors` is
+    /// this tool's error CSV: reads ahead up to [`PEEK_ROWS`] records for
+    /// the first non-empty cell under `errors` and checks that it reads
+    /// like this tool's messages. Without one, the header decides (yes).
+    fn is_error_csv(&mut self, header: &StringRecord, skip: usize) -> bool {
+        let names: Vec<&str> = header
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != skip)
+            .map(|(_, h)| trim_value(unguard_formula(trim_value(h))))
+            .collect();
+        let width = header.len();
+        for _ in 0..PEEK_ROWS {
+            let mut row = Row::default();
+            match self.read_record(&mut row) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(err) => {
+                    self.peek_error = Some(err);
+                    break;
+                }
+            }
+            let fields = &row.fields;
+            let last = fields.len().checked_sub(1).map(|i| &fields[i]);
+            let verdict = if fields.len() != width && last.is_some_and(is_field_count_message) {
+                // The layout of earlier versions: the message last.
+                Some(true)
+            } else {
+                match fields.get(skip).map(|c| unguard_formula(trim_value(c))) {
+                    Some(cell) if !cell.is_empty() => Some(looks_like_errors_cell(cell, &names)),
+                    _ => None,
+                }
+            };
+            self.peeked.push_back(row);
+            if let Some(verdict) = verdict {
+                return verdict;
+            }
+        }
+        true
     }
 
     /// The widest record allowed: `max_columns`, plus an error CSV's
@@ -430,7 +521,11 @@ impl<R: Read> Reader<R> {
     /// Returns `false` at the end of the input.
     pub fn read_row(&mut self, row: &mut Row) -> Result<bool, Error> {
         loop {
-            if !self.read_record(row)? {
+            if let Some(peeked) = self.peeked.pop_front() {
+                *row = peeked;
+            } else if let Some(err) = self.peek_error.take() {
+                return Err(err);
+            } else if !self.read_record(row)? {
                 return Ok(false);
             }
             if row.fields.len() > self.max_width() {
@@ -455,27 +550,45 @@ impl<R: Read> Reader<R> {
                 return Err(self.limit(Limit::Rows, self.limits.max_rows, row.position));
             }
             if self.errors_column.is_some() {
+                let width = self.header.len();
+                let short = errors_at.and_then(|i| short_row_fields(&row.fields[i], width));
                 row.fields = self.strip_errors_column(&row.fields, errors_at);
+                // A short row padded by the writer and still untouched (its
+                // `field_count` message kept, the added cells empty) is read
+                // as uploaded, so that it stays invalid until fixed.
+                if let Some(found) = short
+                    && row.fields.len() == width
+                    && row
+                        .fields
+                        .iter()
+                        .skip(found)
+                        .all(|f| trim_value(f).is_empty())
+                {
+                    row.fields.truncate(found);
+                }
             }
             return Ok(true);
         }
     }
 
-    /// Where the `errors` cell of a row is. A row with as many fields as
-    /// the header has it at the header's `errors` index. A row with too few
-    /// or too many fields was written by [`ErrorCsvWriter`](crate::ErrorCsvWriter)
-    /// with its own fields and then the `field_count` message; when the
-    /// `errors` column is the header's last, that message is the row's last
-    /// field. Any other last field is data and is kept.
+    /// Where the `errors` cell of a row is: under the `errors` header, as
+    /// [`ErrorCsvWriter`](crate::ErrorCsvWriter) writes it (short rows padded
+    /// up to it, extra fields after it). Earlier versions wrote a row with
+    /// too few or too many fields as its own fields and then the
+    /// `field_count` message: such a last field is the `errors` cell.
     fn errors_index(&self, fields: &StringRecord) -> Option<usize> {
         let skip = self.errors_column?;
         let width = self.header.len() + 1;
         let len = fields.len();
-        if len == width || skip + 1 != width {
-            return Some(skip);
+        if len != width
+            && !fields.get(skip).is_some_and(is_field_count_message)
+            && len
+                .checked_sub(1)
+                .is_some_and(|last| is_field_count_message(&fields[last]))
+        {
+            return Some(len - 1);
         }
-        let last = len.checked_sub(1)?;
-        is_field_count_message(&fields[last]).then_some(last)
+        (skip < len).then_some(skip)
     }
 
     /// Drops the `errors` cell (if the row has one) and, in an error CSV,
@@ -515,7 +628,9 @@ impl<R: Read> Reader<R> {
         self.header_position
     }
 
-    /// Whether the input had an `errors` column (it is an error CSV).
+    /// Whether the input is an error CSV of this tool, whose `errors`
+    /// column is dropped (see [`Reader`]); a user's own `errors` column does
+    /// not count.
     pub fn had_errors_column(&self) -> bool {
         self.errors_column.is_some()
     }
@@ -523,6 +638,12 @@ impl<R: Read> Reader<R> {
     /// The delimiter in use.
     pub fn delimiter(&self) -> u8 {
         self.delimiter
+    }
+
+    /// The line ending of the header line (LF when the start of the file
+    /// has none); the error CSV uses it.
+    pub fn line_ending(&self) -> LineEnding {
+        self.line_ending
     }
 
     /// The encoding in use (it may change from UTF-8 to Windows-1252 while
@@ -552,8 +673,17 @@ impl<R: Read> Reader<R> {
     }
 }
 
-/// Whether an `errors` cell is the message of a `field_count` error, the
-/// only error of such a row.
+/// The fields a short row had, from the `field_count` message that starts
+/// its `errors` cell, when the header (without `errors`) has `width`.
+fn short_row_fields(cell: &str, width: usize) -> Option<usize> {
+    let rest = cell.strip_prefix("the row has ")?;
+    let (found, rest) = rest.split_once(" fields but the header has ")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let found: usize = found.parse().ok()?;
+    let expected: usize = rest[..digits].parse().ok()?;
+    (expected == width && found < expected).then_some(found)
+}
+
 fn without(record: &StringRecord, skip: usize) -> StringRecord {
     record
         .iter()
@@ -647,18 +777,41 @@ mod tests {
     #[test]
     fn errors_column_is_dropped_and_guard_removed() {
         let (header, rows, _) =
-            read_all(b"\xEF\xBB\xBFemail,errors,phone\na@b.com,\"phone: bad\",'+31 6\n").unwrap();
+            read_all(b"\xEF\xBB\xBFemail,phone,errors\na@b.com,'+31 6,\"phone: bad\"\n").unwrap();
         assert_eq!(header, ["email", "phone"]);
         assert_eq!(rows[0].2, ["a@b.com", "+31 6"]);
     }
 
     #[test]
+    fn a_users_errors_column_is_data() {
+        // Not last, or not this tool's messages: kept, guard and all.
+        for input in [
+            &b"email,errors,phone\na@b.com,phone: bad,'+31 6\n"[..],
+            b"email,phone,errors\na@b.com,'+31 6,late\n",
+        ] {
+            let mut rdr = ReaderBuilder::new().from_reader(input).unwrap();
+            assert!(!rdr.had_errors_column());
+            assert_eq!(rdr.header().len(), 3);
+            let row = rdr.rows().next().unwrap().unwrap();
+            assert!(row.fields().iter().any(|f| f == "'+31 6"), "{row:?}");
+        }
+        // Empty cells under `errors`: the next rows decide; none at all: the header.
+        let input = b"email,phone,errors\na@b.com,'+1,\nc@d.com,'+2,email: bad\n";
+        let (header, rows, _) = read_all(input).unwrap();
+        assert_eq!(header, ["email", "phone"]);
+        assert_eq!(rows[1].2, ["c@d.com", "+2"]);
+        let (header, _, _) = read_all(b"email,errors\na@b.com,\n").unwrap();
+        assert_eq!(header, ["email"]);
+    }
+
+    #[test]
     fn error_csv_header_guard_and_field_count_rows() {
-        let input = "\u{feff}'-notes,email,errors\n'=x,a,msg\n\
-                     short,the row has 1 fields but the header has 2: check\n\
-                     l1,l2,l3,l4,the row has 4 fields but the header has 2: check\n\
+        let input = "\u{feff}'-notes,email,errors\n'=x,a,'-notes: bad\n\
+                     short,,the row has 1 fields but the header has 2: check\n\
+                     short,filled,the row has 1 fields but the header has 2: check\n\
+                     l1,l2,the row has 4 fields but the header has 2: check,l3,l4\n\
                      s2,'+typed\n\
-                     l1,l2,l3,l4\n";
+                     l1,l2,,l3,l4\n";
         let (header, rows, _) = read_all(input.as_bytes()).unwrap();
         assert_eq!(header, ["-notes", "email"]);
         let fields: Vec<Vec<String>> = rows.into_iter().map(|r| r.2).collect();
@@ -666,17 +819,60 @@ mod tests {
             fields,
             [
                 vec!["=x", "a"],
+                // Padded and untouched: as uploaded; filled: as fixed.
                 vec!["short"],
+                vec!["short", "filled"],
                 vec!["l1", "l2", "l3", "l4"],
-                // Rows the user typed: no message, nothing dropped.
+                // Rows the user typed: nothing under `errors`, nothing dropped.
                 vec!["s2", "+typed"],
                 vec!["l1", "l2", "l3", "l4"],
             ]
         );
-        // Not the last column: the cell at the `errors` index is dropped.
-        let (_, rows, _) = read_all(b"errors,a,b\nm,1,2\nm,1\n").unwrap();
-        assert_eq!(rows[0].2, ["1", "2"]);
-        assert_eq!(rows[1].2, ["1"]);
+        // The layout of earlier versions: the `field_count` message last.
+        let input = "email,name,errors\nshort,the row has 1 fields but the header has 2: check\n\
+                     l1,l2,l3,l4,the row has 4 fields but the header has 2: check\n";
+        let (_, rows, _) = read_all(input.as_bytes()).unwrap();
+        assert_eq!(rows[0].2, ["short"]);
+        assert_eq!(rows[1].2, ["l1", "l2", "l3", "l4"]);
+    }
+
+    #[test]
+    fn a_users_errors_column_counts_toward_max_columns() {
+        let mut b = ReaderBuilder::new();
+        b.limits(Limits {
+            max_columns: 2,
+            ..Limits::default()
+        });
+        assert!(b.from_reader(&b"a,b,errors\n1,2,a: x\n"[..]).is_ok());
+        let err = b.from_reader(&b"a,b,errors\n1,2,late\n"[..]).unwrap_err();
+        assert_eq!(err.code(), "limit_exceeded");
+    }
+
+    #[test]
+    fn line_ending_of_the_header() {
+        for (input, ending) in [
+            (&b"a,b\r\n1,2\r\n"[..], LineEnding::CrLf),
+            (b"a,b\n1,2\r\n", LineEnding::Lf),
+            (b"a,b\r1,2\r", LineEnding::Cr),
+            (b"a,b", LineEnding::Lf),
+        ] {
+            let rdr = ReaderBuilder::new().from_reader(input).unwrap();
+            assert_eq!(rdr.line_ending(), ending, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn read_ahead_keeps_errors_at_their_row() {
+        let mut b = ReaderBuilder::new();
+        b.limits(Limits {
+            max_field_bytes: 6,
+            ..Limits::default()
+        });
+        let mut rdr = b.from_reader(&b"a,errors\n1,\n1234567,\n"[..]).unwrap();
+        assert_eq!(rdr.rows().next().unwrap().unwrap().fields().len(), 1);
+        let err = rdr.rows().next().unwrap().unwrap_err();
+        assert_eq!(err.position().map(|p| p.row), Some(3));
+        assert!(rdr.rows().next().is_none());
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub struct RowError {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
     /// Stable code: `unknown_column`, `encoding_guessed`, `unnamed_column`,
-    /// `archive_skipped`.
+    /// `archive_skipped`, `errors_column_ignored`.
     pub code: String,
     /// A sentence for people.
     pub message: String,
@@ -63,6 +63,16 @@ impl Warning {
         Warning {
             code: ArchiveSkipped::CODE.to_string(),
             message: skipped.message(),
+        }
+    }
+
+    /// A column named `errors` that is not this tool's error CSV messages.
+    pub(crate) fn errors_column_ignored(name: &str, index: usize) -> Warning {
+        Warning {
+            code: "errors_column_ignored".to_string(),
+            message: format!(
+                "column {index} \"{name}\" is not the messages column of an error CSV of this tool (that is the last column, holding messages such as \"email: expected …\"); it is ignored and kept as uploaded"
+            ),
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::decode::Encoding;
 use crate::error::{Error, ErrorKind, delimiter_name};
-use crate::error_csv::ErrorCsvWriter;
+use crate::error_csv::{ErrorCsvWriter, LineEnding};
 use crate::plan::{Action, ArchiveGuard, ExistingUsers, Mode, Plan, Planner};
 use crate::progress::{CancelToken, Progress};
 use crate::reader::{Limits, Reader, ReaderBuilder, Row};
@@ -46,6 +46,7 @@ pub struct ValidationBuilder {
     existing: Option<Arc<dyn ExistingUsers + Send + Sync>>,
     mode: Mode,
     guard: ArchiveGuard,
+    today: Option<chrono::NaiveDate>,
 }
 
 impl std::fmt::Debug for dyn ExistingUsers + Send + Sync {
@@ -69,7 +70,34 @@ impl ValidationBuilder {
             existing: None,
             mode: Mode::Delta,
             guard: ArchiveGuard::default(),
+            today: None,
         }
+    }
+
+    /// The date `not_in_future` compares with in this run. Default: the
+    /// date [`ValidatorBuilder::today`](crate::ValidatorBuilder::today)
+    /// fixed, else the local date when the run starts (so a validator built
+    /// once serves runs on later days).
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use usercsv::{Schema, Validator};
+    ///
+    /// let schema = Schema::from_toml_str(r#"
+    ///     [[columns]]
+    ///     name = "hired"
+    ///     date = { not_in_future = true }
+    /// "#).unwrap();
+    /// let validator = Validator::new(&schema).unwrap();
+    /// let csv = "hired\n2030-01-02\n";
+    /// let on = |y, m, d| validator.validation().today(NaiveDate::from_ymd_opt(y, m, d).unwrap())
+    ///     .validate(csv.as_bytes(), None::<&mut Vec<u8>>).unwrap().rows.valid;
+    /// assert_eq!(on(2030, 1, 1), 0);
+    /// assert_eq!(on(2030, 1, 2), 1);
+    /// ```
+    pub fn today(&mut self, today: chrono::NaiveDate) -> &mut ValidationBuilder {
+        self.today = Some(today);
+        self
     }
 
     /// Plans the upload against these existing users: each valid row becomes
@@ -209,7 +237,22 @@ impl ValidationBuilder {
             ),
             ..ValidationReport::default()
         };
-        let compiled = &self.validator.inner;
+        // Today is taken when the run starts, not when the schema was compiled.
+        let fixed = self.validator.inner.fixed_today;
+        let today = self.today.unwrap_or_else(|| {
+            if fixed {
+                self.validator.inner.today
+            } else {
+                chrono::Local::now().date_naive()
+            }
+        });
+        let validator = match self.validator.inner.with_today(today) {
+            Some(compiled) => Validator {
+                inner: Arc::new(compiled),
+            },
+            None => self.validator.clone(),
+        };
+        let compiled = &validator.inner;
         let planner = self
             .existing
             .clone()
@@ -225,7 +268,7 @@ impl ValidationBuilder {
                 max_errors: self.max_errors,
                 progress: self.progress.clone(),
             },
-            validator: self.validator.clone(),
+            validator,
             reader,
             map: Arc::new(map),
             row: Row::default(),
@@ -273,7 +316,7 @@ impl ValidationBuilder {
         let sink = ErrorSink::new(
             error_csv,
             run.reader.header().clone(),
-            run.reader.delimiter(),
+            (run.reader.delimiter(), run.reader.line_ending()),
             self.formula_guard,
         );
         crate::pipeline::validate(run, sink, self.threads)
@@ -286,6 +329,7 @@ pub(crate) struct ErrorSink<W: Write> {
     writer: Option<ErrorCsvWriter<W>>,
     header: csv::StringRecord,
     delimiter: u8,
+    line_ending: LineEnding,
     formula_guard: bool,
 }
 
@@ -293,7 +337,7 @@ impl<W: Write> ErrorSink<W> {
     fn new(
         out: Option<W>,
         header: csv::StringRecord,
-        delimiter: u8,
+        (delimiter, line_ending): (u8, LineEnding),
         formula_guard: bool,
     ) -> ErrorSink<W> {
         ErrorSink {
@@ -301,6 +345,7 @@ impl<W: Write> ErrorSink<W> {
             writer: None,
             header,
             delimiter,
+            line_ending,
             formula_guard,
         }
     }
@@ -314,10 +359,11 @@ impl<W: Write> ErrorSink<W> {
             let Some(out) = self.out.take() else {
                 return Ok(());
             };
-            self.writer = Some(ErrorCsvWriter::with_formula_guard(
+            self.writer = Some(ErrorCsvWriter::with_options(
                 out,
                 &self.header,
                 self.delimiter,
+                self.line_ending,
                 self.formula_guard,
             )?);
         }
@@ -473,6 +519,11 @@ impl<R: Read> Validation<R> {
     /// The delimiter in use.
     pub fn delimiter(&self) -> u8 {
         self.reader.delimiter()
+    }
+
+    /// The input's line ending, for the error CSV.
+    pub fn line_ending(&self) -> LineEnding {
+        self.reader.line_ending()
     }
 
     /// Whether the error CSV should guard formulas.

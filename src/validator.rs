@@ -31,7 +31,7 @@ pub struct Validator {
     pub(crate) inner: Arc<Compiled>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Compiled {
     pub schema: Schema,
     pub columns: Vec<ColumnRules>,
@@ -41,6 +41,10 @@ pub(crate) struct Compiled {
     pub key: Option<usize>,
     /// Columns whose parsed dates cross-field rules need.
     date_needed: Vec<bool>,
+    /// The date `not_in_future` compares with, and whether
+    /// [`ValidatorBuilder::today`] fixed it (else each run sets its own).
+    pub today: NaiveDate,
+    pub fixed_today: bool,
 }
 
 /// Options fixed when a schema is compiled.
@@ -63,12 +67,15 @@ pub struct ValidatorBuilder {
 }
 
 impl ValidatorBuilder {
-    /// Defaults: today is the local date at build time, regions as in the schema.
+    /// Defaults: today is the local date when each run starts, regions as
+    /// in the schema.
     pub fn new() -> ValidatorBuilder {
         ValidatorBuilder::default()
     }
 
-    /// The date `not_in_future` compares with.
+    /// Fixes the date `not_in_future` compares with for every run (default:
+    /// the local date when each run starts;
+    /// [`ValidationBuilder::today`] sets it for one run).
     pub fn today(&mut self, today: NaiveDate) -> &mut ValidatorBuilder {
         self.today = Some(today);
         self
@@ -89,7 +96,11 @@ impl ValidatorBuilder {
         let today = self
             .today
             .unwrap_or_else(|| chrono::Local::now().date_naive());
-        Compiled::new(schema, today).map(|c| Validator { inner: Arc::new(c) })
+        let mut compiled = Compiled::new(schema, today)?;
+        compiled.fixed_today = self.today.is_some();
+        Ok(Validator {
+            inner: Arc::new(compiled),
+        })
     }
 }
 
@@ -205,7 +216,29 @@ impl Compiled {
             required_if,
             key,
             date_needed,
+            today,
+            fixed_today: false,
         })
+    }
+
+    /// A copy whose `not_in_future` rules compare with `today`; `None` when
+    /// no rule depends on the date, or it is `today` already.
+    pub fn with_today(&self, today: NaiveDate) -> Option<Compiled> {
+        let uses_today = self
+            .columns
+            .iter()
+            .any(|c| c.date.as_ref().is_some_and(|d| d.uses_today()));
+        if today == self.today || !uses_today {
+            return None;
+        }
+        let mut copy = self.clone();
+        copy.today = today;
+        for column in &mut copy.columns {
+            if let Some(date) = &mut column.date {
+                date.set_today(today);
+            }
+        }
+        Some(copy)
     }
 
     pub fn column_index(&self, name: &str) -> Option<usize> {
@@ -390,6 +423,10 @@ impl HeaderMap {
                         }));
                     }
                     file_index[c] = Some(i);
+                }
+                // A user's own `errors` column (the reader dropped this tool's).
+                None if key == "errors" => {
+                    warnings.push(Warning::errors_column_ignored(trim_value(raw), i + 1))
                 }
                 None => warnings.push(Warning::unknown_column(trim_value(raw), i + 1)),
             }

@@ -76,7 +76,7 @@ fn builtin_schema_reports_every_rule() {
     assert_eq!(m(3, "required"), "email: required, but the cell is empty");
     assert_eq!(
         m(3, "phone"),
-        "businessMobilePhone: expected a mobile phone number in international format, e.g. +31 6 12345678, found \"+97233142764978\""
+        "businessMobilePhone: expected a mobile phone number, found \"+97233142764978\", which is not a valid IL (+972) number: the format is right, but no number in use there has these digits (check the number)"
     );
     assert_eq!(
         m(3, "one_of"),
@@ -403,12 +403,14 @@ fn custom_schema_every_rule_and_cross_field_rules() {
         .unwrap();
     assert_eq!((fc.column.as_deref(), fc.value.as_deref()), (None, None));
 
-    // Short and long rows go to the error CSV with their own fields.
+    // Short and long rows go to the error CSV with their own fields, the
+    // message under `errors`: short rows padded, extra fields after it.
     let text = common::error_csv_text(&error_csv);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 6);
-    assert!(lines[4].starts_with("E103,d@example.com,\"the row has 2 fields"));
-    assert!(lines[5].starts_with("E104,e@example.com,,,,,,,,extra,\"the row has 10 fields"));
+    assert!(lines[4].starts_with("E103,d@example.com,,,,,,,,\"the row has 2 fields"));
+    assert!(lines[5].starts_with("E104,e@example.com,,,,,,,,\"the row has 10 fields"));
+    assert!(lines[5].ends_with("delimiter\",extra"));
 }
 
 #[test]
@@ -506,37 +508,41 @@ fn header_matching_trims_ignores_case_and_knows_aliases() {
             .iter()
             .map(|w| w.message.as_str())
             .collect::<Vec<_>>(),
-        ["column 5 \"errors_old\" is not part of the schema; it is ignored and kept as uploaded"]
+        [
+            "column 1 \"ERRORS\" is not the messages column of an error CSV of this tool (that is the last column, holding messages such as \"email: expected …\"); it is ignored and kept as uploaded",
+            "column 6 \"errors_old\" is not part of the schema; it is ignored and kept as uploaded"
+        ]
     );
-    // The old errors column is dropped; the new one is last.
+    // A first column `ERRORS` is the upload's own: kept; the new one is last.
     let text = common::error_csv_text(&error_csv);
     assert_eq!(
         text.lines().next().unwrap(),
-        "  E-mail ,FIRSTNAME,last_name,Mobile phone,errors_old,errors"
+        "ERRORS,  E-mail ,FIRSTNAME,last_name,Mobile phone,errors_old,errors"
     );
     assert!(
         text.lines()
             .nth(1)
             .unwrap()
-            .starts_with("bad,Alan,Turing,,,")
+            .starts_with(",bad,Alan,Turing,,,")
     );
 }
 
 #[test]
-fn errors_column_in_the_middle_any_case() {
+fn errors_column_in_the_middle_any_case_is_the_uploads_own() {
     let input = "email,Errors,firstName,lastName\na@example.com,whatever,Ada,Lovelace\n";
     let (report, _) = run(&users(), input.as_bytes());
     assert!(report.is_valid());
-    assert!(report.warnings.is_empty());
+    let codes: Vec<&str> = report.warnings.iter().map(|w| w.code.as_str()).collect();
+    assert_eq!(codes, ["errors_column_ignored"]);
     let mut run = users().validation().from_reader(input.as_bytes()).unwrap();
     assert_eq!(
         run.header().iter().collect::<Vec<_>>(),
-        ["email", "firstName", "lastName"]
+        ["email", "Errors", "firstName", "lastName"]
     );
     let o = run.next_outcome().unwrap().unwrap();
     assert_eq!(
         o.row().fields().iter().collect::<Vec<_>>(),
-        ["a@example.com", "Ada", "Lovelace"]
+        ["a@example.com", "whatever", "Ada", "Lovelace"]
     );
 }
 

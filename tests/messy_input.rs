@@ -95,9 +95,9 @@ fn windows_1252_fixture_is_guessed_with_a_warning() {
     );
     assert_eq!(
         common::error_csv_text(&error_csv),
-        // The input's CRLF becomes the writer's LF.
-        "email,firstName,lastName,errors\n\
-         francoise@example,Françoise,Dupont,\"email: expected an e-mail address like name@example.com, found \"\"francoise@example\"\" (the domain needs a top-level domain such as .com)\"\n"
+        // The input's CRLF is kept.
+        "email,firstName,lastName,errors\r\n\
+         francoise@example,Françoise,Dupont,\"email: expected an e-mail address like name@example.com, found \"\"francoise@example\"\" (the domain needs a top-level domain such as .com)\"\r\n"
     );
     let bytes = fixture("messy/windows1252.csv");
     let mut rdr = ReaderBuilder::new().from_reader(&bytes[..]).unwrap();

@@ -128,11 +128,12 @@ fn a_row_with_an_extra_field_archives_nobody_but_valid_rows_still_plan() {
         );
         assert_eq!(warning_codes(&s.report), ["archive_skipped"]);
         assert_eq!(s.report.held, None);
-        // The row is in the error CSV exactly as uploaded.
+        // The row is in the error CSV as uploaded: its message under
+        // `errors`, the extra field after it.
         assert_eq!(
             s.error_csv,
             "\u{feff}firstName,lastName,email,errors\n\
-             Alan,Turing, Jr,alan@example.com,\"the row has 4 fields but the header has 3: check for a missing or extra delimiter, or a value with an unquoted delimiter\"\n"
+             Alan,Turing, Jr,\"the row has 4 fields but the header has 3: check for a missing or extra delimiter, or a value with an unquoted delimiter\",alan@example.com\n"
         );
         let n = s.report.notification();
         assert_eq!(n.subject, "Upload s: 1 of 4 users has validation errors");

@@ -173,7 +173,9 @@ pub struct Known {
     /// added `errors` column the error CSV exceeds the limit.
     pub columns_at_limit: bool,
     /// The input's header holds a second `errors` column, which becomes the
-    /// first `errors` column of the error CSV.
+    /// first `errors` column of the error CSV. Fixed: only this tool's
+    /// `errors` column (the last, holding its messages) is dropped; any
+    /// other is data and round-trips, so this is never detected now.
     pub second_errors_column: bool,
 }
 
@@ -194,9 +196,7 @@ impl Known {
             delimiter_changes: !error_csv.is_empty() && sniff_delimiter(body) != delimiter,
             columns_at_limit: header.len() >= max_columns
                 || failed.iter().any(|o| o.row.len() >= max_columns),
-            second_errors_column: header
-                .iter()
-                .any(|h| trim(h).eq_ignore_ascii_case("errors")),
+            second_errors_column: false,
         }
     }
 

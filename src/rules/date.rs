@@ -152,6 +152,16 @@ impl DateCheck {
         Ok(check)
     }
 
+    /// Whether the rule compares with today (`not_in_future`).
+    pub fn uses_today(&self) -> bool {
+        self.not_in_future
+    }
+
+    /// Sets the date `not_in_future` compares with (each run's own).
+    pub fn set_today(&mut self, today: NaiveDate) {
+        self.today = today;
+    }
+
     fn effective_max(&self) -> Option<NaiveDate> {
         match (self.max, self.not_in_future) {
             (Some(max), true) => Some(max.min(self.today)),

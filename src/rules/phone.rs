@@ -105,12 +105,16 @@ impl PhoneCheck {
         })
     }
 
-    fn expected(&self) -> String {
-        let kind = if self.mobile_only {
+    fn kind(&self) -> &'static str {
+        if self.mobile_only {
             "a mobile phone number"
         } else {
             "a phone number"
-        };
+        }
+    }
+
+    fn expected(&self) -> String {
+        let kind = self.kind();
         match &self.region_name {
             None => format!("{kind} in international format, e.g. +31 6 12345678"),
             Some(region) => {
@@ -127,6 +131,28 @@ impl PhoneCheck {
             let _ = write!(detail, " ({hint})");
         }
         Failure::new(ErrorCode::Phone, detail)
+    }
+
+    /// A number that parsed but is no number of its country: of the right
+    /// length, it is in a range not in use (asking for the international
+    /// format it already has would mislead); else the format is explained.
+    #[cold]
+    fn fail_unknown(&self, value: &str, code: u16, national: &[u8]) -> Failure {
+        let Some(region) = phone_meta::unassigned_region(code, national) else {
+            return self.fail(value, None);
+        };
+        let country = if region == "001" {
+            format!("+{code}")
+        } else {
+            format!("{region} (+{code})")
+        };
+        Failure::new(
+            ErrorCode::Phone,
+            format!(
+                "expected {}, found \"{value}\", which is not a valid {country} number: the format is right, but no number in use there has these digits (check the number)",
+                self.kind()
+            ),
+        )
     }
 
     /// Parses and classifies; the fast path allocates nothing for valid values
@@ -201,7 +227,7 @@ impl PhoneCheck {
     ) -> Result<(ParsedPhone, Type), Failure> {
         let kind = classify(code, national.as_bytes())
             .map(|c| c.kind)
-            .ok_or_else(|| self.fail(value, None))?;
+            .ok_or_else(|| self.fail_unknown(value, code, national.as_bytes()))?;
         Ok((
             ParsedPhone {
                 code,
@@ -428,6 +454,35 @@ mod tests {
         ] {
             assert_eq!(check(mobile(), value), Err(ErrorCode::Phone), "{value}");
         }
+    }
+
+    #[test]
+    fn unused_ranges_are_not_valid_numbers_of_their_country() {
+        let c = PhoneCheck::compile("p", &mobile()).unwrap();
+        let f = c.check("+31 6 99990001").unwrap_err();
+        assert_eq!(f.code, ErrorCode::Phone);
+        assert_eq!(
+            f.detail,
+            "expected a mobile phone number, found \"+31 6 99990001\", which is not a valid NL (+31) number: the format is right, but no number in use there has these digits (check the number)"
+        );
+        // A wrong length still explains the format.
+        let f = c.check("+316123").unwrap_err();
+        assert!(f.detail.contains("in international format"), "{}", f.detail);
+        // The national format with a region gives the same verdict.
+        let nl = PhoneCheck::compile(
+            "p",
+            &PhoneRule {
+                default_region: Some("NL".into()),
+                mobile_only: false,
+            },
+        )
+        .unwrap();
+        let f = nl.check("06 99990001").unwrap_err();
+        assert!(
+            f.detail.contains("not a valid NL (+31) number"),
+            "{}",
+            f.detail
+        );
     }
 
     #[test]

@@ -649,6 +649,30 @@ pub(crate) fn classify(code: u16, national: &[u8]) -> Option<Classified> {
     None
 }
 
+/// The region of a national significant number that [`classify`] rejects
+/// although it has a length the region's numbers have: a well-formed number
+/// in a range not in use. `None` for a wrong length or an unknown code.
+pub(crate) fn unassigned_region(code: u16, national: &[u8]) -> Option<&'static str> {
+    let regions = regions(code)?;
+    let region = regions
+        .iter()
+        .find(|r| r.leading_digits().is_some_and(|l| l.is_match(national)))
+        .or_else(|| regions.first())?;
+    // The lengths of its fixed-line and mobile numbers (the general
+    // lengths also cover short codes); an empty list means the general one.
+    let d = region.meta.descriptors();
+    let general = d.general().possible_length();
+    let fits = [d.fixed_line(), d.mobile()]
+        .into_iter()
+        .flatten()
+        .map(|desc| match desc.possible_length() {
+            [] => general,
+            lengths => lengths,
+        })
+        .any(|lengths| Lengths::new(lengths).ok(national.len()));
+    fits.then(|| region.meta.id())
+}
+
 /// Country calling codes the metadata knows, by value.
 static CODES: LazyLock<Vec<bool>> = LazyLock::new(|| {
     let mut codes = vec![false; 1000];
