@@ -98,6 +98,18 @@ pub enum ErrorKind {
         /// Where the bad bytes are.
         position: Position,
     },
+    /// UTF-8 text and bytes that are not UTF-8 (e.g. Windows-1252) in one
+    /// file without a byte-order mark. Code `encoding`.
+    MixedEncoding {
+        /// The first record whose encoding differs from another's.
+        position: Position,
+    },
+    /// A NUL byte, which no text CSV has (a workbook, a binary file, or
+    /// UTF-16 that was not recognised). Code `encoding`.
+    NulByte {
+        /// Where the record holding it starts.
+        position: Position,
+    },
     /// A quoted field is never closed: it runs to the end of the file.
     UnclosedQuote {
         /// Where the record with the open quote starts.
@@ -174,6 +186,7 @@ impl Error {
             ErrorKind::Io(_) => "io",
             ErrorKind::EmptyFile => "empty_file",
             ErrorKind::Encoding { .. } => "encoding",
+            ErrorKind::MixedEncoding { .. } | ErrorKind::NulByte { .. } => "encoding",
             ErrorKind::UnclosedQuote { .. } => "unclosed_quote",
             ErrorKind::LimitExceeded { .. } => "limit_exceeded",
             ErrorKind::MissingColumns { .. } => "missing_column",
@@ -188,6 +201,8 @@ impl Error {
     pub fn position(&self) -> Option<Position> {
         match *self.0 {
             ErrorKind::Encoding { position, .. }
+            | ErrorKind::MixedEncoding { position }
+            | ErrorKind::NulByte { position }
             | ErrorKind::UnclosedQuote { position }
             | ErrorKind::LimitExceeded { position, .. } => Some(position),
             _ => None,
@@ -211,6 +226,14 @@ impl fmt::Display for Error {
             ErrorKind::Encoding { encoding, position } => write!(
                 f,
                 "the file is not valid {encoding} at {position}: save it as UTF-8 (or choose its encoding explicitly)"
+            ),
+            ErrorKind::MixedEncoding { position } => write!(
+                f,
+                "the file mixes utf-8 with another encoding (such as windows-1252): the text at {position} is not in the same encoding as other rows; save the whole file as UTF-8"
+            ),
+            ErrorKind::NulByte { position } => write!(
+                f,
+                "the file has a NUL byte at {position}, which a text CSV never has: it is probably not a CSV file (e.g. a workbook) or in an unrecognised encoding; save it as CSV UTF-8"
             ),
             ErrorKind::UnclosedQuote { position } => write!(
                 f,

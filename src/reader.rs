@@ -135,6 +135,14 @@ impl ReaderBuilder {
                 return Err(err.into());
             }
         }
+        // The CSV parser skips one UTF-8 byte-order mark at the start of what
+        // it reads: drop every leading one here (a doubled mark, or one left
+        // by a forced encoding) so the scanner sees the parser's bytes.
+        let marks = prefix
+            .chunks(3)
+            .take_while(|c| *c == b"\xEF\xBB\xBF")
+            .count();
+        prefix.drain(..marks * 3);
         let delimiter = self
             .delimiter
             .unwrap_or_else(|| dialect::sniff_delimiter(&prefix));
@@ -376,8 +384,22 @@ impl<R: Read> Reader<R> {
     }
 
     fn decode(&mut self, raw: ByteRecord, position: Position) -> Result<StringRecord, Error> {
+        let mixed = || Error::new(ErrorKind::MixedEncoding { position });
         match self.decoding {
             FieldDecoding::Windows1252 => return Ok(decode_1252(&raw)),
+            FieldDecoding::GuessedWindows1252 => {
+                // UTF-8 text in a file guessed to be Windows-1252 would be
+                // read as mojibake ("JosÃ©") and could pass validation.
+                if !raw.as_slice().is_ascii() && decode::has_utf8_text(raw.as_slice()) {
+                    return Err(mixed());
+                }
+                return Ok(decode_1252(&raw));
+            }
+            FieldDecoding::Utf8OrWindows1252 {
+                seen_non_ascii: true,
+            } if !raw.as_slice().is_ascii() => {
+                return StringRecord::from_byte_record(raw).map_err(|_| mixed());
+            }
             FieldDecoding::Utf8OrWindows1252 {
                 seen_non_ascii: false,
             } if !raw.as_slice().is_ascii() => {
@@ -390,13 +412,17 @@ impl<R: Read> Reader<R> {
                         Ok(record)
                     }
                     Err(err) => {
+                        let raw = err.into_byte_record();
+                        if decode::has_utf8_text(raw.as_slice()) {
+                            return Err(mixed());
+                        }
                         // Everything before was ASCII: reading it all as
                         // Windows-1252 gives the same text.
-                        self.decoding = FieldDecoding::Windows1252;
+                        self.decoding = FieldDecoding::GuessedWindows1252;
                         self.encoding = Encoding::Windows1252;
                         self.warnings
                             .push(Warning::encoding_guessed(Encoding::Windows1252));
-                        Ok(decode_1252(&err.into_byte_record()))
+                        Ok(decode_1252(&raw))
                     }
                 };
             }
@@ -710,8 +736,12 @@ mod tests {
         let err = read_all(&input).unwrap_err();
         assert_eq!(err.code(), "encoding");
         assert_eq!(err.position().map(|p| p.row), Some(12_003));
-        // Invalid UTF-8 inside the sniffed prefix: the whole file is Windows-1252.
-        let (_, rows, _) = read_all(b"name\nJos\xC3\xA9\nM\xFCller\n").unwrap();
+        // Invalid UTF-8 next to UTF-8 text inside the sniffed prefix: a mix too.
+        let err = read_all(b"name\nJos\xC3\xA9\nM\xFCller\n").unwrap_err();
+        assert_eq!(err.code(), "encoding");
+        assert_eq!(err.position().map(|p| p.row), Some(3));
+        // Invalid UTF-8 without UTF-8 text: the whole file is Windows-1252.
+        let (_, rows, _) = read_all(b"name\nJose\nM\xFCller\n").unwrap();
         assert_eq!(rows[1].2, ["Müller"]);
     }
 
@@ -731,7 +761,7 @@ mod tests {
         assert_eq!(err.position().map(|p| (p.row, p.line)), Some((3, 3)));
         assert!(
             err.to_string()
-                .starts_with("the file is not valid UTF-16LE at row 3"),
+                .starts_with("the file is not valid utf-16le at row 3"),
             "{err}"
         );
     }
