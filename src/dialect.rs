@@ -97,7 +97,10 @@ mod tests {
 
     #[test]
     fn stray_quotes_are_text() {
-        assert_eq!(sniff_delimiter(b"Height 6\";email;firstName;lastName\n"), b';');
+        assert_eq!(
+            sniff_delimiter(b"Height 6\";email;firstName;lastName\n"),
+            b';'
+        );
         assert_eq!(sniff_delimiter(b"6'1\";a|b|c|d,e\n"), b'|');
         assert_eq!(first_record(b"a;\"b;c\";d", b';'), (3, true));
         assert_eq!(first_record(b"a;b\"c;d", b';'), (3, false));

@@ -92,8 +92,9 @@ impl ReaderBuilder {
         self
     }
 
-    /// Forces the encoding; `None` detects it (byte-order mark, else UTF-8
-    /// when valid, else Windows-1252 with a warning).
+    /// Forces the encoding; `None` detects it (byte-order mark, else UTF-16
+    /// by its NUL bytes, else UTF-8 when valid, else Windows-1252, the last
+    /// two with a warning; UTF-8 text mixed with other bytes is an error).
     pub fn encoding(&mut self, encoding: Option<Encoding>) -> &mut ReaderBuilder {
         self.encoding = encoding;
         self

@@ -38,7 +38,8 @@ const ACCENTS_ERRORS: &str = "\u{feff}email,firstName,lastName,errors\n\
 // Mixed encodings
 // ---------------------------------------------------------------------------
 
-const MIXED_MESSAGE_END: &str = " is not in the same encoding as other rows; save the whole file as UTF-8";
+const MIXED_MESSAGE_END: &str =
+    " is not in the same encoding as other rows; save the whole file as UTF-8";
 
 /// `(code, row, line, message)` of a file error.
 fn file_error(input: &[u8]) -> (&'static str, u64, u64, String) {
@@ -183,7 +184,11 @@ fn positions_with(builder: &ReaderBuilder, input: &[u8]) -> Positions {
         .map(|r| {
             let r = r.unwrap();
             let p = r.position();
-            (p.row, p.line, r.fields().iter().map(str::to_string).collect())
+            (
+                p.row,
+                p.line,
+                r.fields().iter().map(str::to_string).collect(),
+            )
         })
         .collect();
     (header, rows, rdr.blank_rows())
@@ -230,7 +235,10 @@ fn doubled_bom_and_bom_with_forced_windows_1252_keep_lines_and_rows() {
     })
     .unwrap();
     assert_eq!(report.rows.blank, 0);
-    assert_eq!(common::errors(&report), vec![(2, 3, Some(s("email")), "email")]);
+    assert_eq!(
+        common::errors(&report),
+        vec![(2, 3, Some(s("email")), "email")]
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -307,7 +315,8 @@ fn one_spelling_of_encoding_names() {
     })
     .unwrap_err();
     assert!(
-        err.to_string().starts_with("the file is not valid utf-8 at row 2"),
+        err.to_string()
+            .starts_with("the file is not valid utf-8 at row 2"),
         "{err}"
     );
 }
@@ -321,7 +330,13 @@ fn the_reports_encoding_is_accepted_by_the_encoding_flag() {
     std::fs::write(&input, windows1252(ACCENTS)).unwrap();
     let run = |extra: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_usercsv"))
-            .args(["validate", input.to_str().unwrap(), "--format", "json", "--quiet"])
+            .args([
+                "validate",
+                input.to_str().unwrap(),
+                "--format",
+                "json",
+                "--quiet",
+            ])
             .args(["--errors-out", dir.path().join("e.csv").to_str().unwrap()])
             .args(extra)
             .output()
@@ -386,10 +401,22 @@ fn corpus_files_read_the_same_in_every_spreadsheet_export() {
         let text = std::str::from_utf8(&bytes).unwrap();
         let mut variants: Vec<(&str, Vec<u8>, ReaderBuilder)> = vec![
             ("bom", [BOM, &bytes].concat(), ReaderBuilder::new()),
-            ("double bom", [BOM, BOM, &bytes].concat(), ReaderBuilder::new()),
+            (
+                "double bom",
+                [BOM, BOM, &bytes].concat(),
+                ReaderBuilder::new(),
+            ),
             ("utf-16le", utf16le(text), ReaderBuilder::new()),
-            ("utf-16le no bom", utf16_no_bom(text, false), ReaderBuilder::new()),
-            ("utf-16be no bom", utf16_no_bom(text, true), ReaderBuilder::new()),
+            (
+                "utf-16le no bom",
+                utf16_no_bom(text, false),
+                ReaderBuilder::new(),
+            ),
+            (
+                "utf-16be no bom",
+                utf16_no_bom(text, true),
+                ReaderBuilder::new(),
+            ),
         ];
         if let (encoded, _, false) = encoding_rs::WINDOWS_1252.encode(text) {
             let mut forced = ReaderBuilder::new();
@@ -409,7 +436,11 @@ fn corpus_files_read_the_same_in_every_spreadsheet_export() {
         }
         let semicolon = w.into_inner().unwrap();
         if want.0.len() > 1 {
-            variants.push(("excel ;", windows1252_or_utf8(&semicolon), ReaderBuilder::new()));
+            variants.push((
+                "excel ;",
+                windows1252_or_utf8(&semicolon),
+                ReaderBuilder::new(),
+            ));
         }
         for (name, input, builder) in variants {
             let got = read_with(&builder, &input).unwrap_or_else(|e| panic!("{stem} {name}: {e}"));

@@ -131,7 +131,7 @@ fn forced_encodings() {
         "the file is not valid utf-8 at row 2 (line 2, byte 26): save it as UTF-8 (or choose its encoding explicitly)"
     );
 
-    // UTF-16 without a byte-order mark needs to be forced.
+    // UTF-16 without a byte-order mark can be forced (it is also detected).
     let no_bom = utf16le(ACCENTS)[2..].to_vec();
     let (report, _) = common::try_run_with(&users(), &no_bom, |b| {
         b.encoding(Some(Encoding::Utf16Le));

@@ -17,8 +17,8 @@
 use chrono::NaiveDate;
 use csv::StringRecord;
 use usercsv::{
-    Encoding, ErrorCode, Limits, OwnedRowOutcome, Position, ReaderBuilder, Schema, ValidationReport,
-    Validator, ValidatorBuilder, sniff_delimiter,
+    Encoding, ErrorCode, Limits, OwnedRowOutcome, Position, ReaderBuilder, Schema,
+    ValidationReport, Validator, ValidatorBuilder, sniff_delimiter,
 };
 
 /// The fixed "today" for `not_in_future` (deterministic runs).
