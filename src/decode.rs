@@ -11,8 +11,6 @@ use serde::{Deserialize, Serialize};
 
 /// A text encoding of the input.
 ///
-/// ```
-/// use usercsv::Encoding;
 /// One spelling everywhere: [`Encoding::name`], `Display`, the report's
 /// serde value and `FromStr` (hence the CLI's `--encoding`) all use
 /// `utf-8`, `utf-16le`, `utf-16be` and `windows-1252`. Parsing ignores case,
