@@ -93,11 +93,24 @@ pub(crate) enum FieldDecoding {
     GuessedWindows1252,
 }
 
-/// Whether `bytes` hold at least one valid multi-byte UTF-8 character:
+/// Where the first valid multi-byte UTF-8 character in `bytes` starts:
 /// evidence of UTF-8 text. (Windows-1252 text forms one only by chance,
 /// e.g. `Ã©`, which is what UTF-8 `é` looks like read as Windows-1252.)
+pub(crate) fn first_utf8_char(bytes: &[u8]) -> Option<usize> {
+    let mut offset = 0;
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid().as_bytes();
+        if let Some(i) = valid.iter().position(|b| !b.is_ascii()) {
+            return Some(offset + i);
+        }
+        offset += valid.len() + chunk.invalid().len();
+    }
+    None
+}
+
+/// Whether `bytes` hold a valid multi-byte UTF-8 character.
 pub(crate) fn has_utf8_text(bytes: &[u8]) -> bool {
-    bytes.utf8_chunks().any(|chunk| !chunk.valid().is_ascii())
+    first_utf8_char(bytes).is_some()
 }
 
 /// UTF-16 without a byte-order mark, recognised by its NUL bytes: in text
@@ -386,6 +399,7 @@ mod tests {
     fn utf8_text_next_to_invalid_bytes_is_a_mix() {
         assert!(has_utf8_text("José".as_bytes()));
         assert!(!has_utf8_text(b"M\xFCller"));
+        assert_eq!(first_utf8_char(b"M\xFCller Jos\xC3\xA9"), Some(10));
         let d = detect(&b"Jos\xC3\xA9\nM\xFCller\n"[..], None).unwrap();
         assert_eq!((d.encoding, d.guessed), (Encoding::Utf8, false));
         assert_eq!(

@@ -101,14 +101,19 @@ pub enum ErrorKind {
     /// UTF-8 text and bytes that are not UTF-8 (e.g. Windows-1252) in one
     /// file without a byte-order mark. Code `encoding`.
     MixedEncoding {
-        /// The first record whose encoding differs from another's.
+        /// Where the first record whose encoding differs from another's starts.
         position: Position,
+        /// The physical line of its first conflicting byte (after
+        /// `position.line` when a quoted cell spans lines).
+        line: u64,
     },
     /// A NUL byte, which no text CSV has (a workbook, a binary file, or
     /// UTF-16 that was not recognised). Code `encoding`.
     NulByte {
         /// Where the record holding it starts.
         position: Position,
+        /// The physical line of the NUL byte.
+        line: u64,
     },
     /// A quoted field is never closed: it runs to the end of the file.
     UnclosedQuote {
@@ -201,8 +206,8 @@ impl Error {
     pub fn position(&self) -> Option<Position> {
         match *self.0 {
             ErrorKind::Encoding { position, .. }
-            | ErrorKind::MixedEncoding { position }
-            | ErrorKind::NulByte { position }
+            | ErrorKind::MixedEncoding { position, .. }
+            | ErrorKind::NulByte { position, .. }
             | ErrorKind::UnclosedQuote { position }
             | ErrorKind::LimitExceeded { position, .. } => Some(position),
             _ => None,
@@ -227,13 +232,15 @@ impl fmt::Display for Error {
                 f,
                 "the file is not valid {encoding} at {position}: save it as UTF-8 (or choose its encoding explicitly)"
             ),
-            ErrorKind::MixedEncoding { position } => write!(
+            ErrorKind::MixedEncoding { position, line } => write!(
                 f,
-                "the file mixes utf-8 with another encoding (such as windows-1252): the text at {position} is not in the same encoding as other rows; save the whole file as UTF-8"
+                "the file mixes utf-8 with another encoding (such as windows-1252): the text on line {line} (row {}) is not in the same encoding as other rows; save the whole file as UTF-8",
+                position.row
             ),
-            ErrorKind::NulByte { position } => write!(
+            ErrorKind::NulByte { position, line } => write!(
                 f,
-                "the file has a NUL byte at {position}, which a text CSV never has: it is probably not a CSV file (e.g. a workbook) or in an unrecognised encoding; save it as CSV UTF-8"
+                "the file has a NUL byte on line {line} (row {}), which a text CSV never has: it is probably not a CSV file (e.g. a workbook) or in an unrecognised encoding; save it as CSV UTF-8",
+                position.row
             ),
             ErrorKind::UnclosedQuote { position } => write!(
                 f,

@@ -385,21 +385,36 @@ impl<R: Read> Reader<R> {
     }
 
     fn decode(&mut self, raw: ByteRecord, position: Position) -> Result<StringRecord, Error> {
-        let mixed = || Error::new(ErrorKind::MixedEncoding { position });
+        // The conflicting byte at `at` in the record's field bytes: quoted
+        // line breaks before it put it on a later line than the record's.
+        let mixed = |raw: &ByteRecord, at: usize| {
+            let line = position.line + line_breaks(&raw.as_slice()[..at]);
+            Error::new(ErrorKind::MixedEncoding { position, line })
+        };
+        let invalid_at = |raw: &ByteRecord| {
+            std::str::from_utf8(raw.as_slice())
+                .err()
+                .map_or(0, |e| e.valid_up_to())
+        };
         match self.decoding {
             FieldDecoding::Windows1252 => return Ok(decode_1252(&raw)),
             FieldDecoding::GuessedWindows1252 => {
                 // UTF-8 text in a file guessed to be Windows-1252 would be
                 // read as mojibake ("JosÃ©") and could pass validation.
-                if !raw.as_slice().is_ascii() && decode::has_utf8_text(raw.as_slice()) {
-                    return Err(mixed());
+                if !raw.as_slice().is_ascii()
+                    && let Some(at) = decode::first_utf8_char(raw.as_slice())
+                {
+                    return Err(mixed(&raw, at));
                 }
                 return Ok(decode_1252(&raw));
             }
             FieldDecoding::Utf8OrWindows1252 {
                 seen_non_ascii: true,
             } if !raw.as_slice().is_ascii() => {
-                return StringRecord::from_byte_record(raw).map_err(|_| mixed());
+                return StringRecord::from_byte_record(raw).map_err(|err| {
+                    let raw = err.into_byte_record();
+                    mixed(&raw, invalid_at(&raw))
+                });
             }
             FieldDecoding::Utf8OrWindows1252 {
                 seen_non_ascii: false,
@@ -415,7 +430,7 @@ impl<R: Read> Reader<R> {
                     Err(err) => {
                         let raw = err.into_byte_record();
                         if decode::has_utf8_text(raw.as_slice()) {
-                            return Err(mixed());
+                            return Err(mixed(&raw, invalid_at(&raw)));
                         }
                         // Everything before was ASCII: reading it all as
                         // Windows-1252 gives the same text.
@@ -588,6 +603,15 @@ fn without(record: &StringRecord, skip: usize) -> StringRecord {
         .filter(|&(i, _)| i != skip)
         .map(|(_, f)| f)
         .collect()
+}
+
+/// Line breaks (`\r\n`, `\r` or `\n`) in `bytes`.
+fn line_breaks(bytes: &[u8]) -> u64 {
+    let lf = memchr::memchr_iter(b'\n', bytes).count();
+    let lone_cr = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        .count();
+    (lf + lone_cr) as u64
 }
 
 fn decode_1252(raw: &ByteRecord) -> StringRecord {

@@ -65,7 +65,7 @@ fn utf8_then_windows_1252_in_the_sniffed_prefix_is_an_encoding_error() {
     assert_eq!(
         message,
         format!(
-            "the file mixes utf-8 with another encoding (such as windows-1252): the text at row 3 (line 3, byte 56){MIXED_MESSAGE_END}"
+            "the file mixes utf-8 with another encoding (such as windows-1252): the text on line 3 (row 3){MIXED_MESSAGE_END}"
         )
     );
     // A quoted field spanning lines before it: the line differs from the row.
@@ -73,6 +73,14 @@ fn utf8_then_windows_1252_in_the_sniffed_prefix_is_an_encoding_error() {
                   jose@example.com,Jos\xC3\xA9,\"two\nlines\"\n\
                   muller@example.com,J\xFCrgen,M\xFCller\n";
     assert_eq!(where_(input), ("encoding", 3, 4));
+    // The conflicting byte on the second line of a quoted cell: the message
+    // names its line, the position the record's start.
+    let input = b"email,firstName,lastName\n\
+                  jose@example.com,Jos\xC3\xA9,Nunez\n\
+                  muller@example.com,Ada,\"two\r\nM\xFCller\"\n";
+    let (code, row, line, message) = file_error(input);
+    assert_eq!((code, row, line), ("encoding", 3, 3));
+    assert!(message.contains("the text on line 4 (row 3)"), "{message}");
 }
 
 #[test]
@@ -160,7 +168,7 @@ fn nul_bytes_that_are_not_utf16_are_an_encoding_error() {
     assert_eq!((code, row, line), ("encoding", 2, 2));
     assert_eq!(
         message,
-        "the file has a NUL byte at row 2 (line 2, byte 25), which a text CSV never has: \
+        "the file has a NUL byte on line 2 (row 2), which a text CSV never has: \
          it is probably not a CSV file (e.g. a workbook) or in an unrecognised encoding; \
          save it as CSV UTF-8"
     );
