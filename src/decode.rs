@@ -113,10 +113,11 @@ pub(crate) fn has_utf8_text(bytes: &[u8]) -> bool {
     first_utf8_char(bytes).is_some()
 }
 
-/// UTF-16 without a byte-order mark, recognised by its NUL bytes: in text
-/// that is mostly Latin script, most code units have a zero high byte, so
-/// every other byte is NUL (the odd ones in little-endian, the even ones in
-/// big-endian) and the other half almost never is.
+/// UTF-16 without a byte-order mark, recognised by its NUL bytes: every
+/// ASCII or Latin-1 character (the header, e-mail addresses, delimiters,
+/// line ends) has a zero high byte, so at least a quarter of the bytes on
+/// one side of each pair are NUL (the odd ones in little-endian, the even
+/// ones in big-endian) while the other side almost never is.
 fn utf16_by_nul_pattern(prefix: &[u8]) -> Option<Encoding> {
     let sample = &prefix[..prefix.len().min(4096) & !1];
     let units = sample.len() / 2;
@@ -128,9 +129,9 @@ fn utf16_by_nul_pattern(prefix: &[u8]) -> Option<Encoding> {
         even += usize::from(pair[0] == 0);
         odd += usize::from(pair[1] == 0);
     }
-    if odd * 2 > units && even * 4 < odd {
+    if odd * 4 >= units && even * 4 < odd {
         Some(Encoding::Utf16Le)
-    } else if even * 2 > units && odd * 4 < even {
+    } else if even * 4 >= units && odd * 4 < even {
         Some(Encoding::Utf16Be)
     } else {
         None
@@ -389,6 +390,12 @@ mod tests {
             decoded(b"\0a\0,\0\xFC", None),
             (Encoding::Utf16Be, true, "a,ü".as_bytes().to_vec())
         );
+        // Cyrillic names: the header, addresses and delimiters are ASCII.
+        let text = "email,firstName,lastName\nanna@example.ru,Анна,Каренина\nlev@example.ru,Лев Николаевич,Толстой\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(utf16_by_nul_pattern(&le), Some(Encoding::Utf16Le));
+        assert_eq!(utf16_by_nul_pattern(&be), Some(Encoding::Utf16Be));
         // NULs without the pattern: not UTF-16 (the scanner rejects them).
         assert_eq!(utf16_by_nul_pattern(b"a,b\0\0\0\0c,d"), None);
         assert_eq!(utf16_by_nul_pattern(b"\0\0\0\0"), None);
