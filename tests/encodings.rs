@@ -458,3 +458,59 @@ fn corpus_files_read_the_same_in_every_spreadsheet_export() {
     }
     assert!(checked >= 10, "{checked}");
 }
+
+#[cfg(feature = "cli")]
+#[test]
+fn cli_on_spreadsheet_exports() {
+    use std::process::Command;
+    let fixture = |name: &str| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/encodings")
+            .join(name)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_usercsv"))
+            .args(["validate", fixture(name).to_str().unwrap()])
+            .args(["--id", "t", "--format", "json", "--quiet"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), report)
+    };
+
+    // UTF-8 "José" next to Windows-1252 "Müller": refused, nothing written.
+    let (code, report) = run("mixed_utf8_windows1252.csv");
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        report["file_errors"],
+        serde_json::json!([{
+            "code": "encoding",
+            "message": format!(
+                "the file mixes utf-8 with another encoding (such as windows-1252): the text on line 3 (row 3){MIXED_MESSAGE_END}"
+            )
+        }])
+    );
+    assert!(!dir.path().join("t.csv").exists());
+
+    // UTF-16 without a byte-order mark: read, the error CSV in UTF-8.
+    let (code, report) = run("utf16le_no_bom.csv");
+    assert_eq!(code, Some(1));
+    assert_eq!(report["encoding"], "utf-16le");
+    assert_eq!(
+        report["rows"],
+        serde_json::json!({"total": 3, "valid": 2, "invalid": 1, "blank": 0})
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("t.csv")).unwrap(),
+        ACCENTS_ERRORS
+    );
+    std::fs::remove_file(dir.path().join("t.csv")).unwrap();
+
+    // A stray quote in a header cell: `;` is still found, the file passes.
+    let (code, report) = run("stray_quote_header.csv");
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["delimiter"], ";");
+    assert_eq!(report["rows"]["valid"], 1);
+}
