@@ -230,16 +230,16 @@ impl fmt::Display for Error {
             ErrorKind::EmptyFile => write!(f, "the file is empty: expected a header line"),
             ErrorKind::Encoding { encoding, position } => write!(
                 f,
-                "the file is not valid {encoding} at {position}: save it as UTF-8 (or choose its encoding explicitly)"
+                "the file is not valid {encoding} at {position}: save it as \"CSV UTF-8\" (or choose its encoding explicitly)"
             ),
             ErrorKind::MixedEncoding { position, line } => write!(
                 f,
-                "the file mixes utf-8 with another encoding (such as windows-1252): the text on line {line} (row {}) is not in the same encoding as other rows; save the whole file as UTF-8",
+                "the file mixes utf-8 with another encoding (such as windows-1252): the text on line {line} (row {}) is not in the same encoding as other rows; save the whole file as \"CSV UTF-8\"",
                 position.row
             ),
             ErrorKind::NulByte { position, line } => write!(
                 f,
-                "the file has a NUL byte on line {line} (row {}), which a text CSV never has: it is probably not a CSV file (e.g. a workbook) or in an unrecognised encoding; save it as CSV UTF-8",
+                "the file has a NUL byte on line {line} (row {}), which a text CSV never has: it is probably not a CSV file (e.g. a workbook) or in an unrecognised encoding; save it as \"CSV UTF-8\"",
                 position.row
             ),
             ErrorKind::UnclosedQuote { position } => write!(

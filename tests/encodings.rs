@@ -39,7 +39,7 @@ const ACCENTS_ERRORS: &str = "\u{feff}email,firstName,lastName,errors\n\
 // ---------------------------------------------------------------------------
 
 const MIXED_MESSAGE_END: &str =
-    " is not in the same encoding as other rows; save the whole file as UTF-8";
+    " is not in the same encoding as other rows; save the whole file as \"CSV UTF-8\"";
 
 /// `(code, row, line, message)` of a file error.
 fn file_error(input: &[u8]) -> (&'static str, u64, u64, String) {
@@ -170,7 +170,7 @@ fn nul_bytes_that_are_not_utf16_are_an_encoding_error() {
         message,
         "the file has a NUL byte on line 2 (row 2), which a text CSV never has: \
          it is probably not a CSV file (e.g. a workbook) or in an unrecognised encoding; \
-         save it as CSV UTF-8"
+         save it as \"CSV UTF-8\""
     );
     // The start of an .xlsx workbook (a zip archive).
     let xlsx = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00b\xee\x9dh^\x01\x00\x00";

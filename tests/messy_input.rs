@@ -128,7 +128,7 @@ fn forced_encodings() {
     assert_eq!(err.code(), "encoding");
     assert_eq!(
         err.to_string(),
-        "the file is not valid utf-8 at row 2 (line 2, byte 26): save it as UTF-8 (or choose its encoding explicitly)"
+        "the file is not valid utf-8 at row 2 (line 2, byte 26): save it as \"CSV UTF-8\" (or choose its encoding explicitly)"
     );
 
     // UTF-16 without a byte-order mark can be forced (it is also detected).
@@ -154,7 +154,7 @@ fn malformed_utf16_is_a_file_error_not_a_replacement_character() {
     assert_eq!(err.code(), "encoding");
     assert_eq!(
         err.to_string(),
-        "the file is not valid utf-16le at row 3 (line 3, byte 52): save it as UTF-8 (or choose its encoding explicitly)"
+        "the file is not valid utf-16le at row 3 (line 3, byte 52): save it as \"CSV UTF-8\" (or choose its encoding explicitly)"
     );
     // An odd number of bytes (a truncated upload) too.
     let mut odd = utf16be("email,firstName,lastName\na@example.com,Ada,Lovelace\n");
