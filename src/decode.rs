@@ -11,31 +11,40 @@ use serde::{Deserialize, Serialize};
 
 /// A text encoding of the input.
 ///
+/// One spelling everywhere: [`Encoding::name`], `Display`, the report's
+/// serde value and `FromStr` (hence the CLI's `--encoding`) all use
+/// `utf-8`, `utf-16le`, `utf-16be` and `windows-1252`. Parsing ignores case,
+/// `-` and `_`, and also accepts `utf-16` (little-endian), `cp1252`,
+/// `latin1` and `iso-8859-1` (read as Windows-1252, as browsers do).
+///
 /// ```
 /// use usercsv::Encoding;
 /// assert_eq!("windows-1252".parse::<Encoding>().unwrap(), Encoding::Windows1252);
-/// assert_eq!(Encoding::Utf16Le.to_string(), "UTF-16LE");
+/// assert_eq!(Encoding::Utf16Le.to_string(), "utf-16le");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
 pub enum Encoding {
     /// UTF-8, with or without a byte-order mark.
+    #[serde(rename = "utf-8", alias = "utf8")]
     Utf8,
     /// UTF-16 little-endian (Excel's "Unicode text").
+    #[serde(rename = "utf-16le", alias = "utf16-le")]
     Utf16Le,
     /// UTF-16 big-endian.
+    #[serde(rename = "utf-16be", alias = "utf16-be")]
     Utf16Be,
     /// Windows-1252 (Excel's plain "CSV" on Western Windows).
+    #[serde(rename = "windows-1252", alias = "windows1252")]
     Windows1252,
 }
 
 impl Encoding {
-    /// The encoding's common name.
+    /// The encoding's name: `utf-8`, `utf-16le`, `utf-16be` or `windows-1252`.
     pub fn name(self) -> &'static str {
         match self {
-            Encoding::Utf8 => "UTF-8",
-            Encoding::Utf16Le => "UTF-16LE",
-            Encoding::Utf16Be => "UTF-16BE",
+            Encoding::Utf8 => "utf-8",
+            Encoding::Utf16Le => "utf-16le",
+            Encoding::Utf16Be => "utf-16be",
             Encoding::Windows1252 => "windows-1252",
         }
     }
@@ -51,11 +60,16 @@ impl std::str::FromStr for Encoding {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Encoding, String> {
-        match s.to_ascii_lowercase().replace('_', "-").as_str() {
-            "utf-8" | "utf8" => Ok(Encoding::Utf8),
-            "utf-16le" | "utf16le" | "utf-16" | "utf16" => Ok(Encoding::Utf16Le),
-            "utf-16be" | "utf16be" => Ok(Encoding::Utf16Be),
-            "windows-1252" | "cp1252" | "latin1" | "iso-8859-1" => Ok(Encoding::Windows1252),
+        let key: String = s
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_'))
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        match key.as_str() {
+            "utf8" => Ok(Encoding::Utf8),
+            "utf16le" | "utf16" => Ok(Encoding::Utf16Le),
+            "utf16be" => Ok(Encoding::Utf16Be),
+            "windows1252" | "cp1252" | "latin1" | "iso88591" => Ok(Encoding::Windows1252),
             _ => Err(format!(
                 "unknown encoding \"{s}\": expected utf-8, utf-16le, utf-16be or windows-1252"
             )),
@@ -69,10 +83,59 @@ pub(crate) enum FieldDecoding {
     /// UTF-8 required (BOM seen, forced, or transcoded from UTF-16).
     Utf8,
     /// Auto-detected: UTF-8 so far; a first invalid record switches to
-    /// Windows-1252 while everything before was ASCII.
+    /// Windows-1252 while everything before was ASCII. `seen_non_ascii`
+    /// also starts true when the sniffed prefix holds UTF-8 text, so that
+    /// any invalid record is a mix.
     Utf8OrWindows1252 { seen_non_ascii: bool },
-    /// Windows-1252.
+    /// Windows-1252, forced.
     Windows1252,
+    /// Windows-1252, guessed: a record that holds UTF-8 text is a mix.
+    GuessedWindows1252,
+}
+
+/// Where the first valid multi-byte UTF-8 character in `bytes` starts:
+/// evidence of UTF-8 text. (Windows-1252 text forms one only by chance,
+/// e.g. `Ã©`, which is what UTF-8 `é` looks like read as Windows-1252.)
+pub(crate) fn first_utf8_char(bytes: &[u8]) -> Option<usize> {
+    let mut offset = 0;
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid().as_bytes();
+        if let Some(i) = valid.iter().position(|b| !b.is_ascii()) {
+            return Some(offset + i);
+        }
+        offset += valid.len() + chunk.invalid().len();
+    }
+    None
+}
+
+/// Whether `bytes` hold a valid multi-byte UTF-8 character.
+pub(crate) fn has_utf8_text(bytes: &[u8]) -> bool {
+    first_utf8_char(bytes).is_some()
+}
+
+/// UTF-16 without a byte-order mark, recognised by its NUL bytes: every
+/// ASCII or Latin-1 character (the header, e-mail addresses, delimiters,
+/// line ends) has a zero high byte, so at least a quarter of the bytes on
+/// one side of each pair are NUL (the odd ones in little-endian, the even
+/// ones in big-endian) while the other side almost never is.
+fn utf16_by_nul_pattern(prefix: &[u8]) -> Option<Encoding> {
+    let sample = &prefix[..prefix.len().min(4096) & !1];
+    let units = sample.len() / 2;
+    if units < 2 {
+        return None;
+    }
+    let (mut even, mut odd) = (0usize, 0usize);
+    for pair in sample.chunks_exact(2) {
+        even += usize::from(pair[0] == 0);
+        odd += usize::from(pair[1] == 0);
+    }
+    if odd * 4 >= units && even * 4 < odd {
+        Some(Encoding::Utf16Le)
+    } else if even * 4 >= units && odd * 4 < even {
+        Some(Encoding::Utf16Be)
+    } else {
+        None
+    }
 }
 
 type Prefixed<R> = Chain<Cursor<Vec<u8>>, R>;
@@ -211,6 +274,9 @@ pub(crate) fn detect<R: Read>(mut input: R, forced: Option<Encoding>) -> io::Res
     } else {
         None
     };
+    // UTF-8 text next to bytes that are not UTF-8: a mix, read as UTF-8 so
+    // that the first record that is not fails.
+    let mut mixed = false;
     let (encoding, guessed) = match (forced, bom) {
         (Some(forced), _) => (forced, false),
         (None, Some((marked, _))) => (marked, false),
@@ -220,7 +286,12 @@ pub(crate) fn detect<R: Read>(mut input: R, forced: Option<Encoding>) -> io::Res
                 // A character cut off by the 64 KiB window is still valid.
                 Err(e) => e.error_len().is_none(),
             };
-            if valid {
+            if let Some(utf16) = utf16_by_nul_pattern(&prefix) {
+                (utf16, true)
+            } else if valid {
+                (Encoding::Utf8, false)
+            } else if has_utf8_text(&prefix) {
+                mixed = true;
                 (Encoding::Utf8, false)
             } else {
                 (Encoding::Windows1252, true)
@@ -238,10 +309,13 @@ pub(crate) fn detect<R: Read>(mut input: R, forced: Option<Encoding>) -> io::Res
         Encoding::Utf8 if forced.is_none() && bom.is_none() => (
             Source::Bytes(chained),
             FieldDecoding::Utf8OrWindows1252 {
-                seen_non_ascii: false,
+                seen_non_ascii: mixed,
             },
         ),
         Encoding::Utf8 => (Source::Bytes(chained), FieldDecoding::Utf8),
+        Encoding::Windows1252 if guessed => {
+            (Source::Bytes(chained), FieldDecoding::GuessedWindows1252)
+        }
         Encoding::Windows1252 => (Source::Bytes(chained), FieldDecoding::Windows1252),
         Encoding::Utf16Le | Encoding::Utf16Be => {
             let enc = if encoding == Encoding::Utf16Le {
@@ -304,6 +378,60 @@ mod tests {
             decoded(b"\xFE\xFF\0a\0,\0\xFC", None),
             (Encoding::Utf16Be, false, "a,ü".as_bytes().to_vec())
         );
+    }
+
+    #[test]
+    fn utf16_without_bom_by_its_nul_bytes() {
+        assert_eq!(
+            decoded(b"a\0,\0\xFC\0", None),
+            (Encoding::Utf16Le, true, "a,ü".as_bytes().to_vec())
+        );
+        assert_eq!(
+            decoded(b"\0a\0,\0\xFC", None),
+            (Encoding::Utf16Be, true, "a,ü".as_bytes().to_vec())
+        );
+        // Cyrillic names: the header, addresses and delimiters are ASCII.
+        let text = "email,firstName,lastName\nanna@example.ru,Анна,Каренина\nlev@example.ru,Лев Николаевич,Толстой\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(utf16_by_nul_pattern(&le), Some(Encoding::Utf16Le));
+        assert_eq!(utf16_by_nul_pattern(&be), Some(Encoding::Utf16Be));
+        // NULs without the pattern: not UTF-16 (the scanner rejects them).
+        assert_eq!(utf16_by_nul_pattern(b"a,b\0\0\0\0c,d"), None);
+        assert_eq!(utf16_by_nul_pattern(b"\0\0\0\0"), None);
+        assert_eq!(utf16_by_nul_pattern(b"a\0"), None);
+    }
+
+    #[test]
+    fn utf8_text_next_to_invalid_bytes_is_a_mix() {
+        assert!(has_utf8_text("José".as_bytes()));
+        assert!(!has_utf8_text(b"M\xFCller"));
+        assert_eq!(first_utf8_char(b"M\xFCller Jos\xC3\xA9"), Some(10));
+        let d = detect(&b"Jos\xC3\xA9\nM\xFCller\n"[..], None).unwrap();
+        assert_eq!((d.encoding, d.guessed), (Encoding::Utf8, false));
+        assert_eq!(
+            d.decoding,
+            FieldDecoding::Utf8OrWindows1252 {
+                seen_non_ascii: true
+            }
+        );
+        let d = detect(&b"M\xFCller\n"[..], None).unwrap();
+        assert_eq!(d.decoding, FieldDecoding::GuessedWindows1252);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for e in [
+            Encoding::Utf8,
+            Encoding::Utf16Le,
+            Encoding::Utf16Be,
+            Encoding::Windows1252,
+        ] {
+            assert_eq!(e.name().parse::<Encoding>(), Ok(e));
+            assert_eq!(serde_json::to_value(e).unwrap(), e.name());
+        }
+        assert_eq!("UTF_16".parse::<Encoding>(), Ok(Encoding::Utf16Le));
+        assert_eq!("ISO-8859-1".parse::<Encoding>(), Ok(Encoding::Windows1252));
     }
 
     #[test]

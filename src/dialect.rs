@@ -3,63 +3,81 @@
 /// The delimiters detected automatically, in order of preference on a tie.
 pub const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 
-/// Counts each candidate delimiter outside quotes in the first record of
-/// `prefix` and returns the most frequent (`,` when none occurs).
+/// Reads the first record of `prefix` with each candidate delimiter the way
+/// the CSV parser does (a quote opens a quoted field only at the start of a
+/// field; elsewhere it is text) and returns the candidate that splits it
+/// into the most fields, preferring one under which every quote is well
+/// placed (`,"a;b",` is comma-separated, not `;`); `,` when none splits it.
 ///
 /// ```
 /// assert_eq!(usercsv::sniff_delimiter(b"email;firstName;\"a,b\"\n"), b';');
 /// assert_eq!(usercsv::sniff_delimiter(b"email\tfirstName\n"), b'\t');
+/// assert_eq!(usercsv::sniff_delimiter(b"Height 6\";email;firstName\n"), b';');
 /// assert_eq!(usercsv::sniff_delimiter(b"email\n"), b',');
 /// ```
 pub fn sniff_delimiter(prefix: &[u8]) -> u8 {
-    let counts = count_outside_quotes(first_record(prefix));
-    let mut best = (b',', 0usize);
-    for (i, &d) in CANDIDATE_DELIMITERS.iter().enumerate() {
-        if counts[i] > best.1 {
-            best = (d, counts[i]);
+    let mut best = (b',', (false, 1usize));
+    for &d in &CANDIDATE_DELIMITERS {
+        let (fields, clean) = first_record(prefix, d);
+        let score = (clean && fields > 1, fields);
+        if fields > 1 && score > best.1 {
+            best = (d, score);
         }
     }
     best.0
 }
 
-fn first_record(prefix: &[u8]) -> &[u8] {
-    let mut in_quotes = false;
-    let start = prefix
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(prefix.len());
-    for (i, &b) in prefix[start..].iter().enumerate() {
-        match b {
-            b'"' => in_quotes = !in_quotes,
-            b'\r' | b'\n' if !in_quotes => return &prefix[start..start + i],
-            _ => {}
-        }
-    }
-    &prefix[start..]
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuotedQuote,
 }
 
-fn count_outside_quotes(line: &[u8]) -> [usize; 4] {
-    let mut counts = [0; 4];
-    let mut in_quotes = false;
-    for &b in line {
-        if b == b'"' {
-            in_quotes = !in_quotes;
-        } else if !in_quotes && let Some(i) = CANDIDATE_DELIMITERS.iter().position(|&d| d == b) {
-            counts[i] += 1;
-        }
+/// The number of fields of the first non-empty record of `input` read with
+/// `delimiter`, following csv_core's state machine (RFC 4180 quoting with
+/// doubled quotes, text after a closing quote kept, blank lines skipped),
+/// and whether every quote in it opens, closes or escapes a quoted field.
+fn first_record(input: &[u8], delimiter: u8) -> (usize, bool) {
+    let start = input
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(input.len());
+    let mut fields = 1;
+    let mut clean = true;
+    let mut state = State::FieldStart;
+    for &b in &input[start..] {
+        state = match (state, b) {
+            (State::Quoted, b'"') => State::QuotedQuote,
+            (State::Quoted, _) => State::Quoted,
+            (State::FieldStart | State::QuotedQuote, b'"') => State::Quoted,
+            (_, b'\r' | b'\n') => return (fields, clean),
+            (_, b) if b == delimiter => {
+                fields += 1;
+                State::FieldStart
+            }
+            (State::FieldStart, _) => State::Unquoted,
+            // A quote inside an unquoted field, or text after a closing quote.
+            (State::Unquoted, b'"') | (State::QuotedQuote, _) => {
+                clean = false;
+                State::Unquoted
+            }
+            (State::Unquoted, _) => State::Unquoted,
+        };
     }
-    counts
+    (fields, clean)
 }
 
 /// For a header read as one column: another delimiter it contains.
 pub(crate) fn probable_delimiter(single_header_field: &str, used: u8) -> Option<u8> {
-    let counts = count_outside_quotes(single_header_field.as_bytes());
     CANDIDATE_DELIMITERS
         .iter()
-        .zip(counts)
-        .filter(|&(&d, n)| d != used && n > 0)
+        .filter(|&&d| d != used)
+        .map(|&d| (d, first_record(single_header_field.as_bytes(), d).0))
+        .filter(|&(_, n)| n > 1)
         .max_by_key(|&(_, n)| n)
-        .map(|(&d, _)| d)
+        .map(|(d, _)| d)
 }
 
 #[cfg(test)]
@@ -71,6 +89,25 @@ mod tests {
         assert_eq!(sniff_delimiter(b"\"a;b;c\",d\n"), b',');
         assert_eq!(sniff_delimiter(b"a|b|c\nx,y,z,w,v\n"), b'|');
         assert_eq!(sniff_delimiter(b"\r\n\r\na;b\n"), b';');
+        // Text after a closing quote, doubled quotes, a quoted line break.
+        assert_eq!(sniff_delimiter(b"\"a\"x;b;c,d\n"), b';');
+        assert_eq!(sniff_delimiter(b"\"a\"\";\"\"b\",c\n"), b',');
+        assert_eq!(sniff_delimiter(b"\"a\nb;c;d\",e\n"), b',');
+    }
+
+    #[test]
+    fn stray_quotes_are_text() {
+        assert_eq!(
+            sniff_delimiter(b"Height 6\";email;firstName;lastName\n"),
+            b';'
+        );
+        assert_eq!(sniff_delimiter(b"6'1\";a|b|c|d,e\n"), b'|');
+        assert_eq!(first_record(b"a;\"b;c\";d", b';'), (3, true));
+        assert_eq!(first_record(b"a;b\"c;d", b';'), (3, false));
+        // Well-placed quotes win over more fields.
+        assert_eq!(sniff_delimiter(b"x,\"a;b;c;d\"\n"), b',');
+        // No candidate reads it cleanly: the most fields.
+        assert_eq!(sniff_delimiter(b"a\"b;c\"d;e\n"), b';');
     }
 
     #[test]

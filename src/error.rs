@@ -101,6 +101,23 @@ pub enum ErrorKind {
         /// Where the bad bytes are.
         position: Position,
     },
+    /// UTF-8 text and bytes that are not UTF-8 (e.g. Windows-1252) in one
+    /// file without a byte-order mark. Code `encoding`.
+    MixedEncoding {
+        /// Where the first record whose encoding differs from another's starts.
+        position: Position,
+        /// The physical line of its first conflicting byte (after
+        /// `position.line` when a quoted cell spans lines).
+        line: u64,
+    },
+    /// A NUL byte, which no text CSV has (a workbook, a binary file, or
+    /// UTF-16 that was not recognised). Code `encoding`.
+    NulByte {
+        /// Where the record holding it starts.
+        position: Position,
+        /// The physical line of the NUL byte.
+        line: u64,
+    },
     /// A quoted field is never closed: it runs to the end of the file.
     UnclosedQuote {
         /// Where the record with the open quote starts.
@@ -182,6 +199,7 @@ impl Error {
             ErrorKind::Write(_) => "write",
             ErrorKind::EmptyFile => "empty_file",
             ErrorKind::Encoding { .. } => "encoding",
+            ErrorKind::MixedEncoding { .. } | ErrorKind::NulByte { .. } => "encoding",
             ErrorKind::UnclosedQuote { .. } => "unclosed_quote",
             ErrorKind::LimitExceeded { .. } => "limit_exceeded",
             ErrorKind::MissingColumns { .. } => "missing_column",
@@ -196,6 +214,8 @@ impl Error {
     pub fn position(&self) -> Option<Position> {
         match *self.0 {
             ErrorKind::Encoding { position, .. }
+            | ErrorKind::MixedEncoding { position, .. }
+            | ErrorKind::NulByte { position, .. }
             | ErrorKind::UnclosedQuote { position }
             | ErrorKind::LimitExceeded { position, .. }
             | ErrorKind::ExistingFieldCount { position, .. } => Some(position),
@@ -220,7 +240,17 @@ impl fmt::Display for Error {
             ErrorKind::EmptyFile => write!(f, "the file is empty: expected a header line"),
             ErrorKind::Encoding { encoding, position } => write!(
                 f,
-                "the file is not valid {encoding} at {position}: save it as UTF-8 (or choose its encoding explicitly)"
+                "the file is not valid {encoding} at {position}: save it as \"CSV UTF-8\" (or choose its encoding explicitly)"
+            ),
+            ErrorKind::MixedEncoding { position, line } => write!(
+                f,
+                "the file mixes utf-8 with another encoding (such as windows-1252): the text on line {line} (row {}) is not in the same encoding as other rows; save the whole file as \"CSV UTF-8\"",
+                position.row
+            ),
+            ErrorKind::NulByte { position, line } => write!(
+                f,
+                "the file has a NUL byte on line {line} (row {}), which a text CSV never has: it is probably not a CSV file (e.g. a workbook) or in an unrecognised encoding; save it as \"CSV UTF-8\"",
+                position.row
             ),
             ErrorKind::UnclosedQuote { position } => write!(
                 f,

@@ -94,8 +94,9 @@ impl ReaderBuilder {
         self
     }
 
-    /// Forces the encoding; `None` detects it (byte-order mark, else UTF-8
-    /// when valid, else Windows-1252 with a warning).
+    /// Forces the encoding; `None` detects it (byte-order mark, else UTF-16
+    /// by its NUL bytes, else UTF-8 when valid, else Windows-1252, the last
+    /// two with a warning; UTF-8 text mixed with other bytes is an error).
     pub fn encoding(&mut self, encoding: Option<Encoding>) -> &mut ReaderBuilder {
         self.encoding = encoding;
         self
@@ -137,6 +138,14 @@ impl ReaderBuilder {
                 return Err(err.into());
             }
         }
+        // The CSV parser skips one UTF-8 byte-order mark at the start of what
+        // it reads: drop every leading one here (a doubled mark, or one left
+        // by a forced encoding) so the scanner sees the parser's bytes.
+        let marks = prefix
+            .chunks(3)
+            .take_while(|c| *c == b"\xEF\xBB\xBF")
+            .count();
+        prefix.drain(..marks * 3);
         let delimiter = self
             .delimiter
             .unwrap_or_else(|| dialect::sniff_delimiter(&prefix));
@@ -467,8 +476,37 @@ impl<R: Read> Reader<R> {
     }
 
     fn decode(&mut self, raw: ByteRecord, position: Position) -> Result<StringRecord, Error> {
+        // The conflicting byte at `at` in the record's field bytes: quoted
+        // line breaks before it put it on a later line than the record's.
+        let mixed = |raw: &ByteRecord, at: usize| {
+            let line = position.line + line_breaks(&raw.as_slice()[..at]);
+            Error::new(ErrorKind::MixedEncoding { position, line })
+        };
+        let invalid_at = |raw: &ByteRecord| {
+            std::str::from_utf8(raw.as_slice())
+                .err()
+                .map_or(0, |e| e.valid_up_to())
+        };
         match self.decoding {
             FieldDecoding::Windows1252 => return Ok(decode_1252(&raw)),
+            FieldDecoding::GuessedWindows1252 => {
+                // UTF-8 text in a file guessed to be Windows-1252 would be
+                // read as mojibake ("JosÃ©") and could pass validation.
+                if !raw.as_slice().is_ascii()
+                    && let Some(at) = decode::first_utf8_char(raw.as_slice())
+                {
+                    return Err(mixed(&raw, at));
+                }
+                return Ok(decode_1252(&raw));
+            }
+            FieldDecoding::Utf8OrWindows1252 {
+                seen_non_ascii: true,
+            } if !raw.as_slice().is_ascii() => {
+                return StringRecord::from_byte_record(raw).map_err(|err| {
+                    let raw = err.into_byte_record();
+                    mixed(&raw, invalid_at(&raw))
+                });
+            }
             FieldDecoding::Utf8OrWindows1252 {
                 seen_non_ascii: false,
             } if !raw.as_slice().is_ascii() => {
@@ -481,13 +519,17 @@ impl<R: Read> Reader<R> {
                         Ok(record)
                     }
                     Err(err) => {
+                        let raw = err.into_byte_record();
+                        if decode::has_utf8_text(raw.as_slice()) {
+                            return Err(mixed(&raw, invalid_at(&raw)));
+                        }
                         // Everything before was ASCII: reading it all as
                         // Windows-1252 gives the same text.
-                        self.decoding = FieldDecoding::Windows1252;
+                        self.decoding = FieldDecoding::GuessedWindows1252;
                         self.encoding = Encoding::Windows1252;
                         self.warnings
                             .push(Warning::encoding_guessed(Encoding::Windows1252));
-                        Ok(decode_1252(&err.into_byte_record()))
+                        Ok(decode_1252(&raw))
                     }
                 };
             }
@@ -691,6 +733,15 @@ fn without(record: &StringRecord, skip: usize) -> StringRecord {
         .filter(|&(i, _)| i != skip)
         .map(|(_, f)| f)
         .collect()
+}
+
+/// Line breaks (`\r\n`, `\r` or `\n`) in `bytes`.
+fn line_breaks(bytes: &[u8]) -> u64 {
+    let lf = memchr::memchr_iter(b'\n', bytes).count();
+    let lone_cr = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        .count();
+    (lf + lone_cr) as u64
 }
 
 fn decode_1252(raw: &ByteRecord) -> StringRecord {
@@ -906,8 +957,12 @@ mod tests {
         let err = read_all(&input).unwrap_err();
         assert_eq!(err.code(), "encoding");
         assert_eq!(err.position().map(|p| p.row), Some(12_003));
-        // Invalid UTF-8 inside the sniffed prefix: the whole file is Windows-1252.
-        let (_, rows, _) = read_all(b"name\nJos\xC3\xA9\nM\xFCller\n").unwrap();
+        // Invalid UTF-8 next to UTF-8 text inside the sniffed prefix: a mix too.
+        let err = read_all(b"name\nJos\xC3\xA9\nM\xFCller\n").unwrap_err();
+        assert_eq!(err.code(), "encoding");
+        assert_eq!(err.position().map(|p| p.row), Some(3));
+        // Invalid UTF-8 without UTF-8 text: the whole file is Windows-1252.
+        let (_, rows, _) = read_all(b"name\nJose\nM\xFCller\n").unwrap();
         assert_eq!(rows[1].2, ["Müller"]);
     }
 
@@ -927,7 +982,7 @@ mod tests {
         assert_eq!(err.position().map(|p| (p.row, p.line)), Some((3, 3)));
         assert!(
             err.to_string()
-                .starts_with("the file is not valid UTF-16LE at row 3"),
+                .starts_with("the file is not valid utf-16le at row 3"),
             "{err}"
         );
     }

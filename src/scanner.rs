@@ -234,6 +234,14 @@ impl<R: Read> Read for Scanner<R> {
             }
             return Ok(0);
         }
+        // No text CSV has a NUL byte; the parser would take it as text.
+        if let Some(k) = memchr::memchr(0, &buf[..n]) {
+            self.scan(&buf[..k]);
+            self.offset += k as u64;
+            let position = self.current_start();
+            let line = self.line;
+            return Err(self.stop(ErrorKind::NulByte { position, line }));
+        }
         self.scan(&buf[..n]);
         self.offset += n as u64;
         let oversize = self.oversize.take().or_else(|| {
@@ -337,6 +345,26 @@ mod tests {
                 assert_eq!((position.line, position.row), (2, 2))
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_nul_byte_stops_the_parser_naming_its_record() {
+        for (input, expected) in [
+            (&b"a,b\n1,\"x\ny\"\0\n"[..], (4, 2, 2, 3)),
+            (b"a,b\n1,2\n\0", (8, 3, 3, 3)),
+            (b"a,b\r\n1,\"x\r\r\n\0\"", (5, 2, 2, 4)),
+            (b"\0", (0, 1, 1, 1)),
+        ] {
+            let mut s = Scanner::new(OneByte(input), b',', 1 << 20);
+            let mut sink = Vec::new();
+            assert!(s.read_to_end(&mut sink).is_err());
+            match s.take_failure() {
+                Some(ErrorKind::NulByte { position, line }) => {
+                    assert_eq!((position.byte, position.line, position.row, line), expected)
+                }
+                other => panic!("{other:?}"),
+            }
         }
     }
 

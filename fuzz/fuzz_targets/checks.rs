@@ -17,8 +17,8 @@
 use chrono::NaiveDate;
 use csv::StringRecord;
 use usercsv::{
-    ErrorCode, Limits, OwnedRowOutcome, Position, ReaderBuilder, Schema, ValidationReport,
-    Validator, ValidatorBuilder, sniff_delimiter,
+    Encoding, ErrorCode, Limits, OwnedRowOutcome, Position, ReaderBuilder, Schema,
+    ValidationReport, Validator, ValidatorBuilder, sniff_delimiter,
 };
 
 /// The fixed "today" for `not_in_future` (deterministic runs).
@@ -82,14 +82,17 @@ pub fn check_reader(data: &[u8]) {
         return;
     };
     // The decoded stream that positions refer to, when it is the input
-    // itself (UTF-8 after its BOM, or single-byte text).
-    let utf16 = data.starts_with(&[0xFF, 0xFE]) || data.starts_with(&[0xFE, 0xFF]);
+    // itself (UTF-8 after its BOMs, or single-byte text). UTF-16 is
+    // recognised by its BOM or by its NUL bytes.
+    let utf16 = matches!(rdr.encoding(), Encoding::Utf16Le | Encoding::Utf16Be);
     let stream: Option<&[u8]> = if utf16 {
         None
-    } else if let Some(rest) = data.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        Some(rest)
     } else {
-        Some(data)
+        let mut rest = data;
+        while let Some(after) = rest.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+            rest = after;
+        }
+        Some(rest)
     };
     let header = rdr.header().clone();
     let had_errors_column = rdr.had_errors_column();

@@ -167,9 +167,10 @@ impl Guide {
         doc.push(Block::List(vec![
             vec![
                 strong("Encoding:"),
-                t(" save as \"CSV UTF-8\" (with or without byte-order mark). UTF-16 with a byte-order mark \
+                t(" save as \"CSV UTF-8\" (with or without byte-order mark). UTF-16 \
                    (Excel's \"Unicode text\") and Windows-1252 (Excel's plain \"CSV\" on Western Windows) are \
-                   also read; a file without a byte-order mark that is not UTF-8 is read as Windows-1252, with a warning."),
+                   also read; a file without a byte-order mark that is not UTF-8 is read as Windows-1252, with a warning. \
+                   A file that mixes UTF-8 with another encoding is refused: save the whole file again as \"CSV UTF-8\"."),
             ],
             delimiter_item,
             vec![
