@@ -9,7 +9,7 @@ use csv::StringRecord;
 use crate::error::{Error, ErrorKind, SchemaError};
 use crate::reader::{Row, trim_value};
 use crate::report::{RowError, Warning};
-use crate::rules::{ColumnRules, ErrorCode, Failure, KeyHasher, UniqueSet};
+use crate::rules::{ColumnRules, ErrorCode, Failure, KeyHasher, UniqueBudget, UniqueSet};
 use crate::schema::Schema;
 use crate::validation::ValidationBuilder;
 
@@ -628,29 +628,43 @@ impl Compiled {
 
     /// The uniqueness checks of one row, in input order. `sets` holds
     /// `(schema column, set)`; `hashes`, when given, the row's key hashes
-    /// from [`Compiled::unique_hashes`], one per set.
+    /// from [`Compiled::unique_hashes`], one per set. `errors` holds the
+    /// row's stateless errors: a value that fails its own column's rules is
+    /// neither remembered nor reported as a duplicate. `budget` is what
+    /// the sets may spend ([`UniqueSet::cost`]); a value that does not fit
+    /// stops the run.
     pub fn check_unique(
         &self,
         map: &HeaderMap,
         row: &Row,
         sets: &mut [(usize, UniqueSet)],
+        budget: &mut UniqueBudget,
         hashes: Option<&[u64]>,
         errors: &mut Vec<RowError>,
-    ) {
+    ) -> Result<(), Error> {
         if row.len() != map.width {
-            return;
+            return Ok(());
         }
         for (k, (c, set)) in sets.iter_mut().enumerate() {
             let c = *c;
             let value = map.value(row, c);
-            if value.is_empty() {
+            if value.is_empty() || self.fails_own_rules(c, errors) {
                 continue;
             }
             let at = row.position().row;
-            let first = match hashes.and_then(|h| h.get(k)) {
-                Some(&hash) => set.insert_hashed(value, hash, at),
-                None => set.insert(value, at),
+            let hash = match hashes.and_then(|h| h.get(k)) {
+                Some(&hash) => hash,
+                None => set.hasher().hash(value),
             };
+            let first = set
+                .insert_hashed(value, hash, at, &mut budget.left)
+                .map_err(|_| {
+                    Error::new(ErrorKind::UniqueBytes {
+                        column: self.columns[c].name.clone(),
+                        max: budget.max,
+                        position: row.position(),
+                    })
+                })?;
             if let Some(first) = first {
                 let detail = format!(
                     "\"{value}\" already appears in row {first}; each {} must be unique in the file",
@@ -659,6 +673,17 @@ impl Compiled {
                 errors.push(self.row_error(map, row, c, Failure::new(ErrorCode::Unique, detail)));
             }
         }
+        Ok(())
+    }
+
+    /// Whether `errors` (a row's stateless errors) has a failure of column
+    /// `c`'s own rules; cross-field rules do not count.
+    fn fails_own_rules(&self, c: usize, errors: &[RowError]) -> bool {
+        let name = self.columns[c].name.as_str();
+        errors.iter().any(|e| {
+            e.column.as_deref() == Some(name)
+                && !matches!(e.code, ErrorCode::DateOrder | ErrorCode::RequiredIf)
+        })
     }
 
     /// The key hashes of one row for [`Compiled::check_unique`], appended to

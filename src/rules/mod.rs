@@ -21,7 +21,7 @@ pub(crate) use date::DateCheck;
 pub(crate) use email::EmailCheck;
 pub(crate) use phone::PhoneCheck;
 pub(crate) use text::{LengthCheck, OneOfCheck, PatternCheck};
-pub(crate) use unique::{KeyHasher, UniqueSet};
+pub(crate) use unique::{KeyHasher, UniqueBudget, UniqueSet};
 
 /// A stable, machine-readable code for a row error.
 ///
