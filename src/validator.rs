@@ -89,7 +89,9 @@ impl ValidatorBuilder {
         let today = self
             .today
             .unwrap_or_else(|| chrono::Local::now().date_naive());
-        Compiled::new(schema, today).map(|c| Validator { inner: Arc::new(c) })
+        let validator = Compiled::new(schema, today).map(|c| Validator { inner: Arc::new(c) })?;
+        validator.check_template()?;
+        Ok(validator)
     }
 }
 
@@ -113,7 +115,7 @@ impl Compiled {
         if schema.columns.is_empty() {
             return Err(SchemaError::NoColumns);
         }
-        let columns = schema
+        let mut columns = schema
             .columns
             .iter()
             .map(|c| ColumnRules::compile(c, today))
@@ -173,6 +175,19 @@ impl Compiled {
                 date_needed[i] = true;
             }
             date_order.push((earlier, later));
+            // A derived example of the later column follows the earlier one,
+            // so that the template row keeps the order.
+            let parse = |c: &ColumnRules| c.date.as_ref()?.check(trim_value(&c.example)).ok();
+            if schema.columns[later].example.is_none()
+                && let (Some(after), Some(before)) = (parse(&columns[earlier]), parse(&columns[later]))
+                && before < after
+                && let Some(check) = &columns[later].date
+            {
+                let example = check.example_on_or_after(after);
+                if columns[later].fails(&example).is_none() {
+                    columns[later].example = example;
+                }
+            }
         }
         let required_if = schema
             .required_if
@@ -319,6 +334,38 @@ impl Validator {
         let _ = out.write_record(&header);
         let _ = out.write_record(&row);
         String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl Validator {
+    /// Refuses a schema whose template row fails the schema: each column's
+    /// example passed its own rules when compiled, so what is left is a
+    /// cross-field rule (dates out of order, a `required_if` left empty).
+    fn check_template(&self) -> Result<(), SchemaError> {
+        let first = &self.inner.columns[0].name;
+        let report = self
+            .validation()
+            .id("template")
+            .validate(self.template_csv().as_bytes(), None::<&mut Vec<u8>>)
+            .map_err(|err| {
+                SchemaError::rule(first, format!("the template cannot be read back: {err}"))
+            })?;
+        let Some(error) = report.errors.first() else {
+            return Ok(());
+        };
+        let column = error.column.as_deref().unwrap_or(first);
+        let detail = error
+            .message
+            .strip_prefix(&format!("{column}: "))
+            .unwrap_or(&error.message);
+        Err(SchemaError::rule(
+            column,
+            format!(
+                "the example \"{}\" fails the {} rule: {detail}",
+                error.value.as_deref().unwrap_or(""),
+                error.code
+            ),
+        ))
     }
 }
 

@@ -14,11 +14,21 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 pub(crate) struct PatternCheck {
     regex: Regex,
     description: String,
+    /// The expression as anchored, for [`PatternCheck::sample`].
+    anchored: String,
 }
 
 impl PatternCheck {
     pub fn compile(column: &str, rule: &PatternRule) -> Result<PatternCheck, SchemaError> {
-        let regex = RegexBuilder::new(&format!("^(?:{})$", rule.regex))
+        if rule.regex.is_empty() {
+            // It matches only the empty cell, which skips every rule anyway.
+            return Err(SchemaError::rule(
+                column,
+                "the pattern is empty: expected a regular expression that values must match",
+            ));
+        }
+        let anchored = format!("^(?:{})$", rule.regex);
+        let regex = RegexBuilder::new(&anchored)
             .size_limit(REGEX_SIZE_LIMIT)
             .dfa_size_limit(REGEX_SIZE_LIMIT)
             .build()
@@ -40,7 +50,71 @@ impl PatternCheck {
                 .description
                 .clone()
                 .unwrap_or_else(|| format!("a value matching the pattern {}", rule.regex)),
+            anchored,
         })
+    }
+
+    /// A short non-empty value the pattern matches, preferring letters and
+    /// digits, for the template of a column without an `example`; `None`
+    /// when none is found within a small budget.
+    pub fn sample(&self) -> Option<String> {
+        use regex_automata::dfa::{Automaton, StartKind, dense};
+        use regex_automata::{Anchored, Input};
+        const SIZE: usize = 1 << 20;
+        let dfa = dense::Builder::new()
+            .configure(
+                dense::Config::new()
+                    .start_kind(StartKind::Anchored)
+                    .dfa_size_limit(Some(SIZE))
+                    .determinize_size_limit(Some(SIZE)),
+            )
+            .build(&self.anchored)
+            .ok()?;
+        let start = dfa
+            .start_state_forward(&Input::new("").anchored(Anchored::Yes))
+            .ok()?;
+        // Bytes in order of preference, so that the first shortest value
+        // found is a readable one.
+        let nice = b"a0Aex1-._@ ";
+        let order: Vec<u8> = nice
+            .iter()
+            .copied()
+            .chain((0..=255u8).filter(|b| !nice.contains(b)))
+            .collect();
+        // Breadth first over paths of at least one byte: (state, its path's
+        // previous entry, its last byte).
+        let mut seen = ahash::AHashSet::new();
+        let mut paths: Vec<(regex_automata::util::primitives::StateID, usize, u8)> = Vec::new();
+        let mut at = usize::MAX;
+        let mut next = 0;
+        loop {
+            let from = if at == usize::MAX { start } else { paths[at].0 };
+            for &b in &order {
+                let to = dfa.next_state(from, b);
+                if dfa.is_dead_state(to) || dfa.is_quit_state(to) || !seen.insert(to) {
+                    continue;
+                }
+                paths.push((to, at, b));
+                if dfa.is_match_state(dfa.next_eoi_state(to)) {
+                    let mut bytes = Vec::new();
+                    let mut i = paths.len() - 1;
+                    while i != usize::MAX {
+                        bytes.push(paths[i].2);
+                        i = paths[i].1;
+                    }
+                    bytes.reverse();
+                    return String::from_utf8(bytes).ok();
+                }
+                if paths.len() > 100_000 {
+                    return None;
+                }
+            }
+            if next == paths.len() {
+                return None;
+            }
+            at = next;
+            next += 1;
+        }
     }
 
     pub fn check(&self, value: &str) -> Result<(), Failure> {
@@ -112,6 +186,11 @@ impl OneOfCheck {
 
     pub fn example(&self) -> String {
         self.values[0].clone()
+    }
+
+    /// The accepted values.
+    pub fn values(&self) -> &[String] {
+        &self.values
     }
 }
 

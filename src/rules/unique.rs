@@ -416,12 +416,36 @@ mod tests {
     }
 
     #[test]
+    fn new_values_are_paid_from_the_budget_and_refused_past_it() {
+        let mut set = UniqueSet::new(true);
+        let mut budget = 2 * UniqueSet::cost(3);
+        let mut insert = |set: &mut UniqueSet, value: &str, row, budget: &mut u64| {
+            let hash = set.hasher().hash(value);
+            set.insert_hashed(value, hash, row, budget)
+        };
+        assert_eq!(insert(&mut set, "abc", 2, &mut budget), Ok(None));
+        // A repeat costs nothing, whatever the budget.
+        assert_eq!(insert(&mut set, "ABC", 3, &mut 0), Ok(Some(2)));
+        assert_eq!(insert(&mut set, "def", 4, &mut budget), Ok(None));
+        assert_eq!(budget, 0);
+        assert_eq!(insert(&mut set, "g", 5, &mut budget), Err(UniqueSet::cost(1)));
+        // Refused values are not remembered.
+        assert_eq!(insert(&mut set, "g", 6, &mut u64::MAX), Ok(None));
+        // The arena never reserved past what was paid for.
+        let mut small = UniqueSet::new(false);
+        let mut budget = UniqueSet::cost(1000);
+        let long = "v".repeat(1000);
+        assert_eq!(insert(&mut small, &long, 2, &mut budget), Ok(None));
+        assert!(small.arena.capacity() <= 1000 + 20 + budget as usize);
+    }
+
+    #[test]
     fn hashes_from_a_cloned_hasher_find_the_same_values() {
         let mut set = UniqueSet::new(true);
         let hasher = set.hasher().clone();
         let hashed = |set: &mut UniqueSet, value: &str, row| {
             let hash = hasher.hash(value);
-            set.insert_hashed(value, hash, row)
+            set.insert_hashed(value, hash, row, &mut u64::MAX).unwrap()
         };
         assert_eq!(hashed(&mut set, "Ada@Example.com", 2), None);
         assert_eq!(set.insert("ada@example.com", 3), Some(2));
