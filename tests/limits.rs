@@ -4,7 +4,7 @@
 mod common;
 
 use usercsv::generate::UserCsv;
-use usercsv::{Error, ErrorKind, Limits, Position, Schema, Validator};
+use usercsv::{Error, ErrorKind, Limits, Position, Validator};
 
 /// What one remembered value costs besides its bytes (documented on
 /// `Limits::max_unique_bytes`).

@@ -204,7 +204,7 @@ impl ColumnRules {
             return Err(SchemaError::rule(
                 &self.name,
                 format!(
-                    "the rules {} can never all pass on one value: expected at most one of phone, email and date",
+                    "the rules {} can never pass on one value together: expected at most one of phone, email and date",
                     types.join(" and ")
                 ),
             ));
