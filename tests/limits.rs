@@ -4,7 +4,7 @@
 mod common;
 
 use usercsv::generate::UserCsv;
-use usercsv::{Error, ErrorKind, Limits, Position, Validator};
+use usercsv::{Column, Error, ErrorKind, Limits, Position, Schema, SchemaError, Validator};
 
 /// What one remembered value costs besides its bytes (documented on
 /// `Limits::max_unique_bytes`).
@@ -155,4 +155,44 @@ fn limits_without_the_unique_budget_deserialize_with_its_default() {
     .unwrap();
     assert_eq!(limits.max_unique_bytes, 256 << 20);
     assert_eq!(limits.max_rows, 4);
+}
+
+/// A pattern whose matching cost per byte is large is refused when the
+/// schema is compiled: `(?:a|aa){0,4000}b` compiled under the regex size
+/// limit and took about 150 ms per 6 KB cell.
+#[test]
+fn patterns_slow_to_match_are_refused_at_compile_time() {
+    let refused = |regex: &str| {
+        let schema = Schema::builder()
+            .column(Column::new("code").example("E-1").pattern(regex, None))
+            .build();
+        Validator::new(&schema).unwrap_err()
+    };
+    for regex in ["(?:a|aa){0,4000}b", "(?:(?:a{0,20}){0,20}){0,20}b", "[ab]*a[ab]{200}"] {
+        let err = refused(regex);
+        assert_eq!(
+            err,
+            SchemaError::InvalidRule {
+                column: "code".into(),
+                message: format!(
+                    "invalid pattern \"{regex}\": matching it can follow more than 100 alternatives at once, which makes every cell slow to check; simplify the repetitions (e.g. (a|aa){{0,4000}} or nested counted repeats)"
+                ),
+            }
+        );
+        assert_eq!(err.code(), "schema_rule");
+    }
+    // Honest patterns, Unicode classes and long bounded repeats included,
+    // still compile.
+    for regex in [
+        "E-\\d{1,6}",
+        "[\\p{L} '-]+",
+        "[^@]{1,64}@[^@]{1,255}",
+        "(?:\\+|00)\\d{1,3}[ \\d]{6,14}",
+        "(?:a|aa){0,40}E-1",
+    ] {
+        let schema = Schema::builder()
+            .column(Column::new("code").pattern(regex, None))
+            .build();
+        assert!(Validator::new(&schema).is_ok(), "{regex}: {:?}", Validator::new(&schema).err());
+    }
 }

@@ -181,7 +181,8 @@ impl UniqueSet {
     #[cfg(test)]
     pub fn insert(&mut self, value: &str, row: u64) -> Option<u64> {
         let hash = self.hasher.hash(value);
-        self.insert_hashed(value, hash, row, &mut u64::MAX)
+        let mut unlimited = u64::MAX;
+        self.insert_hashed(value, hash, row, &mut unlimited)
             .unwrap_or(None)
     }
 
@@ -419,7 +420,7 @@ mod tests {
     fn new_values_are_paid_from_the_budget_and_refused_past_it() {
         let mut set = UniqueSet::new(true);
         let mut budget = 2 * UniqueSet::cost(3);
-        let mut insert = |set: &mut UniqueSet, value: &str, row, budget: &mut u64| {
+        let insert = |set: &mut UniqueSet, value: &str, row, budget: &mut u64| {
             let hash = set.hasher().hash(value);
             set.insert_hashed(value, hash, row, budget)
         };
@@ -430,7 +431,7 @@ mod tests {
         assert_eq!(budget, 0);
         assert_eq!(insert(&mut set, "g", 5, &mut budget), Err(UniqueSet::cost(1)));
         // Refused values are not remembered.
-        assert_eq!(insert(&mut set, "g", 6, &mut u64::MAX), Ok(None));
+        assert_eq!(insert(&mut set, "g", 6, &mut { u64::MAX }), Ok(None));
         // The arena never reserved past what was paid for.
         let mut small = UniqueSet::new(false);
         let mut budget = UniqueSet::cost(1000);
@@ -445,7 +446,7 @@ mod tests {
         let hasher = set.hasher().clone();
         let hashed = |set: &mut UniqueSet, value: &str, row| {
             let hash = hasher.hash(value);
-            set.insert_hashed(value, hash, row, &mut u64::MAX).unwrap()
+            set.insert_hashed(value, hash, row, &mut { u64::MAX }).unwrap()
         };
         assert_eq!(hashed(&mut set, "Ada@Example.com", 2), None);
         assert_eq!(set.insert("ada@example.com", 3), Some(2));
