@@ -36,7 +36,8 @@ pub struct Limits {
     /// Bytes the `unique` rules may spend remembering values, all unique
     /// columns together: each distinct value costs its length (lower-cased
     /// when case does not matter) plus 48 bytes of bookkeeping. Values that
-    /// fail their own column's rules are not remembered. The file error
+    /// fail their own column's rules cost nothing: they are checked against
+    /// the values remembered, not remembered themselves. The file error
     /// `limit_exceeded` names the column and the row where a new value did
     /// not fit. Default 256 MiB: about 3.5 million e-mail addresses.
     #[serde(default = "default_max_unique_bytes")]

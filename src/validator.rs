@@ -677,7 +677,8 @@ impl Compiled {
     /// `(schema column, set)`; `hashes`, when given, the row's key hashes
     /// from [`Compiled::unique_hashes`], one per set. `errors` holds the
     /// row's stateless errors: a value that fails its own column's rules is
-    /// neither remembered nor reported as a duplicate. `budget` is what
+    /// looked up (a duplicate is still reported) but not remembered, so it
+    /// costs no memory and later rows are not its duplicates. `budget` is what
     /// the sets may spend ([`UniqueSet::cost`]); a value that does not fit
     /// stops the run.
     pub fn check_unique(
@@ -695,7 +696,7 @@ impl Compiled {
         for (k, (c, set)) in sets.iter_mut().enumerate() {
             let c = *c;
             let value = map.value(row, c);
-            if value.is_empty() || self.fails_own_rules(c, errors) {
+            if value.is_empty() {
                 continue;
             }
             let at = row.position().row;
@@ -703,15 +704,18 @@ impl Compiled {
                 Some(&hash) => hash,
                 None => set.hasher().hash(value),
             };
-            let first = set
-                .insert_hashed(value, hash, at, &mut budget.left)
-                .map_err(|_| {
-                    Error::new(ErrorKind::UniqueBytes {
-                        column: self.columns[c].name.clone(),
-                        max: budget.max,
-                        position: row.position(),
-                    })
-                })?;
+            let first = if self.fails_own_rules(c, errors) {
+                set.find_hashed(value, hash)
+            } else {
+                set.insert_hashed(value, hash, at, &mut budget.left)
+                    .map_err(|_| {
+                        Error::new(ErrorKind::UniqueBytes {
+                            column: self.columns[c].name.clone(),
+                            max: budget.max,
+                            position: row.position(),
+                        })
+                    })?
+            };
             if let Some(first) = first {
                 let detail = format!(
                     "\"{value}\" already appears in row {first}; each {} must be unique in the file",

@@ -123,6 +123,21 @@ fn values_that_fail_their_own_rules_are_not_remembered() {
             (3, 3, Some("email".into()), "email")
         ]
     );
+    // An invalid value that repeats a remembered valid one is still told
+    // to be a duplicate.
+    let schema = Schema::builder()
+        .column(Column::new("code").pattern("E\\d{3}", None).unique(true))
+        .build();
+    let (report, _) = common::run(&common::compile(&schema), b"code\nE100\ne100\ne100\n");
+    assert_eq!(
+        common::codes(&report),
+        [
+            (3, "code".into(), "pattern"),
+            (3, "code".into(), "unique"),
+            (4, "code".into(), "pattern"),
+            (4, "code".into(), "unique")
+        ]
+    );
 }
 
 #[test]

@@ -207,6 +207,23 @@ impl UniqueSet {
         row: u64,
         budget: &mut u64,
     ) -> Result<Option<u64>, u64> {
+        self.probe(value, hash, row, Some(budget))
+    }
+
+    /// The row where `value` (hashed by [`KeyHasher::hash`]) was recorded,
+    /// without recording it if it was not.
+    pub fn find_hashed(&mut self, value: &str, hash: u64) -> Option<u64> {
+        self.probe(value, hash, 0, None).unwrap_or(None)
+    }
+
+    /// Finds `value`, and records it at `row` when new and `budget` is given.
+    fn probe(
+        &mut self,
+        value: &str,
+        hash: u64,
+        row: u64,
+        budget: Option<&mut u64>,
+    ) -> Result<Option<u64>, u64> {
         if !self.hasher.case_insensitive || value.is_ascii() {
             // ASCII is lower-cased on the way into the arena: no copy first.
             let fold = self.hasher.case_insensitive;
@@ -216,16 +233,17 @@ impl UniqueSet {
         self.insert_key(value.to_lowercase().as_bytes(), false, hash, row, budget)
     }
 
-    /// Inserts `key`, lower-casing its ASCII letters first when `fold`.
+    /// Finds `key`, lower-casing its ASCII letters first when `fold`, and
+    /// inserts it when new and `budget` is given.
     fn insert_key(
         &mut self,
         key: &[u8],
         fold: bool,
         hash: u64,
         row: u64,
-        budget: &mut u64,
+        budget: Option<&mut u64>,
     ) -> Result<Option<u64>, u64> {
-        if (self.len + 1) * 2 > self.slots.len() {
+        if budget.is_some() && (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
         let tag = hash >> 32;
@@ -250,6 +268,17 @@ impl UniqueSet {
             }
             at = (at + 1) & mask;
         }
+        let Some(budget) = budget else {
+            if self.overflow.is_empty() {
+                return Ok(None);
+            }
+            let key = if fold {
+                key.to_ascii_lowercase()
+            } else {
+                key.to_vec()
+            };
+            return Ok(self.overflow.get(key.as_slice()).copied());
+        };
         let cost = Self::cost(key.len());
         if cost > *budget {
             return Err(cost);
@@ -430,7 +459,9 @@ mod tests {
         assert_eq!(insert(&mut set, "def", 4, &mut budget), Ok(None));
         assert_eq!(budget, 0);
         assert_eq!(insert(&mut set, "g", 5, &mut budget), Err(UniqueSet::cost(1)));
-        // Refused values are not remembered.
+        // Refused values are not remembered; looking up records nothing.
+        assert_eq!(set.find_hashed("G", set.hasher().hash("G")), None);
+        assert_eq!(set.find_hashed("DEF", set.hasher().hash("DEF")), Some(4));
         assert_eq!(insert(&mut set, "g", 6, &mut { u64::MAX }), Ok(None));
         // The arena never reserved past what was paid for.
         let mut small = UniqueSet::new(false);
