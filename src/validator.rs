@@ -179,7 +179,8 @@ impl Compiled {
             // so that the template row keeps the order.
             let parse = |c: &ColumnRules| c.date.as_ref()?.check(trim_value(&c.example)).ok();
             if schema.columns[later].example.is_none()
-                && let (Some(after), Some(before)) = (parse(&columns[earlier]), parse(&columns[later]))
+                && let (Some(after), Some(before)) =
+                    (parse(&columns[earlier]), parse(&columns[later]))
                 && before < after
                 && let Some(check) = &columns[later].date
             {

@@ -18,7 +18,12 @@ fn budget(max_unique_bytes: u64) -> Limits {
 }
 
 /// The error of a run on `threads` threads, or the report's JSON.
-fn batch(validator: &Validator, input: &[u8], threads: usize, limits: Limits) -> Result<String, Error> {
+fn batch(
+    validator: &Validator,
+    input: &[u8],
+    threads: usize,
+    limits: Limits,
+) -> Result<String, Error> {
     validator
         .validation()
         .id("t")
@@ -87,7 +92,10 @@ fn unique_budget_stops_at_the_row_whose_value_does_not_fit() {
         b.limits(enough);
     })
     .unwrap();
-    assert_eq!(common::errors(&report), [(4, 5, Some("email".into()), "unique")]);
+    assert_eq!(
+        common::errors(&report),
+        [(4, 5, Some("email".into()), "unique")]
+    );
 }
 
 #[test]
@@ -149,14 +157,23 @@ fn unique_budget_is_shared_by_all_unique_columns_and_the_same_on_every_driver() 
     let err = batch(&validator, &csv, 1, limits).unwrap_err();
     let (code, column, max, position, message) = unique_error(err);
     assert_eq!((code, max), ("limit_exceeded", 40_000));
-    assert!(["email", "employeeNumber"].contains(&column.as_str()), "{column}");
+    assert!(
+        ["email", "employeeNumber"].contains(&column.as_str()),
+        "{column}"
+    );
     assert!(position.row > 100 && position.row < 1_500, "{position}");
     for threads in [2, 3] {
         let other = unique_error(batch(&validator, &csv, threads, limits).unwrap_err());
-        assert_eq!(other, (code, column.clone(), max, position, message.clone()));
+        assert_eq!(
+            other,
+            (code, column.clone(), max, position, message.clone())
+        );
     }
     let other = unique_error(streamed(&validator, &csv, limits).unwrap_err());
-    assert_eq!(other, (code, column.clone(), max, position, message.clone()));
+    assert_eq!(
+        other,
+        (code, column.clone(), max, position, message.clone())
+    );
     // The default budget is far above this file.
     assert!(batch(&validator, &csv, 2, Limits::default()).is_ok());
     assert_eq!(Limits::default().max_unique_bytes, 256 << 20);
@@ -183,7 +200,11 @@ fn patterns_slow_to_match_are_refused_at_compile_time() {
             .build();
         Validator::new(&schema).unwrap_err()
     };
-    for regex in ["(?:a|aa){0,4000}b", "(?:(?:a{0,20}){0,20}){0,20}b", "[ab]*a[ab]{200}"] {
+    for regex in [
+        "(?:a|aa){0,4000}b",
+        "(?:(?:a{0,20}){0,20}){0,20}b",
+        "[ab]*a[ab]{200}",
+    ] {
         let err = refused(regex);
         assert_eq!(
             err,
@@ -208,6 +229,10 @@ fn patterns_slow_to_match_are_refused_at_compile_time() {
         let schema = Schema::builder()
             .column(Column::new("code").pattern(regex, None))
             .build();
-        assert!(Validator::new(&schema).is_ok(), "{regex}: {:?}", Validator::new(&schema).err());
+        assert!(
+            Validator::new(&schema).is_ok(),
+            "{regex}: {:?}",
+            Validator::new(&schema).err()
+        );
     }
 }

@@ -52,11 +52,15 @@ fn an_example_that_fails_its_own_column_is_refused() {
         )
     );
     assert_eq!(
-        refused("[[columns]]\nname = \"code\"\nexample = \"E-12\"\npattern = { regex = \"E-\\\\d{3}\", description = \"a code like E-123\" }\n"),
+        refused(
+            "[[columns]]\nname = \"code\"\nexample = \"E-12\"\npattern = { regex = \"E-\\\\d{3}\", description = \"a code like E-123\" }\n"
+        ),
         (
             "schema_rule",
             s("code"),
-            s("the example \"E-12\" fails the column's own pattern rule: expected a code like E-123, found \"E-12\"")
+            s(
+                "the example \"E-12\" fails the column's own pattern rule: expected a code like E-123, found \"E-12\""
+            )
         )
     );
     // Blank, for a required column.
@@ -95,13 +99,21 @@ fn two_value_types_on_one_column_are_refused() {
         )
     );
     let (_, column, message) = refused("[[columns]]\nname = \"d\"\nemail = {}\ndate = {}\n");
-    assert_eq!((column.as_str(), message.starts_with("the rules email and date ")), ("d", true));
+    assert_eq!(
+        (
+            column.as_str(),
+            message.starts_with("the rules email and date ")
+        ),
+        ("d", true)
+    );
 }
 
 #[test]
 fn a_one_of_value_that_fails_the_other_rules_is_refused() {
     assert_eq!(
-        refused("[[columns]]\nname = \"c\"\none_of = { values = [\"a\", \"bb\"] }\nlength = { max = 1 }\n"),
+        refused(
+            "[[columns]]\nname = \"c\"\none_of = { values = [\"a\", \"bb\"] }\nlength = { max = 1 }\n"
+        ),
         (
             "schema_rule",
             s("c"),
@@ -136,10 +148,14 @@ fn a_column_without_a_passing_example_must_be_given_one() {
         )
     );
     // A phone number is never 5 characters long.
-    let (_, column, message) =
-        refused("[[columns]]\nname = \"m\"\nphone = { default_region = \"NL\" }\nlength = { max = 5 }\n");
+    let (_, column, message) = refused(
+        "[[columns]]\nname = \"m\"\nphone = { default_region = \"NL\" }\nlength = { max = 5 }\n",
+    );
     assert_eq!(column, "m");
-    assert!(message.starts_with("no example value passes the column's rules (tried \"+31"), "{message}");
+    assert!(
+        message.starts_with("no example value passes the column's rules (tried \"+31"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -167,8 +183,16 @@ fn derived_examples_pass_their_pattern_and_date_order() {
     assert_eq!(template_failures(&validator), []);
     // Given examples out of order are the schema's mistake.
     let schema = Schema::builder()
-        .column(Column::new("start").example("2024-05-01").date(DateRule::default()))
-        .column(Column::new("end").example("2024-01-01").date(DateRule::default()))
+        .column(
+            Column::new("start")
+                .example("2024-05-01")
+                .date(DateRule::default()),
+        )
+        .column(
+            Column::new("end")
+                .example("2024-01-01")
+                .date(DateRule::default()),
+        )
         .date_order("start", "end")
         .build();
     assert_eq!(
@@ -204,7 +228,12 @@ fn derived_examples_pass_their_pattern_and_date_order() {
 fn built_in_and_fixture_schemas_compile_and_their_templates_pass() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files: Vec<PathBuf> = Vec::new();
-    for dir in ["tests/data/cli", "tests/data/engine", "tests/data/messages", "fuzz/seeds/schema"] {
+    for dir in [
+        "tests/data/cli",
+        "tests/data/engine",
+        "tests/data/messages",
+        "fuzz/seeds/schema",
+    ] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "toml" || e == "json") {
@@ -310,9 +339,27 @@ fn types() -> impl Strategy<Value = Types> {
 
 fn example() -> impl Strategy<Value = String> {
     prop::sample::select(vec![
-        "", " ", "x", "zzz", "example", "ada@example.com", "not-an-email", "+31 6 12345678",
-        "+31 20 123 4567", "2024-01-15", "15/01/2024", "1990-12-10", "2999-01-01", "E-123",
-        "E-12", "en", "NL", " padded ", "ab-12", "12", "junior",
+        "",
+        " ",
+        "x",
+        "zzz",
+        "example",
+        "ada@example.com",
+        "not-an-email",
+        "+31 6 12345678",
+        "+31 20 123 4567",
+        "2024-01-15",
+        "15/01/2024",
+        "1990-12-10",
+        "2999-01-01",
+        "E-123",
+        "E-12",
+        "en",
+        "NL",
+        " padded ",
+        "ab-12",
+        "12",
+        "junior",
     ])
     .prop_map(str::to_string)
 }
@@ -320,8 +367,16 @@ fn example() -> impl Strategy<Value = String> {
 fn date_rule() -> impl Strategy<Value = DateRule> {
     (
         prop::sample::subsequence(vec!["YYYY-MM-DD", "DD/MM/YYYY", "DD.MM.YYYY"], 0..=2),
-        optional(prop::sample::select(vec!["1900-01-01", "2020-01-01", "2024-06-01"])),
-        optional(prop::sample::select(vec!["1980-01-01", "2024-12-31", "2100-01-01"])),
+        optional(prop::sample::select(vec![
+            "1900-01-01",
+            "2020-01-01",
+            "2024-06-01",
+        ])),
+        optional(prop::sample::select(vec![
+            "1980-01-01",
+            "2024-12-31",
+            "2100-01-01",
+        ])),
         any::<bool>(),
     )
         .prop_map(|(formats, min, max, not_in_future)| DateRule {
@@ -335,15 +390,20 @@ fn date_rule() -> impl Strategy<Value = DateRule> {
 fn column(name: String) -> impl Strategy<Value = Column> {
     (
         (any::<bool>(), rare(example())),
-        (
-            types(),
-            (optional(Just("NL")), any::<bool>()),
-            date_rule(),
-        ),
+        (types(), (optional(Just("NL")), any::<bool>()), date_rule()),
         (
             rare(prop::sample::select(vec![
-                "E-\\d{3}", "[a-z]+", "", "(", "\\d{2,4}", "[A-Z]{2}-[0-9]+", "x|y", "\\bx",
-                "[a-z]{2}-\\d{2}", "(?i)ab-\\d+", ".{0,3}",
+                "E-\\d{3}",
+                "[a-z]+",
+                "",
+                "(",
+                "\\d{2,4}",
+                "[A-Z]{2}-[0-9]+",
+                "x|y",
+                "\\bx",
+                "[a-z]{2}-\\d{2}",
+                "(?i)ab-\\d+",
+                ".{0,3}",
             ])),
             rare(prop::sample::subsequence(
                 vec!["en", "nl", "junior", "x", "E-123", "12"],
@@ -355,7 +415,11 @@ fn column(name: String) -> impl Strategy<Value = Column> {
         ),
     )
         .prop_map(
-            move |((required, example), (types, (region, mobile_only), date), (pattern, one_of, length, unique, ci))| {
+            move |(
+                (required, example),
+                (types, (region, mobile_only), date),
+                (pattern, one_of, length, unique, ci),
+            )| {
                 let mut column = Column::new(name.clone());
                 column.required = required;
                 column.example = example;
@@ -390,9 +454,7 @@ fn schema() -> impl Strategy<Value = Schema> {
     (1usize..4)
         .prop_flat_map(|n| {
             (
-                (0..n)
-                    .map(|i| column(format!("c{i}")))
-                    .collect::<Vec<_>>(),
+                (0..n).map(|i| column(format!("c{i}"))).collect::<Vec<_>>(),
                 rare((0..n, 0..n)),
                 rare((0..n, 0..n)),
             )

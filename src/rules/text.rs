@@ -58,10 +58,7 @@ impl PatternCheck {
         // The regex crate's size limit bounds memory, not time: bound how
         // many alternatives matching follows at once, hence each byte's cost.
         let slow = |why: String| {
-            SchemaError::rule(
-                column,
-                format!("invalid pattern \"{}\": {why}", rule.regex),
-            )
+            SchemaError::rule(column, format!("invalid pattern \"{}\": {why}", rule.regex))
         };
         match threads(&anchored) {
             Some(n) if n <= MAX_THREADS => {}

@@ -458,7 +458,10 @@ mod tests {
         assert_eq!(insert(&mut set, "ABC", 3, &mut 0), Ok(Some(2)));
         assert_eq!(insert(&mut set, "def", 4, &mut budget), Ok(None));
         assert_eq!(budget, 0);
-        assert_eq!(insert(&mut set, "g", 5, &mut budget), Err(UniqueSet::cost(1)));
+        assert_eq!(
+            insert(&mut set, "g", 5, &mut budget),
+            Err(UniqueSet::cost(1))
+        );
         // Refused values are not remembered; looking up records nothing.
         assert_eq!(set.find_hashed("G", set.hasher().hash("G")), None);
         assert_eq!(set.find_hashed("DEF", set.hasher().hash("DEF")), Some(4));
@@ -477,7 +480,8 @@ mod tests {
         let hasher = set.hasher().clone();
         let hashed = |set: &mut UniqueSet, value: &str, row| {
             let hash = hasher.hash(value);
-            set.insert_hashed(value, hash, row, &mut { u64::MAX }).unwrap()
+            set.insert_hashed(value, hash, row, &mut { u64::MAX })
+                .unwrap()
         };
         assert_eq!(hashed(&mut set, "Ada@Example.com", 2), None);
         assert_eq!(set.insert("ada@example.com", 3), Some(2));
