@@ -132,6 +132,17 @@ pub enum ErrorKind {
         /// Where it was exceeded.
         position: Position,
     },
+    /// The values the `unique` rules remember outgrew
+    /// [`Limits::max_unique_bytes`](crate::Limits::max_unique_bytes).
+    /// Its code is `limit_exceeded`, as for the other limits.
+    UniqueBytes {
+        /// The unique column whose new value did not fit.
+        column: String,
+        /// The configured budget in bytes.
+        max: u64,
+        /// The row with that value.
+        position: Position,
+    },
     /// Required columns are not in the header.
     MissingColumns {
         /// The schema names of the missing columns.
@@ -201,7 +212,7 @@ impl Error {
             ErrorKind::Encoding { .. } => "encoding",
             ErrorKind::MixedEncoding { .. } | ErrorKind::NulByte { .. } => "encoding",
             ErrorKind::UnclosedQuote { .. } => "unclosed_quote",
-            ErrorKind::LimitExceeded { .. } => "limit_exceeded",
+            ErrorKind::LimitExceeded { .. } | ErrorKind::UniqueBytes { .. } => "limit_exceeded",
             ErrorKind::MissingColumns { .. } => "missing_column",
             ErrorKind::DuplicateColumn { .. } => "duplicate_column",
             ErrorKind::WrongDelimiter { .. } => "wrong_delimiter",
@@ -218,7 +229,8 @@ impl Error {
             | ErrorKind::NulByte { position, .. }
             | ErrorKind::UnclosedQuote { position }
             | ErrorKind::LimitExceeded { position, .. }
-            | ErrorKind::ExistingFieldCount { position, .. } => Some(position),
+            | ErrorKind::ExistingFieldCount { position, .. }
+            | ErrorKind::UniqueBytes { position, .. } => Some(position),
             _ => None,
         }
     }
@@ -264,6 +276,14 @@ impl fmt::Display for Error {
                 f,
                 "too many {} at {position}: the limit is {max}",
                 limit.describe()
+            ),
+            ErrorKind::UniqueBytes {
+                column,
+                max,
+                position,
+            } => write!(
+                f,
+                "too many bytes of distinct values to check for duplicates in column \"{column}\" at {position}: the limit is {max} (max_unique_bytes)"
             ),
             ErrorKind::MissingColumns { missing, found } => {
                 let plural = if missing.len() == 1 { "" } else { "s" };

@@ -126,7 +126,7 @@ fn finish<R: Read, W: Write>(
         }
         let hashes = &batch.hashes[i * per_row..(i + 1) * per_row];
         let errors = &mut batch.errors[i];
-        run.finish_row(&batch.rows[i], Some(hashes), errors);
+        run.finish_row(&batch.rows[i], Some(hashes), errors)?;
         if !errors.is_empty() {
             sink.write(batch.rows[i].fields(), errors)?;
         }

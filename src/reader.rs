@@ -23,6 +23,7 @@ use crate::validator::is_field_count_message;
 /// let limits = usercsv::Limits::default();
 /// assert_eq!(limits.max_field_bytes, 64 * 1024);
 /// assert_eq!(limits.max_record_bytes, 1024 * 1024);
+/// assert_eq!(limits.max_unique_bytes, 256 * 1024 * 1024);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
@@ -34,6 +35,19 @@ pub struct Limits {
     pub max_columns: usize,
     /// Data rows in the file.
     pub max_rows: u64,
+    /// Bytes the `unique` rules may spend remembering values, all unique
+    /// columns together: each distinct value costs its length (lower-cased
+    /// when case does not matter) plus 48 bytes of bookkeeping. Values that
+    /// fail their own column's rules cost nothing: they are checked against
+    /// the values remembered, not remembered themselves. The file error
+    /// `limit_exceeded` names the column and the row where a new value did
+    /// not fit. Default 256 MiB: about 3.5 million e-mail addresses.
+    #[serde(default = "default_max_unique_bytes")]
+    pub max_unique_bytes: u64,
+}
+
+fn default_max_unique_bytes() -> u64 {
+    256 * 1024 * 1024
 }
 
 impl Default for Limits {
@@ -43,6 +57,7 @@ impl Default for Limits {
             max_record_bytes: 1024 * 1024,
             max_columns: 1000,
             max_rows: 50_000_000,
+            max_unique_bytes: default_max_unique_bytes(),
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::plan::{Action, ArchiveGuard, ExistingUsers, Mode, Plan, Planner};
 use crate::progress::{CancelToken, Progress};
 use crate::reader::{Limits, Reader, ReaderBuilder, Row};
 use crate::report::{RowError, ValidationReport, Warning, generate_id};
-use crate::rules::{KeyHasher, UniqueSet};
+use crate::rules::{KeyHasher, UniqueBudget, UniqueSet};
 use crate::validator::{Compiled, HeaderMap, Scratch, Validator};
 
 /// Configures one validation run; from [`Validator::validation`].
@@ -264,6 +264,7 @@ impl ValidationBuilder {
                 planner,
                 action: None,
                 unique: compiled.unique_sets(),
+                unique_budget: UniqueBudget::new(self.reader.get_limits().max_unique_bytes),
                 report,
                 max_errors: self.max_errors,
                 progress: self.progress.clone(),
@@ -454,7 +455,7 @@ impl<R: Read> Validation<R> {
             None,
             &mut self.row_errors,
             self.reader.bytes_read(),
-        );
+        )?;
         self.size_unique_sets();
         let compiled: &Compiled = &self.validator.inner;
         Ok(Some(RowOutcome {
@@ -474,7 +475,7 @@ impl<R: Read> Validation<R> {
         row: &Row,
         hashes: Option<&[u64]>,
         errors: &mut Vec<RowError>,
-    ) {
+    ) -> Result<(), Error> {
         let bytes_read = self.reader.bytes_read();
         self.tally.finish_row(
             &self.validator.inner,
@@ -483,8 +484,9 @@ impl<R: Read> Validation<R> {
             hashes,
             errors,
             bytes_read,
-        );
+        )?;
         self.size_unique_sets();
+        Ok(())
     }
 
     /// Sizes the unique tables for the whole input once the first rows
@@ -585,6 +587,8 @@ pub(crate) struct Tally {
     action: Option<Action>,
     /// `(schema column, set)` per unique column.
     unique: Vec<(usize, UniqueSet)>,
+    /// What `unique` may still spend ([`Limits::max_unique_bytes`]).
+    unique_budget: UniqueBudget,
     pub report: ValidationReport,
     max_errors: usize,
     progress: Option<Progress>,
@@ -640,8 +644,15 @@ impl Tally {
         hashes: Option<&[u64]>,
         errors: &mut Vec<RowError>,
         bytes_read: u64,
-    ) {
-        compiled.check_unique(map, row, &mut self.unique, hashes, errors);
+    ) -> Result<(), Error> {
+        compiled.check_unique(
+            map,
+            row,
+            &mut self.unique,
+            &mut self.unique_budget,
+            hashes,
+            errors,
+        )?;
         self.action = match &mut self.planner {
             Some(planner) => planner.plan_row(compiled, map, row, errors),
             None => None,
@@ -663,6 +674,7 @@ impl Tally {
         {
             progress.update(rows.total, bytes_read);
         }
+        Ok(())
     }
 }
 

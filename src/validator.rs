@@ -9,7 +9,7 @@ use csv::StringRecord;
 use crate::error::{Error, ErrorKind, SchemaError};
 use crate::reader::{Row, trim_value};
 use crate::report::{RowError, Warning};
-use crate::rules::{ColumnRules, ErrorCode, Failure, KeyHasher, UniqueSet};
+use crate::rules::{ColumnRules, ErrorCode, Failure, KeyHasher, UniqueBudget, UniqueSet};
 use crate::schema::Schema;
 use crate::validation::ValidationBuilder;
 
@@ -98,9 +98,11 @@ impl ValidatorBuilder {
             .unwrap_or_else(|| chrono::Local::now().date_naive());
         let mut compiled = Compiled::new(schema, today)?;
         compiled.fixed_today = self.today.is_some();
-        Ok(Validator {
+        let validator = Validator {
             inner: Arc::new(compiled),
-        })
+        };
+        validator.check_template()?;
+        Ok(validator)
     }
 }
 
@@ -124,7 +126,7 @@ impl Compiled {
         if schema.columns.is_empty() {
             return Err(SchemaError::NoColumns);
         }
-        let columns = schema
+        let mut columns = schema
             .columns
             .iter()
             .map(|c| ColumnRules::compile(c, today))
@@ -184,6 +186,20 @@ impl Compiled {
                 date_needed[i] = true;
             }
             date_order.push((earlier, later));
+            // A derived example of the later column follows the earlier one,
+            // so that the template row keeps the order.
+            let parse = |c: &ColumnRules| c.date.as_ref()?.check(trim_value(&c.example)).ok();
+            if schema.columns[later].example.is_none()
+                && let (Some(after), Some(before)) =
+                    (parse(&columns[earlier]), parse(&columns[later]))
+                && before < after
+                && let Some(check) = &columns[later].date
+            {
+                let example = check.example_on_or_after(after);
+                if columns[later].fails(&example).is_none() {
+                    columns[later].example = example;
+                }
+            }
         }
         let required_if = schema
             .required_if
@@ -352,6 +368,38 @@ impl Validator {
         let _ = out.write_record(&header);
         let _ = out.write_record(&row);
         String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl Validator {
+    /// Refuses a schema whose template row fails the schema: each column's
+    /// example passed its own rules when compiled, so what is left is a
+    /// cross-field rule (dates out of order, a `required_if` left empty).
+    fn check_template(&self) -> Result<(), SchemaError> {
+        let first = &self.inner.columns[0].name;
+        let report = self
+            .validation()
+            .id("template")
+            .validate(self.template_csv().as_bytes(), None::<&mut Vec<u8>>)
+            .map_err(|err| {
+                SchemaError::rule(first, format!("the template cannot be read back: {err}"))
+            })?;
+        let Some(error) = report.errors.first() else {
+            return Ok(());
+        };
+        let column = error.column.as_deref().unwrap_or(first);
+        let detail = error
+            .message
+            .strip_prefix(&format!("{column}: "))
+            .unwrap_or(&error.message);
+        Err(SchemaError::rule(
+            column,
+            format!(
+                "the example \"{}\" fails the {} rule: {detail}",
+                error.value.as_deref().unwrap_or(""),
+                error.code
+            ),
+        ))
     }
 }
 
@@ -665,17 +713,23 @@ impl Compiled {
 
     /// The uniqueness checks of one row, in input order. `sets` holds
     /// `(schema column, set)`; `hashes`, when given, the row's key hashes
-    /// from [`Compiled::unique_hashes`], one per set.
+    /// from [`Compiled::unique_hashes`], one per set. `errors` holds the
+    /// row's stateless errors: a value that fails its own column's rules is
+    /// looked up (a duplicate is still reported) but not remembered, so it
+    /// costs no memory and later rows are not its duplicates. `budget` is what
+    /// the sets may spend ([`UniqueSet::cost`]); a value that does not fit
+    /// stops the run.
     pub fn check_unique(
         &self,
         map: &HeaderMap,
         row: &Row,
         sets: &mut [(usize, UniqueSet)],
+        budget: &mut UniqueBudget,
         hashes: Option<&[u64]>,
         errors: &mut Vec<RowError>,
-    ) {
+    ) -> Result<(), Error> {
         if row.len() != map.width {
-            return;
+            return Ok(());
         }
         for (k, (c, set)) in sets.iter_mut().enumerate() {
             let c = *c;
@@ -684,9 +738,21 @@ impl Compiled {
                 continue;
             }
             let at = row.position().row;
-            let first = match hashes.and_then(|h| h.get(k)) {
-                Some(&hash) => set.insert_hashed(value, hash, at),
-                None => set.insert(value, at),
+            let hash = match hashes.and_then(|h| h.get(k)) {
+                Some(&hash) => hash,
+                None => set.hasher().hash(value),
+            };
+            let first = if self.fails_own_rules(c, errors) {
+                set.find_hashed(value, hash)
+            } else {
+                set.insert_hashed(value, hash, at, &mut budget.left)
+                    .map_err(|_| {
+                        Error::new(ErrorKind::UniqueBytes {
+                            column: self.columns[c].name.clone(),
+                            max: budget.max,
+                            position: row.position(),
+                        })
+                    })?
             };
             if let Some(first) = first {
                 let detail = format!(
@@ -696,6 +762,17 @@ impl Compiled {
                 errors.push(self.row_error(map, row, c, Failure::new(ErrorCode::Unique, detail)));
             }
         }
+        Ok(())
+    }
+
+    /// Whether `errors` (a row's stateless errors) has a failure of column
+    /// `c`'s own rules; cross-field rules do not count.
+    fn fails_own_rules(&self, c: usize, errors: &[RowError]) -> bool {
+        let name = self.columns[c].name.as_str();
+        errors.iter().any(|e| {
+            e.column.as_deref() == Some(name)
+                && !matches!(e.code, ErrorCode::DateOrder | ErrorCode::RequiredIf)
+        })
     }
 
     /// The key hashes of one row for [`Compiled::check_unique`], appended to

@@ -254,6 +254,19 @@ impl DateCheck {
         }
         self.formats[0].render(date)
     }
+
+    /// A value that passes this rule, on or after `date` when the rule's
+    /// range allows (for a `date_order` pair's later column).
+    pub fn example_on_or_after(&self, date: NaiveDate) -> String {
+        let mut date = date;
+        if let Some(min) = self.min {
+            date = date.max(min);
+        }
+        if let Some(max) = self.effective_max() {
+            date = date.min(max);
+        }
+        self.formats[0].render(date)
+    }
 }
 
 #[cfg(test)]

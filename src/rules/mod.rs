@@ -21,7 +21,7 @@ pub(crate) use date::DateCheck;
 pub(crate) use email::EmailCheck;
 pub(crate) use phone::PhoneCheck;
 pub(crate) use text::{LengthCheck, OneOfCheck, PatternCheck};
-pub(crate) use unique::{KeyHasher, UniqueSet};
+pub(crate) use unique::{KeyHasher, UniqueBudget, UniqueSet};
 
 /// A stable, machine-readable code for a row error.
 ///
@@ -116,6 +116,9 @@ pub(crate) struct ColumnRules {
     pub length: Option<LengthCheck>,
     /// `Some(case_insensitive)` when the column must be unique.
     pub unique: Option<bool>,
+    /// The template value: the schema's `example`, checked to pass the
+    /// column's rules, or one derived that does.
+    pub example: String,
 }
 
 /// Runs one rule over every non-empty value, failures to `fail`: generic,
@@ -138,7 +141,7 @@ impl ColumnRules {
         if name.trim().is_empty() {
             return Err(SchemaError::rule(name, "a column needs a non-empty name"));
         }
-        Ok(ColumnRules {
+        let mut rules = ColumnRules {
             name: name.to_string(),
             required: column.required,
             phone: column
@@ -168,7 +171,112 @@ impl ColumnRules {
                 .map(|r| LengthCheck::compile(name, r))
                 .transpose()?,
             unique: column.unique.as_ref().map(|u| u.case_insensitive),
-        })
+            example: String::new(),
+        };
+        rules.refuse_contradictions()?;
+        rules.example = match &column.example {
+            Some(given) => {
+                if let Some(why) = rules.fails(given) {
+                    return Err(SchemaError::rule(
+                        name,
+                        format!("the example \"{given}\" fails the column's own {why}"),
+                    ));
+                }
+                given.clone()
+            }
+            None => rules.derive_example()?,
+        };
+        Ok(rules)
+    }
+
+    /// Refuses rules that no value can pass together: two value types, or
+    /// a `one_of` value that fails the column's other rules.
+    fn refuse_contradictions(&self) -> Result<(), SchemaError> {
+        let types: Vec<&str> = [
+            (self.phone.is_some(), "phone"),
+            (self.email.is_some(), "email"),
+            (self.date.is_some(), "date"),
+        ]
+        .into_iter()
+        .filter_map(|(on, rule)| on.then_some(rule))
+        .collect();
+        if types.len() > 1 {
+            return Err(SchemaError::rule(
+                &self.name,
+                format!(
+                    "the rules {} can never pass on one value together: expected at most one of phone, email and date",
+                    types.join(" and ")
+                ),
+            ));
+        }
+        if let Some(one_of) = &self.one_of {
+            for value in one_of.values() {
+                if crate::reader::trim_value(value) != value {
+                    return Err(SchemaError::rule(
+                        &self.name,
+                        format!(
+                            "the one_of value \"{value}\" has spaces around it, which are trimmed from every cell: it can never match"
+                        ),
+                    ));
+                }
+                if let Some(why) = self.fails(value) {
+                    return Err(SchemaError::rule(
+                        &self.name,
+                        format!("the one_of value \"{value}\" fails the column's own {why}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Why `value`, trimmed as a cell is, fails the column: `"<code> rule:
+    /// <detail>"` of its first failure, or `None` when it passes.
+    pub fn fails(&self, value: &str) -> Option<String> {
+        let value = crate::reader::trim_value(value);
+        if value.is_empty() {
+            return self
+                .required
+                .then(|| "required rule: it is empty".to_string());
+        }
+        let mut first = None;
+        self.check(value, |f| {
+            first.get_or_insert(format!("{} rule: {}", f.code, f.detail));
+        });
+        first
+    }
+
+    /// The first of the rules' own examples that passes every rule, else
+    /// a value the pattern matches.
+    fn derive_example(&self) -> Result<String, SchemaError> {
+        let mut tried = Vec::new();
+        let candidates = [
+            self.phone.as_ref().map(PhoneCheck::example),
+            self.email.as_ref().map(|_| "name@example.com".to_string()),
+            self.date.as_ref().map(DateCheck::example),
+            self.one_of.as_ref().map(OneOfCheck::example),
+            self.length.as_ref().map(LengthCheck::example),
+            Some("example".to_string()),
+        ];
+        for candidate in candidates.into_iter().flatten() {
+            if self.fails(&candidate).is_none() {
+                return Ok(candidate);
+            }
+            tried.push(format!("\"{candidate}\""));
+        }
+        if let Some(sample) = self.pattern.as_ref().and_then(PatternCheck::sample) {
+            if self.fails(&sample).is_none() {
+                return Ok(sample);
+            }
+            tried.push(format!("\"{sample}\""));
+        }
+        Err(SchemaError::rule(
+            &self.name,
+            format!(
+                "no example value passes the column's rules (tried {}): give one that does with `example`",
+                tried.join(", ")
+            ),
+        ))
     }
 
     /// Runs every rule on a trimmed, non-empty value; calls `fail` for each
@@ -242,27 +350,10 @@ impl ColumnRules {
         Cow::Borrowed(value)
     }
 
-    /// A value that passes every rule of the column.
+    /// A value that passes every rule of the column: `given` (the
+    /// schema's `example`, checked when compiled) or the derived one.
     pub fn example(&self, given: Option<&str>) -> String {
-        if let Some(given) = given {
-            return given.to_string();
-        }
-        if let Some(phone) = &self.phone {
-            return phone.example();
-        }
-        if self.email.is_some() {
-            return "name@example.com".to_string();
-        }
-        if let Some(date) = &self.date {
-            return date.example();
-        }
-        if let Some(one_of) = &self.one_of {
-            return one_of.example();
-        }
-        if let Some(length) = &self.length {
-            return length.example();
-        }
-        "example".to_string()
+        given.unwrap_or(&self.example).to_string()
     }
 }
 

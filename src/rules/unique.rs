@@ -66,6 +66,28 @@ fn ascii_lowercase_word(word: u64) -> u64 {
     word | upper >> 2
 }
 
+/// What each remembered value costs against the uniqueness budget besides
+/// its bytes: its record's row and length (up to 15 bytes as varints) and
+/// its share of the table (at most 4 slots of 8 bytes, the table being
+/// between a quarter and half full), rounded up.
+pub(crate) const VALUE_OVERHEAD: u64 = 48;
+
+/// What the `unique` sets of one run may still spend, all columns together
+/// ([`Limits::max_unique_bytes`](crate::Limits::max_unique_bytes)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct UniqueBudget {
+    /// The configured budget.
+    pub max: u64,
+    /// What is left of it.
+    pub left: u64,
+}
+
+impl UniqueBudget {
+    pub fn new(max: u64) -> UniqueBudget {
+        UniqueBudget { max, left: max }
+    }
+}
+
 /// Values seen so far in one column, with the row where each first appeared.
 ///
 /// Each value is one record in an append-only arena (its row and length as
@@ -156,25 +178,72 @@ impl UniqueSet {
     }
 
     /// Records `value` at `row`; returns the earlier row if it was seen before.
+    #[cfg(test)]
     pub fn insert(&mut self, value: &str, row: u64) -> Option<u64> {
         let hash = self.hasher.hash(value);
-        self.insert_hashed(value, hash, row)
+        let mut unlimited = u64::MAX;
+        self.insert_hashed(value, hash, row, &mut unlimited)
+            .unwrap_or(None)
     }
 
-    /// [`UniqueSet::insert`] with the value's hash from [`KeyHasher::hash`].
-    pub fn insert_hashed(&mut self, value: &str, hash: u64, row: u64) -> Option<u64> {
+    /// What remembering a value whose stored form (lower-cased when case
+    /// does not matter) has `len` bytes costs against
+    /// [`Limits::max_unique_bytes`](crate::Limits::max_unique_bytes): its
+    /// bytes plus [`VALUE_OVERHEAD`]. Counted, not measured, so that the
+    /// same input reaches the limit at the same row whatever the threads
+    /// and size hints.
+    pub fn cost(len: usize) -> u64 {
+        len as u64 + VALUE_OVERHEAD
+    }
+
+    /// Records `value` at `row`, its hash from [`KeyHasher::hash`]: returns
+    /// the earlier row if it was seen before. A new value is only recorded
+    /// when its [`UniqueSet::cost`] fits in `budget`, which it then takes
+    /// from; else `Err(cost)` and nothing changes.
+    pub fn insert_hashed(
+        &mut self,
+        value: &str,
+        hash: u64,
+        row: u64,
+        budget: &mut u64,
+    ) -> Result<Option<u64>, u64> {
+        self.probe(value, hash, row, Some(budget))
+    }
+
+    /// The row where `value` (hashed by [`KeyHasher::hash`]) was recorded,
+    /// without recording it if it was not.
+    pub fn find_hashed(&mut self, value: &str, hash: u64) -> Option<u64> {
+        self.probe(value, hash, 0, None).unwrap_or(None)
+    }
+
+    /// Finds `value`, and records it at `row` when new and `budget` is given.
+    fn probe(
+        &mut self,
+        value: &str,
+        hash: u64,
+        row: u64,
+        budget: Option<&mut u64>,
+    ) -> Result<Option<u64>, u64> {
         if !self.hasher.case_insensitive || value.is_ascii() {
             // ASCII is lower-cased on the way into the arena: no copy first.
             let fold = self.hasher.case_insensitive;
-            return self.insert_key(value.as_bytes(), fold, hash, row);
+            return self.insert_key(value.as_bytes(), fold, hash, row, budget);
         }
         // Non-ASCII, case-insensitive: the Unicode lower case, as hashed.
-        self.insert_key(value.to_lowercase().as_bytes(), false, hash, row)
+        self.insert_key(value.to_lowercase().as_bytes(), false, hash, row, budget)
     }
 
-    /// Inserts `key`, lower-casing its ASCII letters first when `fold`.
-    fn insert_key(&mut self, key: &[u8], fold: bool, hash: u64, row: u64) -> Option<u64> {
-        if (self.len + 1) * 2 > self.slots.len() {
+    /// Finds `key`, lower-casing its ASCII letters first when `fold`, and
+    /// inserts it when new and `budget` is given.
+    fn insert_key(
+        &mut self,
+        key: &[u8],
+        fold: bool,
+        hash: u64,
+        row: u64,
+        budget: Option<&mut u64>,
+    ) -> Result<Option<u64>, u64> {
+        if budget.is_some() && (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
         let tag = hash >> 32;
@@ -194,11 +263,27 @@ impl UniqueSet {
                     stored == key
                 };
                 if same {
-                    return Some(first);
+                    return Ok(Some(first));
                 }
             }
             at = (at + 1) & mask;
         }
+        let Some(budget) = budget else {
+            if self.overflow.is_empty() {
+                return Ok(None);
+            }
+            let key = if fold {
+                key.to_ascii_lowercase()
+            } else {
+                key.to_vec()
+            };
+            return Ok(self.overflow.get(key.as_slice()).copied());
+        };
+        let cost = Self::cost(key.len());
+        if cost > *budget {
+            return Err(cost);
+        }
+        *budget -= cost;
         let offset = self.arena.len() as u64 + 1;
         if offset > u64::from(u32::MAX) {
             let key = if fold {
@@ -206,10 +291,18 @@ impl UniqueSet {
             } else {
                 std::borrow::Cow::Borrowed(key)
             };
-            return self.insert_overflow(&key, row);
+            return Ok(self.insert_overflow(&key, row));
         }
         self.slots[at] = tag << 32 | offset;
         self.len += 1;
+        // Doubling, but never reserving more than the budget can still pay
+        // for: the arena stays within what it was charged.
+        let need = key.len() + 20;
+        if self.arena.capacity() - self.arena.len() < need {
+            let left = usize::try_from(*budget).unwrap_or(usize::MAX);
+            let more = self.arena.len().min(need.saturating_add(left)).max(need);
+            self.arena.reserve_exact(more);
+        }
         push_varint(&mut self.arena, row);
         push_varint(&mut self.arena, key.len() as u64);
         let start = self.arena.len();
@@ -217,7 +310,7 @@ impl UniqueSet {
         if fold {
             self.arena[start..].make_ascii_lowercase();
         }
-        None
+        Ok(None)
     }
 
     /// Makes room for `values` values in all, so that the table does not
@@ -353,12 +446,42 @@ mod tests {
     }
 
     #[test]
+    fn new_values_are_paid_from_the_budget_and_refused_past_it() {
+        let mut set = UniqueSet::new(true);
+        let mut budget = 2 * UniqueSet::cost(3);
+        let insert = |set: &mut UniqueSet, value: &str, row, budget: &mut u64| {
+            let hash = set.hasher().hash(value);
+            set.insert_hashed(value, hash, row, budget)
+        };
+        assert_eq!(insert(&mut set, "abc", 2, &mut budget), Ok(None));
+        // A repeat costs nothing, whatever the budget.
+        assert_eq!(insert(&mut set, "ABC", 3, &mut 0), Ok(Some(2)));
+        assert_eq!(insert(&mut set, "def", 4, &mut budget), Ok(None));
+        assert_eq!(budget, 0);
+        assert_eq!(
+            insert(&mut set, "g", 5, &mut budget),
+            Err(UniqueSet::cost(1))
+        );
+        // Refused values are not remembered; looking up records nothing.
+        assert_eq!(set.find_hashed("G", set.hasher().hash("G")), None);
+        assert_eq!(set.find_hashed("DEF", set.hasher().hash("DEF")), Some(4));
+        assert_eq!(insert(&mut set, "g", 6, &mut { u64::MAX }), Ok(None));
+        // The arena never reserved past what was paid for.
+        let mut small = UniqueSet::new(false);
+        let mut budget = UniqueSet::cost(1000);
+        let long = "v".repeat(1000);
+        assert_eq!(insert(&mut small, &long, 2, &mut budget), Ok(None));
+        assert!(small.arena.capacity() <= 1000 + 20 + budget as usize);
+    }
+
+    #[test]
     fn hashes_from_a_cloned_hasher_find_the_same_values() {
         let mut set = UniqueSet::new(true);
         let hasher = set.hasher().clone();
         let hashed = |set: &mut UniqueSet, value: &str, row| {
             let hash = hasher.hash(value);
-            set.insert_hashed(value, hash, row)
+            set.insert_hashed(value, hash, row, &mut { u64::MAX })
+                .unwrap()
         };
         assert_eq!(hashed(&mut set, "Ada@Example.com", 2), None);
         assert_eq!(set.insert("ada@example.com", 3), Some(2));
