@@ -62,6 +62,7 @@
 //! assert!(again.is_valid());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -75,6 +76,7 @@ pub mod generate;
 mod guide;
 pub mod html;
 #[cfg(feature = "mail")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mail")))]
 pub mod mail;
 mod markup;
 mod pipeline;
@@ -87,6 +89,9 @@ mod scanner;
 mod schema;
 mod validation;
 mod validator;
+
+pub mod cookbook;
+pub mod tutorial;
 
 pub use crate::decode::Encoding;
 pub use crate::dialect::{CANDIDATE_DELIMITERS, sniff_delimiter};

@@ -1,0 +1,1 @@
+//! A cookbook (in progress).

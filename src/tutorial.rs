@@ -1,0 +1,1 @@
+//! A tutorial (in progress).
