@@ -97,7 +97,10 @@
     feature = "mail",
     doc = concat!("```\n", include_str!("../examples/email.rs"), "```\n")
 )]
-#![cfg_attr(not(feature = "mail"), doc = "(Build the documentation with the `mail` feature to see this program.)\n")]
+#![cfg_attr(
+    not(feature = "mail"),
+    doc = "(Build the documentation with the `mail` feature to see this program.)\n"
+)]
 //!
 //! It prints:
 //!

@@ -2,6 +2,9 @@
 //! rule set, report every problem, and write an error CSV the admin can fix
 //! and upload again.
 //!
+//! New here? The [tutorial] teaches the crate step by step; the [cookbook]
+//! has a complete program for each common task.
+//!
 //! # The data path
 //!
 //! 1. A [`Schema`] is plain data: columns, aliases and rules, written in code
@@ -120,3 +123,12 @@ pub use crate::validator::{Validator, ValidatorBuilder, normalize_header};
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+// So are the Rust examples in docs/.
+#[doc = include_str!("../docs/schema.md")]
+#[cfg(doctest)]
+pub struct SchemaDoctests;
+
+#[doc = include_str!("../docs/backoffice.md")]
+#[cfg(all(doctest, feature = "mail"))]
+pub struct BackofficeDoctests;

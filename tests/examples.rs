@@ -93,7 +93,10 @@ macro_rules! expected {
 fn validate_file() {
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().to_str().unwrap();
-    assert_eq!(run("validate_file", &["examples/users.csv", out]), expected!("validate_file"));
+    assert_eq!(
+        run("validate_file", &["examples/users.csv", out]),
+        expected!("validate_file")
+    );
     let error_csv = std::fs::read_to_string(out_dir.path().join("example-upload.csv")).unwrap();
     assert!(error_csv.starts_with("\u{feff}email,firstName,lastName,businessMobilePhone,"));
     assert!(error_csv.contains("\nbarbara.liskov@example.com,Barbara,,'+1 202 555 0143,E-1005,"));
