@@ -5,6 +5,8 @@
 //! running tests; to stay correct when only this test was built
 //! (`cargo test --test examples`), the examples are built first with the
 //! same Cargo, target directory, profile and features: a no-op when fresh.
+//! Each example's expected output is `examples/output/<name>.txt`, which
+//! the cookbook (`src/cookbook.rs`) shows under the program.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,6 +34,18 @@ fn features() -> String {
     names.join(",")
 }
 
+/// The examples this file runs (the cookbook's).
+const EXAMPLES: &[&str] = &[
+    "validate_file",
+    "stream_outcomes",
+    "schema_toml",
+    "sync",
+    #[cfg(feature = "mail")]
+    "email",
+    "progress",
+    "threads",
+];
+
 /// Builds the examples once per test run.
 fn build_examples() {
     static BUILT: OnceLock<()> = OnceLock::new();
@@ -40,14 +54,9 @@ fn build_examples() {
         let target_dir = profile.parent().expect("the target directory");
         let mut cargo = Command::new(env!("CARGO"));
         cargo
-            .args([
-                "build",
-                "--quiet",
-                "--examples",
-                "--no-default-features",
-                "--features",
-            ])
+            .args(["build", "--quiet", "--no-default-features", "--features"])
             .arg(features())
+            .args(EXAMPLES.iter().flat_map(|name| ["--example", name]))
             .arg("--manifest-path")
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
             .arg("--target-dir")
