@@ -14,10 +14,13 @@
 //!     * [File-level errors](#file-level-errors)
 //! 1. [The error CSV and the round trip](#the-error-csv-and-the-round-trip)
 //! 1. [Streaming outcomes and the error CSV in one pass](#streaming-outcomes-and-the-error-csv-in-one-pass)
+//! 1. [Messy input](#messy-input)
+//! 1. [Rows without rules](#rows-without-rules)
 //! 1. [A schema of your own](#a-schema-of-your-own)
 //!     * [In TOML](#in-toml)
 //!     * [In code](#in-code)
 //!     * [Checking one value](#checking-one-value)
+//!     * [The template and the guide](#the-template-and-the-guide)
 //! 1. [Delta uploads and full syncs](#delta-uploads-and-full-syncs)
 //!     * [Your user store as `ExistingUsers`](#your-user-store-as-existingusers)
 //!     * [A delta upload](#a-delta-upload)
@@ -252,10 +255,96 @@
 //! ```
 //!
 //! A `Validation` is also an [`Iterator`] of owned outcomes
-//! ([`OwnedRowOutcome`](crate::OwnedRowOutcome)), handy for sending rows
-//! to another thread; `run.finish()` then returns the report. The rows
-//! themselves, without rules, come from the lower-level
-//! [`ReaderBuilder`](crate::ReaderBuilder) and [`Reader`](crate::Reader).
+//! ([`OwnedRowOutcome`](crate::OwnedRowOutcome), also made by
+//! [`RowOutcome::to_owned`](crate::RowOutcome::to_owned)), handy for
+//! sending rows to another thread; `run.finish()` then returns the report.
+//!
+//! ```
+//! use usercsv::{Schema, Validator};
+//!
+//! let validator = Validator::new(&Schema::users())?;
+//! let upload = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nalan@example,Alan,Turing\n";
+//! let mut run = validator.validation().from_reader(upload.as_bytes())?;
+//! let outcomes: Vec<_> = run.by_ref().collect::<Result<_, _>>()?;
+//! assert_eq!(outcomes.len(), 2);
+//! assert_eq!(outcomes[0].get("firstName"), Some("Ada"));
+//! assert!(!outcomes[1].is_valid());
+//! assert_eq!(outcomes[1].errors[0].row, 3);
+//! assert_eq!(run.finish()?.rows.invalid, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Messy input
+//!
+//! Real uploads come from spreadsheets. The reader detects the encoding
+//! (UTF-8, UTF-16 with a byte-order mark, Windows-1252) and the delimiter
+//! (`,` `;` TAB `|`), trims whitespace before the rules see a value, skips
+//! blank rows, and reports what it had to guess as a
+//! [`Warning`](crate::Warning). Columns the schema does not know are kept in
+//! the error CSV and listed as warnings. `docs/input.md` lists every case.
+//!
+//! ```
+//! use usercsv::{Encoding, Schema, Validator};
+//!
+//! let validator = Validator::new(&Schema::users())?;
+//! // Excel's "CSV" on Windows: Windows-1252, `;`, an extra column, a blank line.
+//! let upload = b"email;firstName;lastName;Notes\r\nzoe@example.com;Zo\xeb; Lovelace ;VIP\r\n;;;\r\n";
+//! let report = validator.validation().validate(&upload[..], None::<&mut Vec<u8>>)?;
+//!
+//! assert!(report.is_valid());
+//! assert_eq!((report.rows.total, report.rows.blank), (1, 1));
+//! assert_eq!(report.encoding, Some(Encoding::Windows1252));
+//! assert_eq!(report.delimiter.as_deref(), Some(";"));
+//! let warnings: Vec<&str> = report.warnings.iter().map(|w| w.code.as_str()).collect();
+//! assert_eq!(warnings, ["unknown_column", "encoding_guessed"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`Limits`](crate::Limits) bound what one upload may cost: bytes per
+//! field and per record, columns, rows. Past a limit the run stops with the
+//! file error `limit_exceeded`, which names the row and line; memory stays
+//! bounded whatever the input.
+//!
+//! ```
+//! use usercsv::{Limits, Schema, Validator};
+//!
+//! let validator = Validator::new(&Schema::users())?;
+//! let upload = "email,firstName,lastName\na@example.com,A,B\nb@example.com,C,D\nc@example.com,E,F\n";
+//! let err = validator
+//!     .validation()
+//!     .limits(Limits { max_rows: 2, ..Limits::default() })
+//!     .validate(upload.as_bytes(), None::<&mut Vec<u8>>)
+//!     .unwrap_err();
+//! assert_eq!(err.code(), "limit_exceeded");
+//! assert_eq!(err.position().map(|p| p.row), Some(4));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Rows without rules
+//!
+//! A host with rules of its own can use the reader alone:
+//! [`ReaderBuilder`](crate::ReaderBuilder) and [`Reader`](crate::Reader)
+//! give the same detection, limits and `errors`-column handling, and each
+//! [`Row`](crate::Row) knows its spreadsheet row and physical line (they
+//! differ after a quoted cell that spans lines).
+//!
+//! ```
+//! use usercsv::ReaderBuilder;
+//!
+//! let upload = "email,note,errors\nada@example.com,\"two\nlines\",old message\n\nalan@example.com,x,\n";
+//! let mut reader = ReaderBuilder::new().from_reader(upload.as_bytes())?;
+//! assert!(reader.had_errors_column()); // an error CSV sent back: `errors` is dropped
+//! assert_eq!(reader.header().iter().collect::<Vec<_>>(), ["email", "note"]);
+//!
+//! let rows: Vec<_> = reader.rows().collect::<Result<_, _>>()?;
+//! assert_eq!(rows[0].get(1), Some("two\nlines"));
+//! assert_eq!(rows[1].get(0), Some("alan@example.com"));
+//! // Alan is on spreadsheet row 4 (the blank line is row 3) and on line 5.
+//! let position = rows[1].position();
+//! assert_eq!((position.row, position.line), (4, 5));
+//! assert_eq!((reader.data_rows(), reader.blank_rows()), (2, 1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # A schema of your own
 //!
@@ -365,6 +454,35 @@
 //! let failures = validator.check_value("birthDate", "10-12-1815").unwrap_err();
 //! assert_eq!(failures[0].0, ErrorCode::Date);
 //! assert_eq!(validator.normalize("businessMobilePhone", "+31 6 1234 5678").as_deref(), Some("+31612345678"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## The template and the guide
+//!
+//! The schema also gives the admin what to start from: a template (the
+//! header and one row that passes, from each column's `example`) and a
+//! preparation guide, generated from the rules so it cannot drift from
+//! them. [`render_guide`](crate::render_guide) renders it as Markdown or
+//! HTML; [`Guide`](crate::Guide) is the same content as data. Every example
+//! in it was validated when the guide was built.
+//!
+//! ```
+//! use usercsv::{Guide, GuideFormat, Schema, Validator, render_guide};
+//!
+//! let validator = Validator::new(&Schema::users())?;
+//! let template = validator.template_csv();
+//! assert!(template.starts_with("email,firstName,lastName,businessMobilePhone,"));
+//! assert!(validator.validate_reader(template.as_bytes(), None)?.is_valid());
+//!
+//! let guide = Guide::new(&validator);
+//! let email = &guide.columns[0];
+//! assert_eq!((email.name.as_str(), email.required, email.key), ("email", true, true));
+//! assert!(email.examples.iter().any(|example| example.is_valid()));
+//! assert!(email.examples.iter().any(|example| !example.is_valid()));
+//! assert_eq!(guide.template, template);
+//!
+//! let html = render_guide(&validator, GuideFormat::Html);
+//! assert!(html.starts_with("<!DOCTYPE html>"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
