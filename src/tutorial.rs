@@ -195,6 +195,9 @@
 //! let again = validator.validation().id("upload-5").validate(fixed.as_bytes(), None::<&mut Vec<u8>>)?;
 //! assert!(again.is_valid());
 //! assert_eq!(again.rows.valid, 1);
+//!
+//! // A row's `errors` cell is its messages joined by "; ".
+//! assert_eq!(usercsv::errors_cell(&report.errors), "lastName: required, but the cell is empty");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -306,7 +309,7 @@
 //! bounded whatever the input.
 //!
 //! ```
-//! use usercsv::{Limits, Schema, Validator};
+//! use usercsv::{ErrorKind, Limit, Limits, Schema, Validator};
 //!
 //! let validator = Validator::new(&Schema::users())?;
 //! let upload = "email,firstName,lastName\na@example.com,A,B\nb@example.com,C,D\nc@example.com,E,F\n";
@@ -317,6 +320,8 @@
 //!     .unwrap_err();
 //! assert_eq!(err.code(), "limit_exceeded");
 //! assert_eq!(err.position().map(|p| p.row), Some(4));
+//! assert_eq!(err.to_string(), "too many data rows at row 4 (line 4, byte 61): the limit is 2");
+//! assert!(matches!(err.into_kind(), ErrorKind::LimitExceeded { limit: Limit::Rows, max: 2, .. }));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -343,6 +348,11 @@
 //! let position = rows[1].position();
 //! assert_eq!((position.row, position.line), (4, 5));
 //! assert_eq!((reader.data_rows(), reader.blank_rows()), (2, 1));
+//!
+//! // The pieces of header matching and delimiter detection, on their own:
+//! assert_eq!(usercsv::sniff_delimiter(b"email;firstName;lastName\n"), b';');
+//! assert_eq!(usercsv::CANDIDATE_DELIMITERS, [b',', b';', b'\t', b'|']);
+//! assert_eq!(usercsv::normalize_header(" E-mail "), usercsv::normalize_header("email"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -392,6 +402,21 @@
 //!
 //! // The template: the header and the example row, which passes.
 //! assert_eq!(validator.template_csv(), "employeeNumber,hired,left\nE-1234,10-12-1990,10-12-1990\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The same schema in JSON, for hosts that store it as JSON:
+//! [`Schema::to_json`](crate::Schema::to_json) and
+//! [`Schema::from_json_str`](crate::Schema::from_json_str) (or
+//! [`from_str_auto`](crate::Schema::from_str_auto), which takes either).
+//!
+//! ```
+//! use usercsv::Schema;
+//!
+//! let schema = Schema::from_json_str(r#"{"key": "code", "columns": [{"name": "code", "required": true, "unique": {}}]}"#)?;
+//! assert_eq!(schema.key.as_deref(), Some("code"));
+//! assert_eq!(Schema::from_str_auto(&schema.to_json())?, schema);
+//! assert_eq!(Schema::from_str_auto(&schema.to_toml())?, schema);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -605,7 +630,8 @@
 //! while let Some(outcome) = run.next_outcome()? {
 //!     actions.push(outcome.action());
 //! }
-//! let report = run.finish()?;
+//! let (report, plan) = run.finish_with_plan()?;
+//! assert!(plan.unwrap().archive.is_empty()); // a delta upload never archives
 //!
 //! // Ada is unchanged (the same number, written differently), Alan is
 //! // updated, and Grace is new, so her names are required.
@@ -712,7 +738,30 @@
 //! When every row passes there is nothing to attach, and
 //! `build_message` ignores the error CSV; when rows failed it refuses to
 //! announce an attachment it was not given (`MailError::MissingErrorCsv`).
-//! `build_message_at` takes a fixed `Date` for reproducible output.
+//! `build_message_at` takes a fixed `Date` for reproducible output, and
+//! `build_eml` goes straight to the bytes.
+//!
+//! ```
+//! # #[cfg(feature = "mail")] {
+//! use usercsv::mail::{MailConfig, MailError, build_eml};
+//! use usercsv::{Schema, Validator};
+//!
+//! let validator = Validator::new(&Schema::users())?;
+//! let config = MailConfig::new("noreply@example.com", ["hr-admins@example.com"])?;
+//!
+//! let valid = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+//! let report = validator.validation().id("upload-43").validate(valid.as_bytes(), None::<&mut Vec<u8>>)?;
+//! let eml = String::from_utf8(build_eml(&report, None, &config)?)?;
+//! assert!(eml.contains("Subject: Upload upload-43: 1 user is valid and will be imported\r\n"));
+//! assert!(!eml.contains("attachment"));
+//!
+//! let invalid = "email,firstName,lastName\nada@example,Ada,Lovelace\n";
+//! let report = validator.validation().id("upload-44").validate(invalid.as_bytes(), None::<&mut Vec<u8>>)?;
+//! let err = build_eml(&report, None, &config).unwrap_err();
+//! assert!(matches!(err, MailError::MissingErrorCsv { id } if id == "upload-44"));
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Progress and cancellation
 //!
@@ -762,6 +811,7 @@
 //!
 //! // The admin cancels; a run that sees the token stops before its next row.
 //! cancel.cancel();
+//! assert!(cancel.is_cancelled());
 //! let err = validator.validation().cancel_token(cancel).validate(upload.as_bytes(), None::<&mut Vec<u8>>).unwrap_err();
 //! assert_eq!(err.code(), "cancelled");
 //! assert!(matches!(err.kind(), ErrorKind::Cancelled { rows_read: 0 }));
@@ -800,6 +850,7 @@
 //!         .validate(&upload[..], Some(&mut error_csv))?;
 //!     Ok((report, error_csv))
 //! };
+//! assert_eq!(validator.validation().threads(4).get_threads(), 4);
 //! let (one, four) = (run(1)?, run(4)?);
 //! assert_eq!(one, four);
 //! assert_eq!(four.0.rows.total, 2_000);
