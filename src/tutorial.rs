@@ -425,13 +425,17 @@
 //! regex, an unknown region) fails when the schema is compiled:
 //!
 //! ```
-//! use usercsv::{Schema, Validator};
+//! use usercsv::{Schema, SchemaError, Validator};
 //!
 //! let err = Schema::from_toml_str("[[columns]]\nname = \"a\"\nrequird = true\n").unwrap_err();
 //! assert!(err.to_string().starts_with("line 3: unknown field `requird`"), "{err}");
 //!
+//! assert_eq!(err.code(), "schema_syntax");
+//!
 //! let schema = Schema::from_toml_str("[[columns]]\nname = \"a\"\npattern = { regex = \"(\" }\n")?;
-//! assert!(Validator::new(&schema).is_err());
+//! let err = Validator::new(&schema).unwrap_err();
+//! assert_eq!(err.code(), "schema_rule");
+//! assert!(matches!(err, SchemaError::InvalidRule { column, .. } if column == "a"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
