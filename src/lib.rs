@@ -2,6 +2,9 @@
 //! rule set, report every problem, and write an error CSV the admin can fix
 //! and upload again.
 //!
+//! New here? The [tutorial] teaches the crate step by step; the [cookbook]
+//! has a complete program for each common task.
+//!
 //! # The data path
 //!
 //! 1. A [`Schema`] is plain data: columns, aliases and rules, written in code
@@ -62,6 +65,7 @@
 //! assert!(again.is_valid());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -75,6 +79,7 @@ pub mod generate;
 mod guide;
 pub mod html;
 #[cfg(feature = "mail")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mail")))]
 pub mod mail;
 mod markup;
 mod pipeline;
@@ -87,6 +92,9 @@ mod scanner;
 mod schema;
 mod validation;
 mod validator;
+
+pub mod cookbook;
+pub mod tutorial;
 
 pub use crate::decode::Encoding;
 pub use crate::dialect::{CANDIDATE_DELIMITERS, sniff_delimiter};
@@ -117,3 +125,12 @@ pub use crate::validator::{Validator, ValidatorBuilder, normalize_header};
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+// So are the Rust examples in docs/.
+#[doc = include_str!("../docs/schema.md")]
+#[cfg(doctest)]
+pub struct SchemaDoctests;
+
+#[doc = include_str!("../docs/backoffice.md")]
+#[cfg(all(doctest, feature = "mail"))]
+pub struct BackofficeDoctests;

@@ -389,7 +389,11 @@ fn users_phrase(n: u64, tail: &str) -> String {
 
 fn plan_sentence(plan: PlanCounts) -> String {
     let mut parts = vec![
-        format!("{} new users", plan.create),
+        if plan.create == 1 {
+            "1 new user".to_string()
+        } else {
+            format!("{} new users", plan.create)
+        },
         format!("{} updated", plan.update),
     ];
     if plan.unchanged > 0 {

@@ -140,7 +140,7 @@ fn a_row_with_an_extra_field_archives_nobody_but_valid_rows_still_plan() {
         assert!(n.body.contains(SHIFTED_NOTE), "{}", n.body);
         assert!(
             n.body
-                .contains("Effect: 1 new users, 0 updated, 2 unchanged.\n"),
+                .contains("Effect: 1 new user, 0 updated, 2 unchanged.\n"),
             "{}",
             n.body
         );
