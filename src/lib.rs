@@ -87,6 +87,7 @@ mod plan;
 mod progress;
 mod reader;
 mod report;
+mod row;
 mod rules;
 mod scanner;
 mod schema;
@@ -108,11 +109,12 @@ pub use crate::plan::{
     Action, ArchiveGuard, ArchiveHeld, ArchiveSkipped, ExistingSet, ExistingUsers, Mode, Plan,
 };
 pub use crate::progress::{CancelToken, Progress};
-pub use crate::reader::{Limits, Reader, ReaderBuilder, Row, RowsIntoIter, RowsIter};
+pub use crate::reader::{Limits, Reader, ReaderBuilder, RowsIntoIter, RowsIter};
 pub use crate::report::{
     ErrorCsvDelivery, FileError, Notification, PlanCounts, RowCounts, RowError, ValidationReport,
     Warning, generate_id,
 };
+pub use crate::row::Row;
 pub use crate::rules::ErrorCode;
 pub use crate::schema::{
     Column, DateOrderRule, DateRule, EmailRule, LengthRule, OneOfRule, PatternRule, PhoneRule,

@@ -19,8 +19,8 @@ use std::sync::mpsc;
 
 use crate::error::{Error, ErrorKind};
 use crate::plan::Plan;
-use crate::reader::Row;
 use crate::report::{RowError, ValidationReport};
+use crate::row::Row;
 use crate::rules::KeyHasher;
 use crate::validation::{ErrorSink, Validation};
 use crate::validator::{Compiled, HeaderMap, Scratch};

@@ -12,8 +12,9 @@ use ahash::{AHashMap, AHashSet, RandomState};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
-use crate::reader::{ReaderBuilder, Row, trim_value};
+use crate::reader::ReaderBuilder;
 use crate::report::{PlanCounts, RowError};
+use crate::row::{Row, trim_value};
 use crate::rules::{ErrorCode, Failure};
 use crate::validator::{Compiled, HeaderMap, Validator};
 

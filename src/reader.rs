@@ -12,6 +12,7 @@ use crate::error::{Error, ErrorKind, Limit, Position};
 use crate::error_csv::LineEnding;
 use crate::formula::unguard_formula;
 use crate::report::Warning;
+use crate::row::{Row, trim_value};
 use crate::scanner::Scanner;
 use crate::validator::is_field_count_message;
 
@@ -201,58 +202,6 @@ impl ReaderBuilder {
     }
 }
 
-/// One data row as read: its fields (without any `errors` column) and where
-/// it starts.
-///
-/// ```
-/// let row = usercsv::Row::default();
-/// assert!(row.is_empty());
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Row {
-    fields: StringRecord,
-    position: Position,
-}
-
-impl Row {
-    /// Builds a row from fields, e.g. for tests.
-    pub fn new<I, T>(fields: I, position: Position) -> Row
-    where
-        I: IntoIterator<Item = T>,
-        T: AsRef<str>,
-    {
-        Row {
-            fields: fields.into_iter().collect(),
-            position,
-        }
-    }
-
-    /// The fields exactly as uploaded (decoded to UTF-8, untrimmed).
-    pub fn fields(&self) -> &StringRecord {
-        &self.fields
-    }
-
-    /// Field `i`, untrimmed.
-    pub fn get(&self, i: usize) -> Option<&str> {
-        self.fields.get(i)
-    }
-
-    /// Number of fields.
-    pub fn len(&self) -> usize {
-        self.fields.len()
-    }
-
-    /// Whether the row has no fields.
-    pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
-    }
-
-    /// Where the row starts.
-    pub fn position(&self) -> Position {
-        self.position
-    }
-}
-
 type Input<R> = Scanner<Chain<Cursor<Vec<u8>>, Source<R>>>;
 
 /// Reads rows of a CSV upload one at a time, in bounded memory.
@@ -319,20 +268,6 @@ impl<R: Read> std::fmt::Debug for Reader<R> {
             .field("blank_rows", &self.blank_rows)
             .finish_non_exhaustive()
     }
-}
-
-/// Trims ASCII and Unicode whitespace, non-breaking spaces included.
-pub(crate) fn trim_value(value: &str) -> &str {
-    // Fast path: a value that starts and ends with a visible ASCII character
-    // has nothing to trim.
-    let bytes = value.as_bytes();
-    if let (Some(first), Some(last)) = (bytes.first(), bytes.last())
-        && first.is_ascii_graphic()
-        && last.is_ascii_graphic()
-    {
-        return value;
-    }
-    value.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '\u{200b}')
 }
 
 impl<R: Read> Reader<R> {

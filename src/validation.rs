@@ -9,8 +9,9 @@ use crate::error::{Error, ErrorKind, delimiter_name};
 use crate::error_csv::{ErrorCsvWriter, LineEnding};
 use crate::plan::{Action, ArchiveGuard, ExistingUsers, Mode, Plan, Planner};
 use crate::progress::{CancelToken, Progress};
-use crate::reader::{Limits, Reader, ReaderBuilder, Row};
+use crate::reader::{Limits, Reader, ReaderBuilder};
 use crate::report::{RowError, ValidationReport, Warning, generate_id};
+use crate::row::Row;
 use crate::rules::{KeyHasher, UniqueBudget, UniqueSet};
 use crate::validator::{Compiled, HeaderMap, Scratch, Validator};
 

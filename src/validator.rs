@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use csv::StringRecord;
 
 use crate::error::{Error, ErrorKind, SchemaError};
-use crate::reader::{Row, trim_value};
 use crate::report::{RowError, Warning};
+use crate::row::{Row, trim_value};
 use crate::rules::{ColumnRules, ErrorCode, Failure, KeyHasher, UniqueBudget, UniqueSet};
 use crate::schema::Schema;
 use crate::validation::ValidationBuilder;

@@ -211,7 +211,7 @@ impl ColumnRules {
         }
         if let Some(one_of) = &self.one_of {
             for value in one_of.values() {
-                if crate::reader::trim_value(value) != value {
+                if crate::row::trim_value(value) != value {
                     return Err(SchemaError::rule(
                         &self.name,
                         format!(
@@ -233,7 +233,7 @@ impl ColumnRules {
     /// Why `value`, trimmed as a cell is, fails the column: `"<code> rule:
     /// <detail>"` of its first failure, or `None` when it passes.
     pub fn fails(&self, value: &str) -> Option<String> {
-        let value = crate::reader::trim_value(value);
+        let value = crate::row::trim_value(value);
         if value.is_empty() {
             return self
                 .required
