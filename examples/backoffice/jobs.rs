@@ -17,8 +17,8 @@ use usercsv::{
     ValidationReport, Validator,
 };
 
-use crate::Config;
-use crate::store::{self, ErrorGroup, Held, JobResult, SqlUsers, Staged};
+use super::Config;
+use super::store::{self, ErrorGroup, Held, JobResult, SqlUsers, Staged};
 
 /// Row errors kept in the stored report (counts and the error CSV are
 /// never capped).
@@ -46,9 +46,9 @@ pub struct App {
     wake: Notify,
     pub(crate) mail_wake: Notify,
     live: Mutex<HashMap<String, Live>>,
-    /// One upload plans and applies at a time, so each plan is made
-    /// against the users it changes.
-    apply_turn: Mutex<()>,
+    /// One upload plans and applies at a time, in arrival order, so each
+    /// plan is made against the users the previous upload left.
+    turn: tokio::sync::Mutex<()>,
     stopping: watch::Sender<bool>,
     /// Set when shutdown cancels running jobs: they stay queued.
     shutdown_cancel: AtomicBool,
@@ -65,7 +65,7 @@ impl App {
     /// Opens the data directory and the database, re-queues the uploads
     /// that were queued or running at the last stop, and starts the
     /// workers, the SFTP watcher, the mailer and the retention sweep.
-    /// Needs a Tokio runtime; serves no HTTP (see [`crate::router`]).
+    /// Needs a Tokio runtime; serves no HTTP (see [`super::router`]).
     pub async fn start(config: Config) -> std::io::Result<Arc<App>> {
         let validator = Validator::new(&config.schema).map_err(std::io::Error::other)?;
         let mail = MailConfig::new(&config.from, &config.to).map_err(std::io::Error::other)?;
@@ -84,8 +84,11 @@ impl App {
         let db_path = config.data.join("backoffice.sqlite3");
         let db = store::open(&db_path).map_err(std::io::Error::other)?;
         // Running at the last stop: its transaction never committed.
-        db.execute("UPDATE uploads SET status = 'queued' WHERE status = 'running'", [])
-            .map_err(std::io::Error::other)?;
+        db.execute(
+            "UPDATE uploads SET status = 'queued' WHERE status = 'running'",
+            [],
+        )
+        .map_err(std::io::Error::other)?;
         let pending = store::ids_with_status(&db, "queued").map_err(std::io::Error::other)?;
         let (stopping, _) = watch::channel(false);
         let app = Arc::new(App {
@@ -97,7 +100,7 @@ impl App {
             wake: Notify::new(),
             mail_wake: Notify::new(),
             live: Mutex::new(HashMap::new()),
-            apply_turn: Mutex::new(()),
+            turn: tokio::sync::Mutex::new(()),
             stopping,
             shutdown_cancel: AtomicBool::new(false),
             tasks: Mutex::new(Vec::new()),
@@ -113,8 +116,8 @@ impl App {
         }
         *lock(&app.workers) = workers;
         let tasks = vec![
-            tokio::spawn(crate::mailer::run(app.clone())),
-            tokio::spawn(crate::sftp::watch(app.clone())),
+            tokio::spawn(super::mailer::run(app.clone())),
+            tokio::spawn(super::sftp::watch(app.clone())),
             tokio::spawn(sweep(app.clone())),
         ];
         *lock(&app.tasks) = tasks;
@@ -253,8 +256,12 @@ async fn worker(app: Arc<App>) {
         if app.is_stopping() {
             return;
         }
+        // The turn is taken before the next upload is: uploads are applied
+        // in the order they arrived, whichever worker runs them.
+        let turn = app.turn.lock().await;
         let next = lock(&app.queue).pop_front();
         let Some(id) = next else {
+            drop(turn);
             tokio::select! {
                 _ = app.wake.notified() => {}
                 _ = stopping.changed() => {}
@@ -262,6 +269,7 @@ async fn worker(app: Arc<App>) {
             continue;
         };
         run_one(&app, id).await;
+        drop(turn);
     }
 }
 
@@ -310,12 +318,14 @@ async fn run_one(app: &Arc<App>, id: String) {
         let _ = store::set_status(&db, &id, &["running"], "queued");
         return;
     }
-    crate::sftp::after(app, &id, status, file_error);
+    super::sftp::after(app, &id, status, file_error);
     app.mail_wake.notify_one();
 }
 
 enum Outcome {
-    Done { file_error: bool },
+    Done {
+        file_error: bool,
+    },
     Held,
     Cancelled,
     /// Cancelled by shutdown: processed again at the next start.
@@ -345,7 +355,6 @@ fn held_by_guard(
 
 /// Validates, plans and applies one upload; blocking.
 fn process(app: &App, id: &str, live: &Live) -> Outcome {
-    let _turn = lock(&app.apply_turn);
     match process_inner(app, id, live) {
         Ok(outcome) => outcome,
         Err(err) => Outcome::Failed(err),
@@ -362,10 +371,10 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
     let file = std::fs::File::open(&path).map_err(|e| format!("cannot open the upload: {e}"))?;
     let mode: Mode = upload.mode.parse()?;
 
+    // Users change only here, one upload at a time (`App::turn`), so the
+    // users the plan reads are the users it is applied to. Planning takes
+    // no database lock: uploads are accepted meanwhile.
     let conn = store::open(&app.db_path).map_err(|e| e.to_string())?;
-    // The write lock for the whole plan: nobody changes the users between
-    // the plan and its application.
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| e.to_string())?;
     let users = Arc::new(SqlUsers::new(conn).map_err(|e| e.to_string())?);
     let guard = ArchiveGuard {
         allow: upload.approved,
@@ -382,7 +391,11 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
         .max_errors(MAX_ERRORS)
         .input_len(Some(upload.size));
 
-    let part = app.config.data.join("errors").join(format!("{id}.csv.part"));
+    let part = app
+        .config
+        .data
+        .join("errors")
+        .join(format!("{id}.csv.part"));
     let result = read_all(app, &builder, file, &part, mode);
     drop(builder);
     let cancelled = |app: &App| {
@@ -478,6 +491,8 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
     }
     let archive = plan.as_ref().map(|p| p.archive.clone()).unwrap_or_default();
     let conn = lock(&users.conn);
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| e.to_string())?;
     let applied = store::apply(&conn, id, &staged, &archive).map_err(|e| e.to_string())?;
     let result = JobResult {
         plan: report.plan,

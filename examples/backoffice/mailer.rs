@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use usercsv::mail::{build_message, lettre, needs_attachment};
 
-use crate::jobs::App;
-use crate::store;
+use super::jobs::App;
+use super::store;
 
 /// Waits for e-mails that are due and delivers them, one at a time.
 pub async fn run(app: Arc<App>) {
@@ -54,9 +54,10 @@ fn deliver(app: &App, id: &str) {
             };
             let message = build_message(report, error_csv.as_deref(), &app.mail)
                 .map_err(|e| e.to_string())?;
+            let bytes = name_the_attachment(message.formatted(), &report.error_csv_name());
             match &app.config.smtp {
-                Some(relay) => send_smtp(relay, &message),
-                None => write_atomically(&app.eml_path(id), &message.formatted()),
+                Some(relay) => send_smtp(relay, &message, &bytes),
+                None => write_atomically(&app.eml_path(id), &bytes),
             }
         });
     let (status, next_at) = match outcome {
@@ -90,7 +91,24 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
         })
 }
 
-fn send_smtp(relay: &str, message: &lettre::Message) -> Result<(), String> {
+/// Adds `name="<id>.csv"` to the attachment's `Content-Type`, for mail
+/// clients that read the name there rather than from
+/// `Content-Disposition`. The library's `csv_attachment` does not set it
+/// yet; once it does, this changes nothing (the name is already there).
+/// The attachment is base64, so this header line cannot occur elsewhere.
+pub fn name_the_attachment(eml: Vec<u8>, name: &str) -> Vec<u8> {
+    const PLAIN: &[u8] = b"\r\nContent-Type: text/csv; charset=utf-8\r\n";
+    let Some(at) = eml.windows(PLAIN.len()).position(|w| w == PLAIN) else {
+        return eml;
+    };
+    let mut out = Vec::with_capacity(eml.len() + name.len() + 16);
+    out.extend_from_slice(&eml[..at + PLAIN.len() - 2]);
+    out.extend_from_slice(format!(";\r\n name=\"{name}\"").as_bytes());
+    out.extend_from_slice(&eml[at + PLAIN.len() - 2..]);
+    out
+}
+
+fn send_smtp(relay: &str, message: &lettre::Message, bytes: &[u8]) -> Result<(), String> {
     use lettre::Transport;
     let (host, port) = relay
         .rsplit_once(':')
@@ -101,7 +119,7 @@ fn send_smtp(relay: &str, message: &lettre::Message) -> Result<(), String> {
         .timeout(Some(Duration::from_secs(30)))
         .build();
     transport
-        .send(message)
+        .send_raw(message.envelope(), bytes)
         .map(|_| ())
         .map_err(|e| format!("SMTP relay {relay}: {e}"))
 }

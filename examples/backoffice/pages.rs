@@ -3,8 +3,8 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use crate::store::User;
-use crate::web::{ListItem, StatusView};
+use super::store::User;
+use super::web::{ListItem, StatusView};
 
 /// The stylesheet every page links to (`/style.css`), so the CSP needs no
 /// inline style for our own pages.
@@ -256,7 +256,7 @@ pub fn users(columns: &[String], users: &[User], q: &str, status: &str) -> Marku
                 @for user in users {
                     tr {
                         @for c in columns {
-                            td { (crate::web::user_value(user, c)) }
+                            td { (super::web::user_value(user, c)) }
                         }
                         td { (user.status) }
                     }

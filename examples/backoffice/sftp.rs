@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use crate::jobs::App;
-use crate::store;
+use super::jobs::App;
+use super::store;
 
 /// What a file looked like when first seen at this size and time.
 struct Seen {
@@ -77,7 +77,7 @@ fn scan(app: &App, seen: &mut HashMap<PathBuf, Seen>) {
 
 /// Moves the file out of the drop folder and queues it as a full sync.
 fn claim(app: &App, path: &Path, size: u64) {
-    let Ok(id) = crate::new_id() else { return };
+    let Ok(id) = super::new_id() else { return };
     let name = path
         .file_name()
         .and_then(|n| n.to_str())

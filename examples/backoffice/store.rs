@@ -201,12 +201,7 @@ pub fn ids_with_status(conn: &Connection, status: &str) -> rusqlite::Result<Vec<
 }
 
 /// Sets a status, only from one of `from` (so a race loses cleanly).
-pub fn set_status(
-    conn: &Connection,
-    id: &str,
-    from: &[&str],
-    to: &str,
-) -> rusqlite::Result<bool> {
+pub fn set_status(conn: &Connection, id: &str, from: &[&str], to: &str) -> rusqlite::Result<bool> {
     let placeholders = vec!["?"; from.len()].join(",");
     let sql = format!("UPDATE uploads SET status = ? WHERE id = ? AND status IN ({placeholders})");
     let mut values: Vec<&dyn rusqlite::ToSql> = vec![&to, &id];
@@ -263,7 +258,7 @@ pub fn mail_outcome(
 /// Finished uploads older than `before` whose files are still on disk.
 pub fn expired(conn: &Connection, before: i64) -> rusqlite::Result<Vec<Upload>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {UPLOAD_COLUMNS} FROM uploads WHERE files_deleted = 0 AND created_at < ?1 \
+        "SELECT {UPLOAD_COLUMNS} FROM uploads WHERE files_deleted = 0 AND created_at <= ?1 \
          AND status IN ('done', 'failed', 'cancelled') AND email_status != 'pending'"
     ))?;
     stmt.query_map([before], upload_from_row)?.collect()
@@ -293,7 +288,10 @@ pub fn list_users(
     limit: u32,
 ) -> rusqlite::Result<Vec<User>> {
     let pattern = q.map(|q| {
-        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = q
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         format!("%{escaped}%")
     });
     let mut stmt = conn.prepare(
@@ -313,8 +311,8 @@ pub fn list_users(
     .collect()
 }
 
-/// The stored users, read from one connection inside the upload's write
-/// transaction, so the plan is made against exactly the users it changes.
+/// The stored users, read through the upload's own connection; the upload
+/// is then applied on it in one transaction.
 ///
 /// A user archived earlier counts as existing (a partial row may restore
 /// it), and none of its values as equal (so restoring is an update); the
@@ -336,12 +334,13 @@ struct Stored {
 }
 
 impl SqlUsers {
-    /// Takes a connection on which the caller has begun the transaction.
+    /// Reads the users through this connection.
     pub fn new(conn: Connection) -> rusqlite::Result<SqlUsers> {
-        let active: i64 =
-            conn.query_row("SELECT COUNT(*) FROM users WHERE status = 'active'", [], |r| {
-                r.get(0)
-            })?;
+        let active: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM users WHERE status = 'active'",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(SqlUsers {
             conn: Mutex::new(conn),
             active: active.max(0) as usize,
@@ -452,7 +451,12 @@ pub fn apply(
                     "INSERT INTO users (key, status, data, updated_at, updated_by) \
                      VALUES (?1, 'active', ?2, ?3, ?4)",
                 )?
-                .execute(params![change.key, Value::Object(values).to_string(), at, upload])?;
+                .execute(params![
+                    change.key,
+                    Value::Object(values).to_string(),
+                    at,
+                    upload
+                ])?;
                 applied.created += 1;
             }
             usercsv::Action::Update => {
@@ -468,7 +472,12 @@ pub fn apply(
                     "UPDATE users SET status = 'active', data = ?2, updated_at = ?3, \
                      updated_by = ?4 WHERE key = ?1",
                 )?
-                .execute(params![change.key, Value::Object(values).to_string(), at, upload])?;
+                .execute(params![
+                    change.key,
+                    Value::Object(values).to_string(),
+                    at,
+                    upload
+                ])?;
                 applied.updated += 1;
             }
             usercsv::Action::Unchanged => {

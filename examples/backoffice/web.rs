@@ -16,9 +16,9 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use usercsv::{GuideFormat, PlanCounts, RowCounts, render_guide};
 
-use crate::jobs::App;
-use crate::pages;
-use crate::store::{self, Applied, ErrorGroup, Upload, User};
+use super::jobs::App;
+use super::pages;
+use super::store::{self, Applied, ErrorGroup, Upload, User};
 
 /// Row errors in a JSON status; the page shows fewer.
 const JSON_ERRORS: usize = 100;
@@ -84,10 +84,7 @@ async fn guard(request: Request, next: Next) -> Response {
 /// Whether a browser says the request comes from another site. Clients
 /// that send neither header (scripts, curl) are not browsers on a page.
 fn cross_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return !matches!(site, "same-origin" | "none");
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
@@ -130,10 +127,9 @@ pub fn problem(status: StatusCode, code: &str, message: &str, json: bool) -> Res
 }
 
 fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -330,11 +326,7 @@ fn busy(json: bool) -> Response {
     response
 }
 
-async fn upload(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    request: Request,
-) -> Response {
+async fn upload(State(app): State<Arc<App>>, headers: HeaderMap, request: Request) -> Response {
     let json = wants_json(&headers);
     let length = headers
         .get(header::CONTENT_LENGTH)
@@ -351,18 +343,19 @@ async fn upload(
     if app.is_stopping() || !app.has_room() {
         return busy(json);
     }
-    let mut multipart = match <Multipart as axum::extract::FromRequest<()>>::from_request(request, &()).await {
-        Ok(m) => m,
-        Err(_) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "not_multipart",
-                "send the file as multipart/form-data in the field \"file\"",
-                json,
-            );
-        }
-    };
-    let Ok(id) = crate::new_id() else {
+    let mut multipart =
+        match <Multipart as axum::extract::FromRequest<()>>::from_request(request, &()).await {
+            Ok(m) => m,
+            Err(_) => {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "not_multipart",
+                    "send the file as multipart/form-data in the field \"file\"",
+                    json,
+                );
+            }
+        };
+    let Ok(id) = super::new_id() else {
         return problem(
             StatusCode::INTERNAL_SERVER_ERROR,
             "no_id",
@@ -380,8 +373,9 @@ async fn upload(
         }
     };
     let path = app.upload_path(&id);
+    // Shown, never used as a path.
     let file_name = file_name
-        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or("").to_string())
+        .map(|n| n.chars().take(255).collect::<String>())
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "upload.csv".to_string());
     let stored = match tokio::fs::rename(&part, &path).await {
@@ -581,7 +575,9 @@ fn status_view(app: &App, upload: Upload) -> StatusView {
         finished_at: upload.finished_at.map(time),
         size: upload.size,
         progress,
-        rows: report.filter(|r| r.file_errors.is_empty() || held.is_some()).map(|r| r.rows),
+        rows: report
+            .filter(|r| r.file_errors.is_empty() || held.is_some())
+            .map(|r| r.rows),
         plan: result.and_then(|r| r.plan),
         applied: result.and_then(|r| r.applied),
         held: held.map(|h| HeldView {
@@ -605,7 +601,8 @@ fn status_view(app: &App, upload: Upload) -> StatusView {
                     .collect()
             })
             .unwrap_or_default(),
-        errors_truncated: report.is_some_and(|r| r.errors.len() > JSON_ERRORS || r.errors_truncated),
+        errors_truncated: report
+            .is_some_and(|r| r.errors.len() > JSON_ERRORS || r.errors_truncated),
         error_groups: result.map(|r| r.groups.clone()).unwrap_or_default(),
         email: EmailView {
             status: upload.email_status,
@@ -817,16 +814,8 @@ async fn users(
             .collect();
         axum::Json(list).into_response()
     } else {
-        Html(
-            pages::users(
-                &columns,
-                &users,
-                q.unwrap_or(""),
-                status.unwrap_or(""),
-            )
-            .into_string(),
-        )
-        .into_response()
+        Html(pages::users(&columns, &users, q.unwrap_or(""), status.unwrap_or("")).into_string())
+            .into_response()
     };
     no_store(response)
 }
