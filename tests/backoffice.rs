@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use axum::response::IntoResponse;
 use backoffice::{Config, Server};
 use mail_parser::{MessageParser, MimeHeaders};
 use reqwest::StatusCode;
@@ -576,8 +577,8 @@ async fn history_and_queue_survive_a_restart_and_nothing_is_applied_twice() {
         server.shutdown().await;
 
         let server = start(dir.path(), |_| {}).await;
-        let one = wait_end(&server, &first).await;
-        let two = wait_end(&server, &second).await;
+        let one = wait_mail(&server, &first).await;
+        let two = wait_mail(&server, &second).await;
         assert_eq!(one["applied"]["created"], 4, "{one:#}");
         assert_eq!(two["applied"]["updated"], 1, "{two:#}");
         let list = get_json(&server, "/uploads").await;
@@ -1216,4 +1217,134 @@ async fn fake_smtp() -> (SocketAddr, tokio::task::JoinHandle<(Vec<String>, Vec<u
         (commands, data)
     });
     (addr, task)
+}
+
+/// A valid file large enough to be caught running.
+fn large_file() -> Vec<u8> {
+    usercsv::generate::UserCsv::new(30_000)
+        .invalid_share(0.0)
+        .to_bytes()
+}
+
+/// Polls until the upload is running.
+async fn wait_running(server: &Server, id: &str) {
+    loop {
+        match status(server, id).await["status"].as_str().unwrap() {
+            "queued" => tokio::time::sleep(Duration::from_millis(10)).await,
+            "running" => return,
+            other => panic!("the upload ended ({other}) before it could be caught running"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_running_upload_applies_nothing() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dir.path(), |_| {}).await;
+        let id = upload_ok(&server, "large.csv", large_file()).await;
+        wait_running(&server, &id).await;
+        // The page offers the cancel button while running.
+        let page = client()
+            .get(format!("{}/uploads/{id}", base(&server)))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(&format!("action=\"/uploads/{id}/cancel\"")));
+        assert!(page.contains("http-equiv=\"refresh\""));
+        let cancel = client()
+            .post(format!("{}/uploads/{id}/cancel", base(&server)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cancel.status(), StatusCode::SEE_OTHER);
+        let done = wait_end(&server, &id).await;
+        assert_eq!(done["status"], "cancelled");
+        assert_eq!(done["applied"], Value::Null);
+        assert_eq!(done["email"]["status"], "none");
+        assert!(db_users(dir.path()).is_empty());
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_running_past_the_grace_period_runs_again_after_restart() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dir.path(), |c| c.grace = Duration::ZERO).await;
+        let id = upload_ok(&server, "large.csv", large_file()).await;
+        wait_running(&server, &id).await;
+        server.shutdown().await;
+        // Stopped, not cancelled: it waits for the next start.
+        let conn = rusqlite::Connection::open(dir.path().join("data/backoffice.sqlite3")).unwrap();
+        let stored: String = conn
+            .query_row("SELECT status FROM uploads WHERE id = ?1", [&id], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(stored, "queued");
+        assert!(db_users(dir.path()).is_empty());
+
+        let server = start(dir.path(), |_| {}).await;
+        let done = wait_end(&server, &id).await;
+        assert_eq!(done["status"], "done", "{done:#}");
+        assert_eq!(done["applied"]["created"], 30_000);
+        assert_eq!(db_users(dir.path()).len(), 30_000);
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_router_mounts_into_an_existing_app() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let app = backoffice::App::start(config(dir.path())).await.unwrap();
+        // The host's own routes and its login in front of everything.
+        let host = axum::Router::new()
+            .route("/health", axum::routing::get(|| async { "ok" }))
+            .merge(backoffice::router(app.clone()))
+            .layer(axum::middleware::from_fn(
+                |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                    if request.headers().contains_key("x-test-user") {
+                        next.run(request).await
+                    } else {
+                        axum::http::StatusCode::UNAUTHORIZED.into_response()
+                    }
+                },
+            ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let served = tokio::spawn(async move { axum::serve(listener, host).await });
+        let http = client();
+        let anonymous = http
+            .get(format!("http://{addr}/users"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+        let health = http
+            .get(format!("http://{addr}/health"))
+            .header("x-test-user", "ada")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.text().await.unwrap(), "ok");
+        let users = http
+            .get(format!("http://{addr}/users"))
+            .header("x-test-user", "ada")
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(users.status(), StatusCode::OK);
+        assert_eq!(users.json::<Value>().await.unwrap(), serde_json::json!([]));
+        served.abort();
+        app.shutdown(Duration::from_secs(1)).await;
+    })
+    .await;
 }

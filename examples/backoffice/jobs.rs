@@ -107,8 +107,8 @@ impl App {
             workers: Mutex::new(Vec::new()),
             config,
         });
-        for id in pending {
-            app.push(id, None);
+        for (id, size) in pending {
+            app.push(id, Some(size));
         }
         let mut workers = Vec::new();
         for _ in 0..app.config.workers {

@@ -194,10 +194,13 @@ pub fn list_uploads(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<Uploa
     stmt.query_map([limit], upload_from_row)?.collect()
 }
 
-/// Ids with this status, oldest first.
-pub fn ids_with_status(conn: &Connection, status: &str) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT id FROM uploads WHERE status = ?1 ORDER BY seq")?;
-    stmt.query_map([status], |r| r.get(0))?.collect()
+/// Ids and sizes of the uploads with this status, oldest first.
+pub fn ids_with_status(conn: &Connection, status: &str) -> rusqlite::Result<Vec<(String, u64)>> {
+    let mut stmt = conn.prepare("SELECT id, size FROM uploads WHERE status = ?1 ORDER BY seq")?;
+    stmt.query_map([status], |r| {
+        Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+    })?
+    .collect()
 }
 
 /// Sets a status, only from one of `from` (so a race loses cleanly).

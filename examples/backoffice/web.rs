@@ -534,7 +534,11 @@ fn cap(text: &str) -> String {
 }
 
 fn status_view(app: &App, upload: Upload) -> StatusView {
-    let live = app.live(&upload.id);
+    // The live handle only while the database says queued or running (it
+    // outlives the commit by a moment).
+    let live = app
+        .live(&upload.id)
+        .filter(|_| matches!(upload.status.as_str(), "queued" | "running"));
     let progress = match &live {
         Some(live) => ProgressView {
             rows: live.progress.rows(),
@@ -622,11 +626,11 @@ fn unknown(id: &str, json: bool) -> Response {
     )
 }
 
-fn find(app: &App, id: &str, json: bool) -> Result<Upload, Response> {
+fn find(app: &App, id: &str, json: bool) -> Result<Upload, Box<Response>> {
     match store::get_upload(&app.db(), id) {
         Ok(Some(upload)) => Ok(upload),
-        Ok(None) => Err(unknown(id, json)),
-        Err(_) => Err(db_error(json)),
+        Ok(None) => Err(Box::new(unknown(id, json))),
+        Err(_) => Err(Box::new(db_error(json))),
     }
 }
 
@@ -638,7 +642,7 @@ async fn status(
     let json = wants_json(&headers);
     let upload = match find(&app, &id, json) {
         Ok(upload) => upload,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let view = status_view(&app, upload);
     let response = if json {
@@ -658,7 +662,7 @@ async fn cancel(
 ) -> Response {
     let json = wants_json(&headers) || method == Method::DELETE;
     if let Err(response) = find(&app, &id, json) {
-        return response;
+        return *response;
     }
     if !app.cancel(&id) {
         return problem(
@@ -692,7 +696,7 @@ async fn approve(
 ) -> Response {
     let json = wants_json(&headers);
     if let Err(response) = find(&app, &id, json) {
-        return response;
+        return *response;
     }
     match app.approve(&id) {
         Ok(true) if json => (
@@ -719,7 +723,7 @@ async fn errors_csv(
     let json = wants_json(&headers);
     let upload = match find(&app, &id, json) {
         Ok(upload) => upload,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let missing = || {
         problem(
