@@ -33,7 +33,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use jobs::{App, sweep_once};
+pub use jobs::App;
+// For hosts and tests that sweep on their own schedule; the binary does not.
+#[allow(unused_imports)]
+pub use jobs::sweep_once;
 pub use web::router;
 
 use tokio::sync::oneshot;

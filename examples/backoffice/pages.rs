@@ -178,7 +178,7 @@ pub fn status(view: &StatusView, errors_shown: usize) -> Markup {
             @if !view.error_groups.is_empty() {
                 h2 { "Errors by column" }
                 table {
-                    tr { th { "Column" } th { "Problem" } th { "Rows" } }
+                    tr { th { "Column" } th { "Problem" } th { "Errors" } }
                     @for group in &view.error_groups {
                         tr { td { (group.column.as_deref().unwrap_or("(row)")) } td { code { (group.code) } } td { (group.count) } }
                     }
