@@ -555,6 +555,28 @@ async fn a_sync_the_guard_holds_changes_nothing_until_approved() {
             .await
             .unwrap();
         assert_eq!(again.status(), StatusCode::CONFLICT);
+
+        // Another short file is held too, and discarded from the page.
+        let restored = upload_ok(&server, "back.csv", FOUR).await;
+        assert_eq!(wait_end(&server, &restored).await["applied"]["updated"], 3);
+        let users = db_users(dir.path());
+        drop_sftp(
+            dir.path(),
+            "shorter.csv",
+            "email,firstName,lastName\na@example.com,Ann,Able\n",
+        );
+        let held = wait_sftp(&server, "shorter.csv").await;
+        assert_eq!(held["status"], "held", "{held:#}");
+        let id = held["id"].as_str().unwrap();
+        let discard = client()
+            .post(format!("{}/uploads/{id}/cancel", base(&server)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(discard.status(), StatusCode::SEE_OTHER);
+        assert_eq!(status(&server, id).await["status"], "cancelled");
+        assert_eq!(db_users(dir.path()), users);
+        assert!(dir.path().join("data/sftp/rejected/shorter.csv").is_file());
         server.shutdown().await;
     })
     .await;

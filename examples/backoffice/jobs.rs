@@ -168,7 +168,8 @@ impl App {
         self.wake.notify_one();
     }
 
-    /// Cancels a queued or running upload; false when it is neither.
+    /// Cancels a queued or running upload, or discards a held one; false
+    /// when it is none of these.
     pub fn cancel(&self, id: &str) -> bool {
         let was_queued = {
             let mut queue = lock(&self.queue);
@@ -181,13 +182,20 @@ impl App {
             let db = self.db();
             return store::set_status(&db, id, &["queued"], "cancelled").unwrap_or(false);
         }
-        match self.live(id) {
-            Some(live) => {
-                live.cancel.cancel();
-                true
-            }
-            None => false,
+        if let Some(live) = self.live(id) {
+            live.cancel.cancel();
+            return true;
         }
+        // A held sync that will not be approved: discarded, its file to
+        // `rejected/`.
+        let discarded = {
+            let db = self.db();
+            store::set_status(&db, id, &["held"], "cancelled").unwrap_or(false)
+        };
+        if discarded {
+            super::sftp::after(self, id, "cancelled", true);
+        }
+        discarded
     }
 
     /// Queues a held full sync again, this time past the guard.

@@ -144,12 +144,16 @@ impl Server {
             let _ = stop.send(());
         }
         let grace = self.app.config.grace;
-        // A stalled client cannot hold shutdown past the grace period.
+        let app = self.app.clone();
         let task = &mut self.task;
-        if tokio::time::timeout(grace, &mut *task).await.is_err() {
-            task.abort();
-        }
-        self.app.shutdown(grace).await;
+        // Requests and uploads get the same grace period, at once. A
+        // stalled client cannot hold shutdown past it.
+        let http = async {
+            if tokio::time::timeout(grace, &mut *task).await.is_err() {
+                task.abort();
+            }
+        };
+        tokio::join!(http, app.shutdown(grace));
     }
 }
 

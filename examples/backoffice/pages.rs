@@ -153,8 +153,14 @@ pub fn status(view: &StatusView, errors_shown: usize) -> Markup {
                         (held.existing) " active users, more than the safety limit allows."
                     }
                     p { (held.message) }
-                    form method="post" action={ "/uploads/" (view.id) "/approve" } {
-                        button type="submit" { "Approve and apply" }
+                    @if view.status == "held" {
+                        form.inline method="post" action={ "/uploads/" (view.id) "/approve" } {
+                            button type="submit" { "Approve and apply" }
+                        }
+                        " "
+                        form.inline method="post" action={ "/uploads/" (view.id) "/cancel" } {
+                            button type="submit" { "Discard" }
+                        }
                     }
                 }
             }

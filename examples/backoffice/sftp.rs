@@ -112,8 +112,8 @@ fn claim(app: &App, path: &Path, size: u64) {
 }
 
 /// After an SFTP upload ended: its file goes to `processed/`, or to
-/// `rejected/` when the file could not be read or processing failed. A
-/// held sync keeps its file until it is approved.
+/// `rejected/` when the file could not be read, processing failed or a
+/// held sync was discarded. A held sync keeps its file until then.
 pub fn after(app: &App, id: &str, status: &str, file_error: bool) {
     if status == "held" {
         return;
