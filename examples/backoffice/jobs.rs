@@ -404,7 +404,8 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
         .data
         .join("errors")
         .join(format!("{id}.csv.part"));
-    let result = read_all(app, &builder, file, &part, mode);
+    store::begin_staging(&lock(&users.conn)).map_err(|e| e.to_string())?;
+    let result = read_all(app, &builder, &users, file, &part, mode);
     drop(builder);
     let cancelled = |app: &App| {
         if app.shutdown_cancel.load(Ordering::SeqCst) {
@@ -418,6 +419,10 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
         Err(ReadError::Io(err)) => {
             let _ = std::fs::remove_file(&part);
             return Err(format!("cannot write the error CSV: {err}"));
+        }
+        Err(ReadError::Db(err)) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(format!("cannot stage the changes: {err}"));
         }
         Err(ReadError::File(err)) => {
             let _ = std::fs::remove_file(&part);
@@ -442,14 +447,13 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
     let Read {
         mut report,
         finished,
-        staged,
         groups,
         has_errors,
     } = read;
     if let Some((archive, existing)) = held_by_guard(&finished) {
         // Nothing is applied; the e-mail and the page say why.
         let _ = std::fs::remove_file(&part);
-        let mut plan = tally(&staged);
+        let mut plan = store::staged_counts(&lock(&users.conn)).map_err(|e| e.to_string())?;
         plan.archive = archive;
         report.plan = Some(plan);
         let message = match &finished {
@@ -501,7 +505,7 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
     let conn = lock(&users.conn);
     conn.execute_batch("BEGIN IMMEDIATE")
         .map_err(|e| e.to_string())?;
-    let applied = store::apply(&conn, id, &staged, &archive).map_err(|e| e.to_string())?;
+    let applied = store::apply(&conn, id, &archive).map_err(|e| e.to_string())?;
     let result = JobResult {
         plan: report.plan,
         report,
@@ -521,7 +525,6 @@ struct Read {
     /// The report as the rows were read (before the plan's end).
     report: ValidationReport,
     finished: Result<(ValidationReport, Option<Plan>), usercsv::Error>,
-    staged: Vec<Staged>,
     groups: Vec<ErrorGroup>,
     has_errors: bool,
 }
@@ -531,6 +534,7 @@ struct Read {
 fn read_all(
     app: &App,
     builder: &usercsv::ValidationBuilder,
+    users: &SqlUsers,
     file: std::fs::File,
     part: &Path,
     mode: Mode,
@@ -549,7 +553,6 @@ fn read_all(
         .filter(|c| *c != key_column)
         .collect();
     let mut writer: Option<ErrorCsvWriter<BufWriter<std::fs::File>>> = None;
-    let mut staged = Vec::new();
     let mut groups: BTreeMap<(Option<String>, String), u64> = BTreeMap::new();
     while let Some(outcome) = run.next_outcome()? {
         if !outcome.is_valid() {
@@ -591,11 +594,12 @@ fn read_all(
                 }
             })
             .collect();
-        staged.push(Staged {
+        let change = Staged {
             key,
             action,
             values,
-        });
+        };
+        store::stage(&lock(&users.conn), &change).map_err(ReadError::Db)?;
     }
     let has_errors = writer.is_some();
     if let Some(writer) = writer {
@@ -611,7 +615,6 @@ fn read_all(
     Ok(Read {
         report,
         finished,
-        staged,
         groups: groups
             .into_iter()
             .map(|((column, code), count)| ErrorGroup {
@@ -629,6 +632,7 @@ fn read_all(
 enum ReadError {
     File(usercsv::Error),
     Io(std::io::Error),
+    Db(rusqlite::Error),
 }
 
 impl From<usercsv::Error> for ReadError {
@@ -641,18 +645,6 @@ impl From<std::io::Error> for ReadError {
     fn from(err: std::io::Error) -> ReadError {
         ReadError::Io(err)
     }
-}
-
-fn tally(staged: &[Staged]) -> usercsv::PlanCounts {
-    let mut counts = usercsv::PlanCounts::default();
-    for change in staged {
-        match change.action {
-            usercsv::Action::Create => counts.create += 1,
-            usercsv::Action::Update => counts.update += 1,
-            usercsv::Action::Unchanged => counts.unchanged += 1,
-        }
-    }
-    counts
 }
 
 /// Deletes uploaded files, error CSVs and e-mails past the retention

@@ -436,54 +436,103 @@ pub struct Staged {
     pub values: Vec<(String, Option<String>)>,
 }
 
-/// Applies staged changes and archives, inside the caller's transaction.
-pub fn apply(
-    conn: &Connection,
-    upload: &str,
-    staged: &[Staged],
-    archive: &[String],
-) -> rusqlite::Result<Applied> {
+/// Prepares the connection's staging table: a temporary table, so a large
+/// file's changes wait on disk (SQLite's temporary file), not in memory.
+pub fn begin_staging(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS staged (
+             seq    INTEGER PRIMARY KEY,
+             key    TEXT NOT NULL,
+             action TEXT NOT NULL,
+             vals   TEXT NOT NULL
+         );
+         DELETE FROM temp.staged;",
+    )
+}
+
+fn action_name(action: usercsv::Action) -> &'static str {
+    match action {
+        usercsv::Action::Create => "create",
+        usercsv::Action::Update => "update",
+        usercsv::Action::Unchanged => "unchanged",
+    }
+}
+
+pub fn stage(conn: &Connection, change: &Staged) -> rusqlite::Result<()> {
+    let values = serde_json::to_string(&change.values).unwrap_or_else(|_| "[]".to_string());
+    conn.prepare_cached("INSERT INTO temp.staged (key, action, vals) VALUES (?1, ?2, ?3)")?
+        .execute(params![change.key, action_name(change.action), values])?;
+    Ok(())
+}
+
+/// The staged rows by action, as the plan counts them.
+pub fn staged_counts(conn: &Connection) -> rusqlite::Result<usercsv::PlanCounts> {
+    let mut counts = usercsv::PlanCounts::default();
+    let mut stmt = conn.prepare("SELECT action, COUNT(*) FROM temp.staged GROUP BY action")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (action, n) = row?;
+        let n = n.max(0) as u64;
+        match action.as_str() {
+            "create" => counts.create = n,
+            "update" => counts.update = n,
+            _ => counts.unchanged = n,
+        }
+    }
+    Ok(counts)
+}
+
+/// Applies the staged changes and the archives, inside the caller's
+/// transaction.
+pub fn apply(conn: &Connection, upload: &str, archive: &[String]) -> rusqlite::Result<Applied> {
     let mut applied = Applied::default();
     let at = now();
-    for change in staged {
-        match change.action {
-            usercsv::Action::Create => {
+    let mut staged = conn.prepare("SELECT key, action, vals FROM temp.staged ORDER BY seq")?;
+    let mut rows = staged.query([])?;
+    while let Some(row) = rows.next()? {
+        let key: String = row.get(0)?;
+        let action: String = row.get(1)?;
+        let vals: String = row.get(2)?;
+        let changes: Vec<(String, Option<String>)> =
+            serde_json::from_str(&vals).unwrap_or_default();
+        match action.as_str() {
+            "create" => {
                 let mut values = Map::new();
-                merge(&mut values, &change.values);
+                merge(&mut values, &changes);
                 conn.prepare_cached(
                     "INSERT INTO users (key, status, data, updated_at, updated_by) \
                      VALUES (?1, 'active', ?2, ?3, ?4)",
                 )?
                 .execute(params![
-                    change.key,
+                    key,
                     Value::Object(values).to_string(),
                     at,
                     upload
                 ])?;
                 applied.created += 1;
             }
-            usercsv::Action::Update => {
+            "update" => {
                 let data: Option<String> = conn
                     .prepare_cached("SELECT data FROM users WHERE key = ?1")?
-                    .query_row([&change.key], |r| r.get(0))
+                    .query_row([&key], |r| r.get(0))
                     .optional()?;
                 let mut values: Map<String, Value> = data
                     .and_then(|d| serde_json::from_str(&d).ok())
                     .unwrap_or_default();
-                merge(&mut values, &change.values);
+                merge(&mut values, &changes);
                 conn.prepare_cached(
                     "UPDATE users SET status = 'active', data = ?2, updated_at = ?3, \
                      updated_by = ?4 WHERE key = ?1",
                 )?
                 .execute(params![
-                    change.key,
+                    key,
                     Value::Object(values).to_string(),
                     at,
                     upload
                 ])?;
                 applied.updated += 1;
             }
-            usercsv::Action::Unchanged => {
+            _ => {
                 // Only the key in the file: the row still restores an
                 // archived user.
                 let restored = conn
@@ -491,7 +540,7 @@ pub fn apply(
                         "UPDATE users SET status = 'active', updated_at = ?2, updated_by = ?3 \
                          WHERE key = ?1 AND status = 'archived'",
                     )?
-                    .execute(params![change.key, at, upload])?;
+                    .execute(params![key, at, upload])?;
                 if restored > 0 {
                     applied.updated += 1;
                 } else {
