@@ -1370,3 +1370,27 @@ async fn the_router_mounts_into_an_existing_app() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_upload_finishes_within_the_grace_period() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dir.path(), |c| c.grace = Duration::from_secs(60)).await;
+        let id = upload_ok(&server, "large.csv", large_file()).await;
+        let queued = upload_ok(&server, "later.csv", FOUR).await;
+        wait_running(&server, &id).await;
+        server.shutdown().await;
+        // Finished and applied before the stop; the next one kept its place.
+        let conn = rusqlite::Connection::open(dir.path().join("data/backoffice.sqlite3")).unwrap();
+        let status_of = |id: &str| -> String {
+            conn.query_row("SELECT status FROM uploads WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        assert_eq!(status_of(&id), "done");
+        assert_eq!(status_of(&queued), "queued");
+        assert_eq!(db_users(dir.path()).len(), 30_000);
+    })
+    .await;
+}

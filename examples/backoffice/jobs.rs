@@ -267,6 +267,10 @@ async fn worker(app: Arc<App>) {
         // The turn is taken before the next upload is: uploads are applied
         // in the order they arrived, whichever worker runs them.
         let turn = app.turn.lock().await;
+        if app.is_stopping() {
+            // Shutdown began while another upload ran: the rest stays queued.
+            return;
+        }
         let next = lock(&app.queue).pop_front();
         let Some(id) = next else {
             drop(turn);
