@@ -291,6 +291,10 @@ async fn delta_upload_creates_updates_only_given_columns_and_is_idempotent() {
             done["applied"],
             serde_json::json!({"created": 0, "updated": 1, "unchanged": 1, "archived": 0})
         );
+        assert_eq!(
+            done["changes"],
+            serde_json::json!({"created": [], "updated": ["a@example.com"], "archived": []})
+        );
         let codes: Vec<(&str, &str)> = done["errors"]
             .as_array()
             .unwrap()
@@ -449,6 +453,10 @@ async fn sftp_full_sync_archives_absent_users_and_a_delta_restores_them() {
         assert_eq!(
             done["applied"],
             serde_json::json!({"created": 0, "updated": 1, "unchanged": 0, "archived": 2})
+        );
+        assert_eq!(
+            done["changes"],
+            serde_json::json!({"created": [], "updated": ["a@example.com"], "archived": ["c@example.com", "d@example.com"]})
         );
         let users = db_users(dir.path());
         let statuses: Vec<&str> = users.values().map(|(s, _)| s.as_str()).collect();
@@ -1044,6 +1052,7 @@ async fn pages_show_the_upload_escape_everything_and_cap_cells() {
             "<th>Row</th><th>Column</th><th>Value</th><th>Message</th>",
             &format!("href=\"/uploads/{id}/errors.csv\""),
             "<th>Applied</th><td>1</td>",
+            "<strong>Created: </strong>z@example.com",
             "href=\"/users\"",
             "href=\"/uploads\"",
         ] {
@@ -1086,6 +1095,9 @@ async fn retention_deletes_files_and_keeps_the_history() {
         assert_eq!(after["rows"], done["rows"]);
         assert_eq!(after["applied"], done["applied"]);
         assert_eq!(after["errors_csv_url"], Value::Null);
+        // Which users changed is personal data: it goes with the files.
+        assert_eq!(done["changes"]["created"].as_array().unwrap().len(), 4);
+        assert_eq!(after["changes"], Value::Null);
         let gone = client()
             .get(format!("{}/uploads/{id}/errors.csv", base(&server)))
             .send()

@@ -181,6 +181,20 @@ pub fn status(view: &StatusView, errors_shown: usize) -> Markup {
                     }
                 }
             }
+            @if let (Some(changes), Some(applied)) = (&view.changes, &view.applied) {
+                @for (label, keys, total) in [
+                    ("Created", &changes.created, applied.created),
+                    ("Updated", &changes.updated, applied.updated),
+                    ("Archived", &changes.archived, applied.archived),
+                ] {
+                    @if !keys.is_empty() {
+                        p {
+                            strong { (label) ": " } (keys.join(", "))
+                            @if total > keys.len() as u64 { " and " (total - keys.len() as u64) " more" }
+                        }
+                    }
+                }
+            }
             @if !view.error_groups.is_empty() {
                 h2 { "Errors by column" }
                 table {

@@ -45,6 +45,12 @@ CREATE TABLE IF NOT EXISTS uploads (
     files_deleted INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS uploads_status ON uploads(status);
+CREATE TABLE IF NOT EXISTS changes (
+    upload_id TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    change    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_upload ON changes(upload_id, change);
 ";
 
 /// Opens (and creates) the database: WAL so that pages read while an
@@ -267,11 +273,43 @@ pub fn expired(conn: &Connection, before: i64) -> rusqlite::Result<Vec<Upload>> 
     stmt.query_map([before], upload_from_row)?.collect()
 }
 
+/// Marks an upload's files deleted; its list of changed users (personal
+/// data, like the files) goes with them, its counts stay.
 pub fn mark_files_deleted(conn: &Connection, id: &str) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE uploads SET files_deleted = 1, has_error_csv = 0 WHERE id = ?1",
         [id],
     )?;
+    conn.execute("DELETE FROM changes WHERE upload_id = ?1", [id])?;
+    Ok(())
+}
+
+/// The first users an upload created, updated (or restored) and archived.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Changes {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub archived: Vec<String>,
+}
+
+pub fn changes(conn: &Connection, id: &str, per_kind: u32) -> rusqlite::Result<Changes> {
+    let mut stmt = conn.prepare(
+        "SELECT key FROM changes WHERE upload_id = ?1 AND change = ?2 ORDER BY rowid LIMIT ?3",
+    )?;
+    let mut list = |change: &str| -> rusqlite::Result<Vec<String>> {
+        stmt.query_map(params![id, change, per_kind], |r| r.get(0))?
+            .collect()
+    };
+    Ok(Changes {
+        created: list("created")?,
+        updated: list("updated")?,
+        archived: list("archived")?,
+    })
+}
+
+fn record(conn: &Connection, upload: &str, key: &str, change: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO changes (upload_id, key, change) VALUES (?1, ?2, ?3)")?
+        .execute(params![upload, key, change])?;
     Ok(())
 }
 
@@ -509,6 +547,7 @@ pub fn apply(conn: &Connection, upload: &str, archive: &[String]) -> rusqlite::R
                     at,
                     upload
                 ])?;
+                record(conn, upload, &key, "created")?;
                 applied.created += 1;
             }
             "update" => {
@@ -530,6 +569,7 @@ pub fn apply(conn: &Connection, upload: &str, archive: &[String]) -> rusqlite::R
                     at,
                     upload
                 ])?;
+                record(conn, upload, &key, "updated")?;
                 applied.updated += 1;
             }
             _ => {
@@ -542,6 +582,7 @@ pub fn apply(conn: &Connection, upload: &str, archive: &[String]) -> rusqlite::R
                     )?
                     .execute(params![key, at, upload])?;
                 if restored > 0 {
+                    record(conn, upload, &key, "updated")?;
                     applied.updated += 1;
                 } else {
                     applied.unchanged += 1;
@@ -550,12 +591,16 @@ pub fn apply(conn: &Connection, upload: &str, archive: &[String]) -> rusqlite::R
         }
     }
     for key in archive {
-        applied.archived += conn
+        let archived = conn
             .prepare_cached(
                 "UPDATE users SET status = 'archived', updated_at = ?2, updated_by = ?3 \
                  WHERE key = ?1 AND status = 'active'",
             )?
-            .execute(params![key, at, upload])? as u64;
+            .execute(params![key, at, upload])?;
+        if archived > 0 {
+            record(conn, upload, key, "archived")?;
+            applied.archived += 1;
+        }
     }
     Ok(applied)
 }

@@ -18,7 +18,7 @@ use usercsv::{GuideFormat, PlanCounts, RowCounts, render_guide};
 
 use super::jobs::App;
 use super::pages;
-use super::store::{self, Applied, ErrorGroup, Upload, User};
+use super::store::{self, Applied, Changes, ErrorGroup, Upload, User};
 
 /// Row errors in a JSON status; the page shows fewer.
 const JSON_ERRORS: usize = 100;
@@ -516,6 +516,8 @@ pub struct StatusView {
     pub rows: Option<RowCounts>,
     pub plan: Option<PlanCounts>,
     pub applied: Option<Applied>,
+    /// The first users created, updated and archived (once applied).
+    pub changes: Option<Changes>,
     pub held: Option<HeldView>,
     pub file_errors: Vec<String>,
     pub errors: Vec<ErrorView>,
@@ -532,6 +534,9 @@ fn cap(text: &str) -> String {
         None => text.to_string(),
     }
 }
+
+/// Users listed per kind of change.
+const CHANGES_SHOWN: u32 = 20;
 
 fn status_view(app: &App, upload: Upload) -> StatusView {
     // The live handle only while the database says queued or running (it
@@ -567,7 +572,12 @@ fn status_view(app: &App, upload: Upload) -> StatusView {
             .map(|r| r.file_errors.iter().map(|e| cap(&e.message)).collect())
             .unwrap_or_default()
     };
+    let applied = result.and_then(|r| r.applied);
+    let changes = applied
+        .filter(|_| !upload.files_deleted)
+        .and_then(|_| store::changes(&app.db(), &upload.id, CHANGES_SHOWN).ok());
     StatusView {
+        changes,
         errors_csv_url: (upload.has_error_csv && !upload.files_deleted)
             .then(|| format!("/uploads/{}/errors.csv", upload.id)),
         id: upload.id,
@@ -583,7 +593,7 @@ fn status_view(app: &App, upload: Upload) -> StatusView {
             .filter(|r| r.file_errors.is_empty() || held.is_some())
             .map(|r| r.rows),
         plan: result.and_then(|r| r.plan),
-        applied: result.and_then(|r| r.applied),
+        applied,
         held: held.map(|h| HeldView {
             archive: h.archive,
             existing: h.existing,
