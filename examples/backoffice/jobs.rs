@@ -40,8 +40,12 @@ pub struct App {
     pub validator: Validator,
     pub(crate) mail: MailConfig,
     db_path: PathBuf,
-    /// The connection of request handlers and bookkeeping (short queries).
+    /// The connection for writes outside an upload's run (short, but they
+    /// may wait for an upload's commit: call from blocking code).
     db: Mutex<Connection>,
+    /// The connection for reads: in WAL mode a reader never waits for a
+    /// writer, so request handlers read while an upload is applied.
+    reader: Mutex<Connection>,
     queue: Mutex<VecDeque<String>>,
     wake: Notify,
     pub(crate) mail_wake: Notify,
@@ -83,6 +87,7 @@ impl App {
         }
         let db_path = config.data.join("backoffice.sqlite3");
         let db = store::open(&db_path).map_err(std::io::Error::other)?;
+        let reader = store::open(&db_path).map_err(std::io::Error::other)?;
         // Running at the last stop: its transaction never committed.
         db.execute(
             "UPDATE uploads SET status = 'queued' WHERE status = 'running'",
@@ -96,6 +101,7 @@ impl App {
             mail,
             db_path,
             db: Mutex::new(db),
+            reader: Mutex::new(reader),
             queue: Mutex::new(VecDeque::new()),
             wake: Notify::new(),
             mail_wake: Notify::new(),
@@ -124,9 +130,15 @@ impl App {
         Ok(app)
     }
 
-    /// The handlers' database connection.
+    /// The connection for writes; may wait for an upload's commit, so
+    /// async code calls it through `spawn_blocking`.
     pub fn db(&self) -> MutexGuard<'_, Connection> {
         lock(&self.db)
+    }
+
+    /// The connection for reads; never waits for a writer.
+    pub fn read(&self) -> MutexGuard<'_, Connection> {
+        lock(&self.reader)
     }
 
     /// Whether shutdown has begun.
@@ -287,31 +299,36 @@ async fn worker(app: Arc<App>) {
 
 async fn run_one(app: &Arc<App>, id: String) {
     let Some(live) = app.live(&id) else { return };
-    let started = {
-        let db = app.db();
-        store::set_status(&db, &id, &["queued"], "running").unwrap_or(false)
-    };
-    if !started {
-        lock(&app.live).remove(&id);
-        return;
-    }
     let worker_app = app.clone();
     let worker_id = id.clone();
-    let outcome = tokio::task::spawn_blocking(move || process(&worker_app, &worker_id, &live))
-        .await
-        .unwrap_or_else(|err| Outcome::Failed(format!("the worker stopped: {err}")));
+    let _ = tokio::task::spawn_blocking(move || run_blocking(&worker_app, &worker_id, &live)).await;
     lock(&app.live).remove(&id);
+    app.mail_wake.notify_one();
+}
+
+/// One upload from `queued` to its end; blocking.
+fn run_blocking(app: &App, id: &str, live: &Live) {
+    if !store::set_status(&app.db(), id, &["queued"], "running").unwrap_or(false) {
+        return;
+    }
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process(app, id, live)))
+        .unwrap_or_else(|_| Outcome::Failed("the worker panicked".to_string()));
     let (status, file_error) = match &outcome {
         Outcome::Done { file_error } => ("done", *file_error),
         Outcome::Held => ("held", false),
-        Outcome::Cancelled => ("cancelled", false),
-        Outcome::Requeue => ("queued", false),
+        Outcome::Cancelled => {
+            let _ = store::finish_upload(&app.db(), id, "cancelled", None, false, None, false);
+            ("cancelled", false)
+        }
+        Outcome::Requeue => {
+            let _ = store::set_status(&app.db(), id, &["running"], "queued");
+            return;
+        }
         Outcome::Failed(message) => {
             eprintln!("upload {id} failed: {message}");
-            let db = app.db();
             let _ = store::finish_upload(
-                &db,
-                &id,
+                &app.db(),
+                id,
                 "failed",
                 None,
                 false,
@@ -321,17 +338,7 @@ async fn run_one(app: &Arc<App>, id: String) {
             ("failed", false)
         }
     };
-    if status == "cancelled" {
-        let db = app.db();
-        let _ = store::finish_upload(&db, &id, "cancelled", None, false, None, false);
-    }
-    if status == "queued" {
-        let db = app.db();
-        let _ = store::set_status(&db, &id, &["running"], "queued");
-        return;
-    }
-    super::sftp::after(app, &id, status, file_error);
-    app.mail_wake.notify_one();
+    super::sftp::after(app, id, status, file_error);
 }
 
 enum Outcome {
@@ -374,11 +381,9 @@ fn process(app: &App, id: &str, live: &Live) -> Outcome {
 }
 
 fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
-    let upload = {
-        let db = app.db();
-        store::get_upload(&db, id).map_err(|e| e.to_string())?
-    }
-    .ok_or("the upload is gone")?;
+    let upload = store::get_upload(&app.read(), id)
+        .map_err(|e| e.to_string())?
+        .ok_or("the upload is gone")?;
     let path = upload.path.clone().ok_or("the upload has no file")?;
     let file = std::fs::File::open(&path).map_err(|e| format!("cannot open the upload: {e}"))?;
     let mode: Mode = upload.mode.parse()?;
@@ -668,10 +673,7 @@ async fn sweep(app: Arc<App>) {
 /// One retention sweep; returns how many uploads' files were deleted.
 pub fn sweep_once(app: &App) -> usize {
     let before = store::now() - (app.config.retention_days as i64).saturating_mul(86_400);
-    let expired = {
-        let db = app.db();
-        store::expired(&db, before).unwrap_or_default()
-    };
+    let expired = store::expired(&app.read(), before).unwrap_or_default();
     for upload in &expired {
         let mut paths = vec![app.error_csv_path(&upload.id), app.eml_path(&upload.id)];
         if let Some(path) = &upload.path {

@@ -15,7 +15,7 @@ pub async fn run(app: Arc<App>) {
     let mut stopping = app.stopping();
     loop {
         let due = {
-            let db = app.db();
+            let db = app.read();
             store::mail_due(&db).unwrap_or_default()
         };
         for id in due {
@@ -34,7 +34,7 @@ pub async fn run(app: Arc<App>) {
 /// or `failed` after the last attempt. The reason goes to the server log
 /// only: it may name the relay.
 fn deliver(app: &App, id: &str) {
-    let Ok(Some(upload)) = store::get_upload(&app.db(), id) else {
+    let Ok(Some(upload)) = store::get_upload(&app.read(), id) else {
         return;
     };
     let attempts = upload.email_attempts + 1;

@@ -24,7 +24,14 @@ pub async fn watch(app: Arc<App>) {
         if app.is_stopping() {
             return;
         }
-        scan(&app, &mut seen);
+        // Claiming writes to the database: blocking code.
+        let scan_app = app.clone();
+        seen = tokio::task::spawn_blocking(move || {
+            scan(&scan_app, &mut seen);
+            seen
+        })
+        .await
+        .unwrap_or_default();
         tokio::select! {
             _ = tokio::time::sleep(app.config.sftp_poll) => {}
             _ = stopping.changed() => return,
@@ -118,7 +125,7 @@ pub fn after(app: &App, id: &str, status: &str, file_error: bool) {
     if status == "held" {
         return;
     }
-    let Ok(Some(upload)) = store::get_upload(&app.db(), id) else {
+    let Ok(Some(upload)) = store::get_upload(&app.read(), id) else {
         return;
     };
     let Some(path) = upload.path.filter(|_| upload.source == "sftp") else {

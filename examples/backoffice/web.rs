@@ -126,6 +126,12 @@ pub fn problem(status: StatusCode, code: &str, message: &str, json: bool) -> Res
     }
 }
 
+/// Runs database writes off the async threads: they may wait for an
+/// upload's commit.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    tokio::task::spawn_blocking(f).await.ok()
+}
+
 fn no_store(mut response: Response) -> Response {
     response
         .headers_mut()
@@ -379,18 +385,26 @@ async fn upload(State(app): State<Arc<App>>, headers: HeaderMap, request: Reques
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "upload.csv".to_string());
     let stored = match tokio::fs::rename(&part, &path).await {
-        Ok(()) => store::insert_upload(
-            &app.db(),
-            &store::NewUpload {
-                id: &id,
-                file_name: &file_name,
-                source: "web",
-                mode: "delta",
-                size,
-                path: &path.to_string_lossy(),
-            },
-        )
-        .is_ok(),
+        Ok(()) => {
+            let (app, id, file_name) = (app.clone(), id.clone(), file_name.clone());
+            let path = path.to_string_lossy().into_owned();
+            blocking(move || {
+                store::insert_upload(
+                    &app.db(),
+                    &store::NewUpload {
+                        id: &id,
+                        file_name: &file_name,
+                        source: "web",
+                        mode: "delta",
+                        size,
+                        path: &path,
+                    },
+                )
+                .is_ok()
+            })
+            .await
+            .unwrap_or(false)
+        }
         Err(_) => false,
     };
     if !stored {
@@ -438,7 +452,7 @@ fn time(at: i64) -> String {
 }
 
 async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let uploads = match store::list_uploads(&app.db(), 500) {
+    let uploads = match store::list_uploads(&app.read(), 500) {
         Ok(uploads) => uploads,
         Err(_) => return db_error(wants_json(&headers)),
     };
@@ -575,7 +589,7 @@ fn status_view(app: &App, upload: Upload) -> StatusView {
     let applied = result.and_then(|r| r.applied);
     let changes = applied
         .filter(|_| !upload.files_deleted)
-        .and_then(|_| store::changes(&app.db(), &upload.id, CHANGES_SHOWN).ok());
+        .and_then(|_| store::changes(&app.read(), &upload.id, CHANGES_SHOWN).ok());
     StatusView {
         changes,
         errors_csv_url: (upload.has_error_csv && !upload.files_deleted)
@@ -637,7 +651,7 @@ fn unknown(id: &str, json: bool) -> Response {
 }
 
 fn find(app: &App, id: &str, json: bool) -> Result<Upload, Box<Response>> {
-    match store::get_upload(&app.db(), id) {
+    match store::get_upload(&app.read(), id) {
         Ok(Some(upload)) => Ok(upload),
         Ok(None) => Err(Box::new(unknown(id, json))),
         Err(_) => Err(Box::new(db_error(json))),
@@ -674,7 +688,11 @@ async fn cancel(
     if let Err(response) = find(&app, &id, json) {
         return *response;
     }
-    if !app.cancel(&id) {
+    let cancelled = {
+        let (app, id) = (app.clone(), id.clone());
+        blocking(move || app.cancel(&id)).await.unwrap_or(false)
+    };
+    if !cancelled {
         return problem(
             StatusCode::CONFLICT,
             "not_running",
@@ -708,7 +726,11 @@ async fn approve(
     if let Err(response) = find(&app, &id, json) {
         return *response;
     }
-    match app.approve(&id) {
+    let approved = {
+        let (app, id) = (app.clone(), id.clone());
+        blocking(move || app.approve(&id).ok()).await.flatten()
+    };
+    match approved.ok_or(()) {
         Ok(true) if json => (
             StatusCode::ACCEPTED,
             axum::Json(serde_json::json!({ "id": id, "status": "queued" })),
@@ -799,7 +821,7 @@ async fn users(
     }
     let q = query.get("q").map(String::as_str).filter(|s| !s.is_empty());
     let key = app.validator.schema().key.clone().unwrap_or_default();
-    let mut users = match store::list_users(&app.db(), status, q, 1000) {
+    let mut users = match store::list_users(&app.read(), status, q, 1000) {
         Ok(users) => users,
         Err(_) => return db_error(json),
     };
