@@ -54,10 +54,12 @@ CREATE INDEX IF NOT EXISTS changes_upload ON changes(upload_id, change);
 ";
 
 /// Opens (and creates) the database: WAL so that pages read while an
-/// upload is applied, and a busy timeout instead of instant `SQLITE_BUSY`.
+/// upload is applied, and a busy timeout instead of instant `SQLITE_BUSY`:
+/// a write (a new upload's row) waits for an apply in progress, which
+/// holds the write lock for its one transaction.
 pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
-    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.busy_timeout(Duration::from_secs(120))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.execute_batch(SCHEMA)?;
