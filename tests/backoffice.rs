@@ -596,6 +596,15 @@ async fn history_and_queue_survive_a_restart_and_nothing_is_applied_twice() {
         let dir = tempfile::tempdir().unwrap();
         // No workers: uploads are accepted and wait.
         let server = start(dir.path(), |c| c.workers = 0).await;
+        // What a crash leaves: a partial upload, and a file taken from the
+        // drop folder but not recorded.
+        let data = dir.path().join("data");
+        std::fs::write(data.join("uploads/0123.part"), "email\n").unwrap();
+        std::fs::write(
+            data.join("sftp/processing/00000000--orphan.csv"),
+            "email,firstName,lastName\nz@example.com,Zed,Zulu\n",
+        )
+        .unwrap();
         let first = upload_ok(&server, "one.csv", FOUR).await;
         let second = upload_ok(
             &server,
@@ -606,19 +615,38 @@ async fn history_and_queue_survive_a_restart_and_nothing_is_applied_twice() {
         assert_eq!(status(&server, &first).await["status"], "queued");
         server.shutdown().await;
 
-        let server = start(dir.path(), |_| {}).await;
+        let server = start(dir.path(), |c| c.guard.max_count = 1).await;
         let one = wait_mail(&server, &first).await;
         let two = wait_mail(&server, &second).await;
+        assert!(!data.join("uploads/0123.part").exists());
+        let orphan = wait_sftp(&server, "orphan.csv").await;
+        assert_eq!(
+            orphan["status"], "held",
+            "a full sync of one user: {orphan:#}"
+        );
+        let discard = client()
+            .delete(format!(
+                "{}/uploads/{}",
+                base(&server),
+                orphan["id"].as_str().unwrap()
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(discard.status(), StatusCode::ACCEPTED);
         assert_eq!(one["applied"]["created"], 4, "{one:#}");
         assert_eq!(two["applied"]["updated"], 1, "{two:#}");
         let list = get_json(&server, "/uploads").await;
         let list = list.as_array().unwrap();
-        assert_eq!(list.len(), 2);
-        assert_eq!(list[0]["id"], second.as_str(), "newest first");
-        assert_eq!(list[1]["file_name"], "one.csv");
-        assert_eq!(list[1]["source"], "web");
-        assert_eq!(list[1]["mode"], "delta");
-        assert_eq!(list[1]["rows"]["total"], 4);
+        assert_eq!(list.len(), 3);
+        assert_eq!(list[0]["file_name"], "orphan.csv", "newest first");
+        assert_eq!(list[0]["source"], "sftp");
+        assert_eq!(list[0]["mode"], "full");
+        assert_eq!(list[1]["id"], second.as_str());
+        assert_eq!(list[2]["file_name"], "one.csv");
+        assert_eq!(list[2]["source"], "web");
+        assert_eq!(list[2]["mode"], "delta");
+        assert_eq!(list[2]["rows"]["total"], 4);
         let users = db_users(dir.path());
         server.shutdown().await;
 

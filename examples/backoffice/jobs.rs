@@ -113,6 +113,17 @@ impl App {
             workers: Mutex::new(Vec::new()),
             config,
         });
+        // Leftovers of a stop in the middle of receiving or writing a file.
+        for dir in ["uploads", "errors"] {
+            if let Ok(entries) = std::fs::read_dir(app.config.data.join(dir)) {
+                for entry in entries.flatten() {
+                    if entry.path().extension().is_some_and(|e| e == "part") {
+                        let _ = std::fs::remove_file(entry.path());
+                    }
+                }
+            }
+        }
+        super::sftp::recover(&app);
         for (id, size) in pending {
             app.push(id, Some(size));
         }

@@ -90,11 +90,13 @@ fn claim(app: &App, path: &Path, size: u64) {
         .and_then(|n| n.to_str())
         .unwrap_or("sync.csv")
         .to_string();
+    // The name keeps the original, so a file orphaned by a crash between
+    // this rename and the insert can be put back (`recover`).
     let dest = app
         .config
         .sftp_dir
         .join("processing")
-        .join(format!("{id}.csv"));
+        .join(format!("{id}--{name}"));
     if std::fs::rename(path, &dest).is_err() {
         return;
     }
@@ -146,5 +148,23 @@ pub fn after(app: &App, id: &str, status: &str, file_error: bool) {
             "UPDATE uploads SET path = ?2 WHERE id = ?1",
             [id, &dest.to_string_lossy()],
         );
+    }
+}
+
+/// At start: a file in `processing/` that no upload row knows (the process
+/// stopped between taking it and recording it) goes back to the drop
+/// folder, to be taken again.
+pub fn recover(app: &App) {
+    let Ok(entries) = std::fs::read_dir(app.config.sftp_dir.join("processing")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some((id, name)) = file.to_str().and_then(|f| f.split_once("--")) else {
+            continue;
+        };
+        if matches!(store::get_upload(&app.read(), id), Ok(None)) {
+            let _ = std::fs::rename(entry.path(), app.config.sftp_dir.join(name));
+        }
     }
 }
