@@ -11,7 +11,7 @@ use super::web::{ListItem, StatusView};
 pub const STYLE: &str = "body{font-family:sans-serif;max-width:64em;margin:1em auto;padding:0 1em;line-height:1.4}\
 nav a{margin-right:1em}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}\
 .held{background:#fff4d6;padding:.5em 1em;border:1px solid #e0b000}.problem{background:#fde8e8;padding:.5em 1em}\
-form.inline{display:inline}progress{width:20em}";
+form.inline{display:inline}progress{width:20em}.wide{overflow-x:auto}";
 
 /// The shared layout: title, navigation between upload, uploads, users
 /// and guide, and the page's content.
@@ -271,7 +271,7 @@ pub fn users(columns: &[String], users: &[User], q: &str, status: &str) -> Marku
                 button type="submit" { "Search" }
             }
             p { (users.len()) " users" }
-            table {
+            div.wide { table {
                 tr { @for c in columns { th { (c) } } th { "status" } }
                 @for user in users {
                     tr {
@@ -281,7 +281,7 @@ pub fn users(columns: &[String], users: &[User], q: &str, status: &str) -> Marku
                         td { (user.status) }
                     }
                 }
-            }
+            } }
         },
     )
 }
