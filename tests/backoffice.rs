@@ -541,6 +541,12 @@ async fn a_sync_the_guard_holds_changes_nothing_until_approved() {
             page.contains(&format!("action=\"/uploads/{id}/approve\"")),
             "{page}"
         );
+        assert!(
+            page.contains(
+                "Would be archived: </strong>b@example.com, c@example.com, d@example.com"
+            ),
+            "{page}"
+        );
 
         let approve = client()
             .post(format!("{}/uploads/{id}/approve", base(&server)))

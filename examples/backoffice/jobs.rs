@@ -483,6 +483,7 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
             }
             Ok(_) => String::new(),
         };
+        let would_archive = would_archive(app, &users, &path, mode, live);
         let result = JobResult {
             report,
             plan: Some(plan),
@@ -492,6 +493,7 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
                 archive,
                 existing,
                 message,
+                would_archive,
             }),
         };
         let db = app.db();
@@ -539,6 +541,42 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
         .map_err(|e| e.to_string())?;
     conn.execute_batch("COMMIT").map_err(|e| e.to_string())?;
     Ok(Outcome::Done { file_error: false })
+}
+
+/// Users shown as "would be archived" on a held sync.
+const WOULD_ARCHIVE_SHOWN: usize = 20;
+
+/// The first users a held sync would archive, so the admin sees whom
+/// before approving. Today's library keeps the keys of a tripped guard to
+/// itself, so the file is planned again past the guard (nothing applied);
+/// once the report of a held run carries its plan, take the keys from it.
+fn would_archive(
+    app: &App,
+    users: &Arc<SqlUsers>,
+    path: &str,
+    mode: Mode,
+    live: &Live,
+) -> Vec<String> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let mut builder = app.validator.validation();
+    builder
+        .existing_shared(users.clone())
+        .mode(mode)
+        .cancel_token(live.cancel.clone())
+        .archive_guard(ArchiveGuard {
+            allow: true,
+            ..app.config.guard
+        });
+    match builder.validate_with_plan(BufReader::new(file), None::<&mut Vec<u8>>) {
+        Ok((_, Some(plan))) => plan
+            .archive_keys()
+            .take(WOULD_ARCHIVE_SHOWN)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 struct Read {

@@ -153,6 +153,14 @@ pub fn status(view: &StatusView, errors_shown: usize) -> Markup {
                         (held.existing) " active users, more than the safety limit allows."
                     }
                     p { (held.message) }
+                    @if !held.would_archive.is_empty() {
+                        p {
+                            strong { "Would be archived: " } (held.would_archive.join(", "))
+                            @if held.archive > held.would_archive.len() as u64 {
+                                " and " (held.archive - held.would_archive.len() as u64) " more"
+                            }
+                        }
+                    }
                     @if view.status == "held" {
                         form.inline method="post" action={ "/uploads/" (view.id) "/approve" } {
                             button type="submit" { "Approve and apply" }

@@ -130,6 +130,9 @@ pub struct Held {
     pub archive: u64,
     pub existing: u64,
     pub message: String,
+    /// The first users it would archive.
+    #[serde(default)]
+    pub would_archive: Vec<String>,
 }
 
 const UPLOAD_COLUMNS: &str = "id, file_name, source, mode, status, created_at, finished_at, size, \

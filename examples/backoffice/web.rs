@@ -504,6 +504,7 @@ pub struct HeldView {
     pub archive: u64,
     pub existing: u64,
     pub message: String,
+    pub would_archive: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -612,6 +613,7 @@ fn status_view(app: &App, upload: Upload) -> StatusView {
             archive: h.archive,
             existing: h.existing,
             message: h.message.clone(),
+            would_archive: h.would_archive.clone(),
         }),
         file_errors,
         errors: report
