@@ -1440,3 +1440,60 @@ async fn a_running_upload_finishes_within_the_grace_period() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_uploads_are_each_applied_once() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dir.path(), |_| {}).await;
+        let uploads = (0..20).map(|i| {
+            let csv = format!("email,firstName,lastName\nuser{i}@example.com,User,Number{i}\n");
+            upload_ok(&server, "one.csv", csv)
+        });
+        let ids = futures_all(uploads).await;
+        for id in &ids {
+            let done = wait_end(&server, id).await;
+            assert_eq!(done["applied"]["created"], 1, "{done:#}");
+        }
+        assert_eq!(db_users(dir.path()).len(), 20);
+        assert_eq!(
+            get_json(&server, "/uploads")
+                .await
+                .as_array()
+                .unwrap()
+                .len(),
+            20
+        );
+        server.shutdown().await;
+    })
+    .await;
+}
+
+/// Runs futures at once on this task and collects their outputs in order.
+async fn futures_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for future in futures {
+        set.push(Box::pin(future));
+    }
+    let mut out: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, slot) in set.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *slot = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
+}
