@@ -13,8 +13,8 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use usercsv::mail::MailConfig;
 use usercsv::{
-    ArchiveGuard, CancelToken, ErrorCsvWriter, ErrorKind, FileError, Mode, Plan, Progress,
-    ValidationReport, Validator,
+    ArchiveGuard, CancelToken, ErrorCsvWriter, ErrorKind, Mode, Plan, Progress, ValidationReport,
+    Validator,
 };
 
 use super::Config;
@@ -364,23 +364,13 @@ enum Outcome {
 }
 
 /// Whether the mass-archive guard held a full sync: `Some((archive,
-/// existing, message))`.
-///
-/// The only place that knows how the library reports a tripped guard.
-/// Today it is `Err(ErrorKind::MassArchive)`; once the library reports a
-/// completed run whose report says the archive is held, match that here.
+/// existing, message))`. The run completes; its report says so.
 fn held_by_guard(
     result: &Result<(ValidationReport, Option<Plan>), usercsv::Error>,
-) -> Option<(u64, u64)> {
-    match result {
-        Err(err) => match err.kind() {
-            ErrorKind::MassArchive {
-                archive, existing, ..
-            } => Some((*archive, *existing)),
-            _ => None,
-        },
-        Ok(_) => None,
-    }
+) -> Option<(u64, u64, String)> {
+    let (report, _) = result.as_ref().ok()?;
+    let held = report.held.as_ref()?;
+    Some((held.archive, held.existing, held.to_string()))
 }
 
 /// Validates, plans and applies one upload; blocking.
@@ -470,19 +460,13 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
         groups,
         has_errors,
     } = read;
-    if let Some((archive, existing)) = held_by_guard(&finished) {
+    if let Some((archive, existing, message)) = held_by_guard(&finished) {
         // Nothing is applied; the e-mail and the page say why.
         let _ = std::fs::remove_file(&part);
         let mut plan = store::staged_counts(&lock(&users.conn)).map_err(|e| e.to_string())?;
         plan.archive = archive;
         report.plan = Some(plan);
-        let message = match &finished {
-            Err(err) => {
-                report.file_errors.push(FileError::from(err));
-                err.to_string()
-            }
-            Ok(_) => String::new(),
-        };
+        report.held = finished.as_ref().ok().and_then(|(r, _)| r.held.clone());
         let would_archive = would_archive(app, &users, &path, mode, live);
         let result = JobResult {
             report,
