@@ -9,6 +9,27 @@ use crate::error::Error;
 use crate::formula::guard_formula;
 use crate::report::RowError;
 
+// The messages' contract: the validator writes these messages and the
+// reader recognises them in a re-uploaded error CSV, so both sides live here.
+
+/// The `field_count` message. The reader recognises it in an error CSV
+/// row ([`is_field_count_message`]).
+pub(crate) fn field_count_message(found: usize, expected: usize) -> String {
+    format!(
+        "the row has {found} fields but the header has {expected}: check for a missing or extra delimiter, or a value with an unquoted delimiter"
+    )
+}
+
+/// Whether an error CSV cell is a [`field_count_message`].
+pub(crate) fn is_field_count_message(cell: &str) -> bool {
+    cell.starts_with("the row has ") && cell.contains(" fields but the header has ")
+}
+
+/// The `required` message: like every message, `<header cell>: ...`.
+pub(crate) fn required_message(header: &str) -> String {
+    format!("{header}: required, but the cell is empty")
+}
+
 /// Writes the error CSV: the input's header (without this tool's `errors`
 /// column) plus `errors`, then each failed row with its fields as read and
 /// all its messages joined by `; `.

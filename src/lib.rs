@@ -105,14 +105,12 @@ pub use crate::formula::{guard_formula, unguard_formula};
 pub use crate::guide::{
     Guide, GuideColumn, GuideExample, GuideFormat, GuideRowExample, render_guide,
 };
-pub use crate::plan::{
-    Action, ArchiveGuard, ArchiveHeld, ArchiveSkipped, ExistingSet, ExistingUsers, Mode, Plan,
-};
+pub use crate::plan::{Action, ArchiveGuard, ExistingSet, ExistingUsers, Mode, Plan};
 pub use crate::progress::{CancelToken, Progress};
 pub use crate::reader::{Limits, Reader, ReaderBuilder, RowsIntoIter, RowsIter};
 pub use crate::report::{
-    ErrorCsvDelivery, FileError, Notification, PlanCounts, RowCounts, RowError, ValidationReport,
-    Warning, generate_id,
+    ArchiveHeld, ArchiveSkipped, ErrorCsvDelivery, FileError, Notification, PlanCounts, RowCounts,
+    RowError, ValidationReport, Warning, generate_id,
 };
 pub use crate::row::Row;
 pub use crate::rules::ErrorCode;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
 use crate::reader::ReaderBuilder;
-use crate::report::{PlanCounts, RowError};
+use crate::report::{ArchiveHeld, ArchiveSkipped, PlanCounts, RowError};
 use crate::row::{Row, trim_value};
 use crate::rules::{ErrorCode, Failure};
 use crate::validator::{Compiled, HeaderMap, Validator};
@@ -285,129 +285,6 @@ impl ArchiveGuard {
             return Err(held);
         }
         Ok(())
-    }
-}
-
-/// A full sync held by the mass-archive guard ([`ArchiveGuard`]): nobody
-/// is archived, and an operator must approve the archive (run again with
-/// [`ArchiveGuard::allow`]) before the sync is applied.
-///
-/// The report carries it as [`ValidationReport::held`](crate::ValidationReport::held);
-/// the run itself completes, with its row counts and error CSV.
-///
-/// ```
-/// use usercsv::ArchiveGuard;
-/// let held = ArchiveGuard::default().check(50, 200, 150).unwrap_err();
-/// assert_eq!(held.code(), "mass_archive");
-/// assert_eq!(
-///     held.to_string(),
-///     "this full sync would archive 50 of 200 existing users, more than 10% and more than 10: \
-///      the file may be truncated or belong to another company; nobody was archived, and an operator must approve the archive"
-/// );
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ArchiveHeld {
-    /// Users the sync would archive.
-    pub archive: u64,
-    /// Existing users.
-    pub existing: u64,
-    /// The guard's percentage threshold.
-    pub max_percent: f64,
-    /// The guard's count threshold.
-    pub max_count: u64,
-}
-
-impl ArchiveHeld {
-    /// The stable code of this outcome: `mass_archive`.
-    pub fn code(&self) -> &'static str {
-        "mass_archive"
-    }
-
-    /// Whether the archive is over both thresholds (else the guard tripped
-    /// because the file has no data rows).
-    fn over_thresholds(&self) -> bool {
-        let percent = self.archive as f64 * 100.0 / self.existing.max(1) as f64;
-        percent > self.max_percent && self.archive > self.max_count
-    }
-
-    /// Why the guard tripped, as a clause: "it would archive …".
-    pub(crate) fn reason(&self) -> String {
-        let ArchiveHeld {
-            archive,
-            existing,
-            max_percent,
-            max_count,
-        } = *self;
-        if self.over_thresholds() {
-            format!(
-                "it would archive {archive} of {existing} existing users, more than {max_percent}% and more than {max_count}"
-            )
-        } else {
-            format!(
-                "it would archive {archive} of {existing} existing users, because the file has no user rows"
-            )
-        }
-    }
-}
-
-impl std::fmt::Display for ArchiveHeld {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let reason = self.reason();
-        let reason = reason.strip_prefix("it ").unwrap_or(&reason);
-        write!(
-            f,
-            "this full sync {reason}: the file may be truncated or belong to another company; nobody was archived, and an operator must approve the archive"
-        )
-    }
-}
-
-impl std::error::Error for ArchiveHeld {}
-
-/// Why a full sync archives nobody although existing users are missing from
-/// the file: some rows do not say with certainty which user they are.
-///
-/// A row is untrusted when it has a different number of fields than the
-/// header (its cells may be shifted, so its key cell may hold another
-/// value), or when its key cell is empty or fails the key column's rules
-/// (a mistyped key would archive the user it was meant to be). Such a row
-/// might be any existing user, so archiving anyone could archive a user
-/// whose row is in the file. Creates and updates of valid rows still
-/// proceed. Fix the rows (they are in the error CSV) and sync again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArchiveSkipped {
-    /// Untrusted rows.
-    pub rows: u64,
-    /// The first untrusted row (spreadsheet row: the header is row 1).
-    pub first_row: u64,
-    /// Existing users missing from the file, who were not archived.
-    pub missing: u64,
-}
-
-impl ArchiveSkipped {
-    /// The stable code of its warning: `archive_skipped`.
-    pub const CODE: &'static str = "archive_skipped";
-
-    /// A sentence for people, also the warning's message.
-    pub fn message(&self) -> String {
-        let ArchiveSkipped {
-            rows,
-            first_row,
-            missing,
-        } = *self;
-        let (rows, verb) = if rows == 1 {
-            (format!("1 row (row {first_row})"), "does")
-        } else {
-            (format!("{rows} rows (the first is row {first_row})"), "do")
-        };
-        let missing = if missing == 1 {
-            "1 existing user is missing from the file but was".to_string()
-        } else {
-            format!("{missing} existing users are missing from the file but were")
-        };
-        format!(
-            "nobody was archived: {rows} {verb} not say for certain which user {}, because of a wrong number of fields or an empty or invalid key; {missing} not archived (fix those rows and sync again)",
-            if verb == "does" { "it is" } else { "they are" }
-        )
     }
 }
 

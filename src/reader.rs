@@ -9,12 +9,11 @@ use serde::{Deserialize, Serialize};
 use crate::decode::{self, Encoding, FieldDecoding, Source};
 use crate::dialect;
 use crate::error::{Error, ErrorKind, Limit, Position};
-use crate::error_csv::LineEnding;
+use crate::error_csv::{LineEnding, is_field_count_message};
 use crate::formula::unguard_formula;
 use crate::report::Warning;
 use crate::row::{Row, trim_value};
 use crate::scanner::Scanner;
-use crate::validator::is_field_count_message;
 
 /// Caps that keep memory bounded whatever the input.
 ///

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use csv::StringRecord;
 
 use crate::error::{Error, ErrorKind, SchemaError};
+use crate::error_csv::{field_count_message, required_message};
 use crate::report::{RowError, Warning};
 use crate::row::{Row, trim_value};
 use crate::rules::{ColumnRules, ErrorCode, Failure, KeyHasher, UniqueBudget, UniqueSet};
@@ -401,23 +402,6 @@ impl Validator {
             ),
         ))
     }
-}
-
-/// The `field_count` message. The reader recognises it in the last cell of
-/// an error CSV row ([`is_field_count_message`]), so both live here.
-pub(crate) fn field_count_message(found: usize, expected: usize) -> String {
-    format!(
-        "the row has {found} fields but the header has {expected}: check for a missing or extra delimiter, or a value with an unquoted delimiter"
-    )
-}
-
-/// Whether an error CSV cell is a [`field_count_message`].
-pub(crate) fn is_field_count_message(cell: &str) -> bool {
-    cell.starts_with("the row has ") && cell.contains(" fields but the header has ")
-}
-
-pub(crate) fn required_message(header: &str) -> String {
-    format!("{header}: required, but the cell is empty")
 }
 
 /// How one file's header maps to the schema.
