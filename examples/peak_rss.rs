@@ -101,14 +101,14 @@ fn main() {
                 .expect("schema");
             let start = Instant::now();
             let input = File::open(&path).expect("open");
-            let errors = (!arg(3).is_empty())
+            let mut errors = (!arg(3).is_empty())
                 .then(|| std::io::BufWriter::new(File::create(arg(3)).expect("create")));
             let result = validator
                 .validation()
                 .threads(threads)
                 .input_len(Some(bytes))
                 .max_errors(1000)
-                .validate(input, errors)
+                .validate(input, errors.as_mut().map(|w| w as &mut dyn std::io::Write))
                 .expect("validate");
             report(
                 &format!(
@@ -148,7 +148,7 @@ fn main() {
                     allow: true,
                     ..ArchiveGuard::default()
                 })
-                .validate_with_plan(File::open(&path).expect("open"), None::<Vec<u8>>)
+                .validate_with_plan(File::open(&path).expect("open"), None)
                 .expect("validate");
             let counts = plan.map(|p| p.counts).unwrap_or_default();
             report(

@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             validator
                 .validation()
                 .progress(progress)
-                .validate(&upload[..], None::<&mut Vec<u8>>)
+                .validate(&upload[..], None)
         })
     };
     while !progress.is_finished() {
@@ -74,7 +74,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 .validation()
                 .progress(progress)
                 .cancel_token(cancel)
-                .validate(input, None::<&mut Vec<u8>>)
+                .validate(input, None)
         })
     };
     while progress.rows() < 1_000 {

@@ -68,9 +68,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     assert_eq!(in_code, from_toml);
 
     let validator = Validator::new(&from_toml)?; // schema mistakes fail here
-    let report = validator
-        .validation()
-        .validate(UPLOAD.as_bytes(), None::<&mut Vec<u8>>)?;
+    let report = validator.validation().validate(UPLOAD.as_bytes(), None)?;
     println!(
         "{} valid, {} invalid",
         report.rows.valid, report.rows.invalid

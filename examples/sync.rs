@@ -80,7 +80,7 @@ edsger@example.com,+31 6 33334444
 ";
     let mut run = validator.validation();
     run.existing(store(&validator)).mode(Mode::Delta);
-    let (report, plan) = run.validate_with_plan(delta.as_bytes(), None::<&mut Vec<u8>>)?;
+    let (report, plan) = run.validate_with_plan(delta.as_bytes(), None)?;
     let counts = report.plan.expect("a plan");
     println!(
         "delta: {} create, {} update, {} unchanged, {} archive",
@@ -102,7 +102,7 @@ edsger@example.com,Edsger,Dijkstra,+31 6 33334444
 ";
     let mut run = validator.validation();
     run.existing(store(&validator)).mode(Mode::Full);
-    let (report, plan) = run.validate_with_plan(full.as_bytes(), None::<&mut Vec<u8>>)?;
+    let (report, plan) = run.validate_with_plan(full.as_bytes(), None)?;
     let plan = plan.expect("a plan");
     let counts = plan.counts;
     println!(

@@ -82,16 +82,15 @@ pub mod html;
 #[cfg_attr(docsrs, doc(cfg(feature = "mail")))]
 pub mod mail;
 mod markup;
-mod pipeline;
 mod plan;
 mod progress;
 mod reader;
 mod report;
 mod row;
 mod rules;
+mod run;
 mod scanner;
 mod schema;
-mod validation;
 mod validator;
 
 pub mod cookbook;
@@ -114,11 +113,11 @@ pub use crate::report::{
 };
 pub use crate::row::Row;
 pub use crate::rules::ErrorCode;
+pub use crate::run::{OwnedRowOutcome, RowOutcome, Validation, ValidationBuilder};
 pub use crate::schema::{
     Column, DateOrderRule, DateRule, EmailRule, LengthRule, OneOfRule, PatternRule, PhoneRule,
     RequiredIfRule, Schema, SchemaBuilder, UniqueRule,
 };
-pub use crate::validation::{OwnedRowOutcome, RowOutcome, Validation, ValidationBuilder};
 pub use crate::validator::{Validator, ValidatorBuilder, normalize_header};
 
 // The README's examples are doctests.

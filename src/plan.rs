@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorKind};
 use crate::reader::ReaderBuilder;
 use crate::report::{ArchiveHeld, ArchiveSkipped, PlanCounts, RowError};
 use crate::row::{Row, trim_value};
-use crate::rules::{ErrorCode, Failure};
+use crate::rules::ErrorCode;
 use crate::validator::{Compiled, HeaderMap, Validator};
 
 /// What an upload means for users that are not in it.
@@ -306,6 +306,12 @@ impl Plan {
 }
 
 /// The per-run planning state, fed rows in input order.
+/// A row's user as the plan sees it; from [`Planner::lookup`].
+pub(crate) struct Lookup {
+    key: Option<String>,
+    exists: bool,
+}
+
 pub(crate) struct Planner {
     pub mode: Mode,
     existing: std::sync::Arc<dyn ExistingUsers + Send + Sync>,
@@ -351,32 +357,36 @@ impl Planner {
         self.mode == Mode::Delta
     }
 
-    /// Plans one row. `errors` holds the row's errors so far; a new user in
-    /// a delta upload gets its `required` errors here, since only now is it
-    /// known to be new.
-    pub fn plan_row(
+    /// Looks up a row's user: its normalised key (`None` when the key cell
+    /// gives none) and whether that user exists.
+    pub fn lookup(&self, compiled: &Compiled, map: &HeaderMap, row: &Row) -> Lookup {
+        let key = compiled
+            .key
+            .and_then(|key_column| normalize_key(compiled, map.value(row, key_column)));
+        let exists = key.as_deref().is_some_and(|k| self.existing.contains(k));
+        Lookup { key, exists }
+    }
+
+    /// Whether the row must fill every required column although this plan
+    /// relaxes them: a new user in a delta plan (an intact row only; a row
+    /// with a wrong field count already has its error).
+    pub fn needs_required(&self, lookup: &Lookup, map: &HeaderMap, row: &Row) -> bool {
+        self.mode == Mode::Delta && !lookup.exists && row.len() == map.width
+    }
+
+    /// Records a row with its verdict (`errors`, all of them): counts its
+    /// action, marks its user as seen, and notes a row that cannot be
+    /// trusted to name its user. The action is `None` for an invalid row.
+    pub fn record(
         &mut self,
         compiled: &Compiled,
         map: &HeaderMap,
         row: &Row,
-        errors: &mut Vec<RowError>,
+        lookup: Lookup,
+        errors: &[RowError],
     ) -> Option<Action> {
         let key_column = compiled.key?;
-        let key = normalize_key(compiled, map.value(row, key_column));
-        let exists = key.as_deref().is_some_and(|k| self.existing.contains(k));
-        if self.mode == Mode::Delta && !exists && row.len() == map.width {
-            for (c, rules) in compiled.columns.iter().enumerate() {
-                if rules.required && c != key_column && map.value(row, c).is_empty() {
-                    let detail = if map.file_index[c].is_none() {
-                        "required for a new user, but the file has no such column"
-                    } else {
-                        "required for a new user, but the cell is empty"
-                    };
-                    let failure = Failure::new(ErrorCode::Required, detail.to_string());
-                    errors.push(compiled.row_error(map, row, c, failure));
-                }
-            }
-        }
+        let Lookup { key, exists } = lookup;
         if self.mode == Mode::Full {
             // Only rows that say for certain which user they are may let
             // the others be archived; see `ArchiveSkipped`.

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// progress.set_total_bytes(Some(54));
 /// let validator = Validator::new(&Schema::users()).unwrap();
 /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
-/// validator.validation().progress(progress.clone()).validate(csv.as_bytes(), None::<&mut Vec<u8>>).unwrap();
+/// validator.validation().progress(progress.clone()).validate(csv.as_bytes(), None).unwrap();
 /// assert_eq!(progress.rows(), 1);
 /// assert_eq!(progress.bytes(), 54);
 /// assert_eq!(progress.fraction(), Some(1.0));
@@ -96,7 +96,7 @@ impl Progress {
 /// cancel.cancel();
 /// let validator = Validator::new(&Schema::users()).unwrap();
 /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
-/// let err = validator.validation().cancel_token(cancel).validate(csv.as_bytes(), None::<&mut Vec<u8>>).unwrap_err();
+/// let err = validator.validation().cancel_token(cancel).validate(csv.as_bytes(), None).unwrap_err();
 /// assert_eq!(err.code(), "cancelled");
 /// ```
 #[derive(Clone, Debug, Default)]

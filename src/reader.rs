@@ -132,7 +132,7 @@ impl ReaderBuilder {
     }
 
     /// The configured limits.
-    pub fn get_limits(&self) -> Limits {
+    pub(crate) fn configured_limits(&self) -> Limits {
         self.limits
     }
 

@@ -134,7 +134,7 @@ pub struct PlanCounts {
 ///
 /// let validator = Validator::new(&Schema::users()).unwrap();
 /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nbad,Alan,\n";
-/// let report = validator.validation().id("u1").validate(csv.as_bytes(), None::<&mut Vec<u8>>).unwrap();
+/// let report = validator.validation().id("u1").validate(csv.as_bytes(), None).unwrap();
 /// assert_eq!((report.rows.valid, report.rows.invalid), (1, 1));
 /// let codes: Vec<_> = report.errors.iter().map(|e| e.code.as_str()).collect();
 /// assert_eq!(codes, ["email", "required"]);
@@ -227,7 +227,7 @@ impl ValidationReport {
     /// use usercsv::{Schema, Validator};
     /// let validator = Validator::new(&Schema::users()).unwrap();
     /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
-    /// let report = validator.validation().id("u3").validate(csv.as_bytes(), None::<&mut Vec<u8>>).unwrap();
+    /// let report = validator.validation().id("u3").validate(csv.as_bytes(), None).unwrap();
     /// let n = report.notification();
     /// assert_eq!(n.subject, "Upload u3: 1 user is valid and will be imported");
     /// ```
@@ -242,7 +242,7 @@ impl ValidationReport {
     /// use usercsv::{ErrorCsvDelivery, Schema, Validator};
     /// let validator = Validator::new(&Schema::users()).unwrap();
     /// let csv = "email,firstName,lastName\nbad,Ada,Lovelace\n";
-    /// let report = validator.validation().id("u4").validate(csv.as_bytes(), None::<&mut Vec<u8>>).unwrap();
+    /// let report = validator.validation().id("u4").validate(csv.as_bytes(), None).unwrap();
     /// let n = report.notification_for(&ErrorCsvDelivery::SavedAt("out/u4.csv".into()));
     /// assert!(n.body.contains("The file out/u4.csv holds only the rows that failed"));
     /// assert!(n.body.contains("1. Open out/u4.csv.\n"));

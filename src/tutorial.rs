@@ -68,7 +68,7 @@
 //! let report = validator
 //!     .validation()
 //!     .id("upload-1")
-//!     .validate(upload.as_bytes(), None::<&mut Vec<u8>>)?;
+//!     .validate(upload.as_bytes(), None)?;
 //!
 //! assert_eq!((report.rows.total, report.rows.valid, report.rows.invalid), (3, 1, 2));
 //! assert!(!report.is_valid());
@@ -104,7 +104,7 @@
 //! ada@example.com,Ada,Lovelace,+31 6 12345678
 //! grace@example.com,Grace,,+31 20 123 4567
 //! ";
-//! let report = validator.validation().id("upload-2").validate(upload.as_bytes(), None::<&mut Vec<u8>>)?;
+//! let report = validator.validation().id("upload-2").validate(upload.as_bytes(), None)?;
 //!
 //! let error = &report.errors[0];
 //! assert_eq!((error.row, error.line), (3, 3));
@@ -148,7 +148,7 @@
 //!
 //! let validator = Validator::new(&Schema::users())?;
 //! let upload = "email,firstName\nada@example.com,Ada\n";
-//! let err = validator.validation().validate(upload.as_bytes(), None::<&mut Vec<u8>>).unwrap_err();
+//! let err = validator.validation().validate(upload.as_bytes(), None).unwrap_err();
 //! assert_eq!(err.code(), "missing_column");
 //! assert_eq!(err.to_string(), "the header has no column \"lastName\" (required); found: email, firstName");
 //!
@@ -192,7 +192,7 @@
 //!
 //! // The admin fills in the last name; the `errors` column may stay.
 //! let fixed = String::from_utf8(error_csv)?.replace("Grace,,", "Grace,Hopper,");
-//! let again = validator.validation().id("upload-5").validate(fixed.as_bytes(), None::<&mut Vec<u8>>)?;
+//! let again = validator.validation().id("upload-5").validate(fixed.as_bytes(), None)?;
 //! assert!(again.is_valid());
 //! assert_eq!(again.rows.valid, 1);
 //!
@@ -292,7 +292,7 @@
 //! let validator = Validator::new(&Schema::users())?;
 //! // Excel's "CSV" on Windows: Windows-1252, `;`, an extra column, a blank line.
 //! let upload = b"email;firstName;lastName;Notes\r\nzoe@example.com;Zo\xeb; Lovelace ;VIP\r\n;;;\r\n";
-//! let report = validator.validation().validate(&upload[..], None::<&mut Vec<u8>>)?;
+//! let report = validator.validation().validate(&upload[..], None)?;
 //!
 //! assert!(report.is_valid());
 //! assert_eq!((report.rows.total, report.rows.blank), (1, 1));
@@ -316,7 +316,7 @@
 //! let err = validator
 //!     .validation()
 //!     .limits(Limits { max_rows: 2, ..Limits::default() })
-//!     .validate(upload.as_bytes(), None::<&mut Vec<u8>>)
+//!     .validate(upload.as_bytes(), None)
 //!     .unwrap_err();
 //! assert_eq!(err.code(), "limit_exceeded");
 //! assert_eq!(err.position().map(|p| p.row), Some(4));
@@ -395,7 +395,7 @@
 //! let validator = Validator::new(&schema)?;
 //!
 //! let upload = "Employee ID,hired,left\nE-1001,15-01-2024,\n1002,01-03-2024,01-02-2024\n";
-//! let report = validator.validation().validate(upload.as_bytes(), None::<&mut Vec<u8>>)?;
+//! let report = validator.validation().validate(upload.as_bytes(), None)?;
 //! let codes: Vec<&str> = report.errors.iter().map(|e| e.code.as_str()).collect();
 //! assert_eq!(codes, ["pattern", "date_order"]);
 //! assert_eq!(report.errors[0].message, "Employee ID: expected an employee number like E-1234, found \"1002\"");
@@ -459,7 +459,7 @@
 //! let validator = Validator::new(&schema)?;
 //!
 //! let upload = "email,GSM,team\nada@example.com,06 12345678,Red\nada@example.com,020 123 4567,green\n";
-//! let report = validator.validation().validate(upload.as_bytes(), None::<&mut Vec<u8>>)?;
+//! let report = validator.validation().validate(upload.as_bytes(), None)?;
 //! let codes: Vec<&str> = report.errors.iter().map(|e| e.code.as_str()).collect();
 //! assert_eq!(codes, ["phone_not_mobile", "one_of", "unique"]);
 //!
@@ -668,7 +668,7 @@
 //! builder
 //!     .existing(ExistingSet::from_reader(&validator, export.as_bytes())?)
 //!     .mode(Mode::Full);
-//! let (report, plan) = builder.validate_with_plan(upload.as_bytes(), None::<&mut Vec<u8>>)?;
+//! let (report, plan) = builder.validate_with_plan(upload.as_bytes(), None)?;
 //! let plan = plan.unwrap();
 //!
 //! assert_eq!((plan.counts.create, plan.counts.update, plan.counts.unchanged), (1, 1, 1));
@@ -700,14 +700,14 @@
 //!
 //! let mut builder = validator.validation();
 //! builder.existing(existing.clone()).mode(Mode::Full);
-//! let held = builder.validate(upload.as_bytes(), None::<&mut Vec<u8>>)?;
+//! let held = builder.validate(upload.as_bytes(), None)?;
 //! let hold = held.held.as_ref().expect("the guard holds the sync");
 //! assert_eq!((hold.archive, hold.existing), (19, 20));
 //! assert_eq!(held.plan.unwrap().archive, 0);
 //! assert_eq!(held.notification().subject, format!("Upload {}: sync held: it would archive 19 of 20 users", held.id));
 //!
 //! builder.archive_guard(ArchiveGuard { allow: true, ..ArchiveGuard::default() });
-//! let report = builder.validate(upload.as_bytes(), None::<&mut Vec<u8>>)?;
+//! let report = builder.validate(upload.as_bytes(), None)?;
 //! assert_eq!(report.plan.unwrap().archive, 19);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -759,13 +759,13 @@
 //! let config = MailConfig::new("noreply@example.com", ["hr-admins@example.com"])?;
 //!
 //! let valid = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
-//! let report = validator.validation().id("upload-43").validate(valid.as_bytes(), None::<&mut Vec<u8>>)?;
+//! let report = validator.validation().id("upload-43").validate(valid.as_bytes(), None)?;
 //! let eml = String::from_utf8(build_eml(&report, None, &config)?)?;
 //! assert!(eml.contains("Subject: Upload upload-43: 1 user is valid and will be imported\r\n"));
 //! assert!(!eml.contains("attachment"));
 //!
 //! let invalid = "email,firstName,lastName\nada@example,Ada,Lovelace\n";
-//! let report = validator.validation().id("upload-44").validate(invalid.as_bytes(), None::<&mut Vec<u8>>)?;
+//! let report = validator.validation().id("upload-44").validate(invalid.as_bytes(), None)?;
 //! let err = build_eml(&report, None, &config).unwrap_err();
 //! assert!(matches!(err, MailError::MissingErrorCsv { id } if id == "upload-44"));
 //! # }
@@ -821,7 +821,7 @@
 //! // The admin cancels; a run that sees the token stops before its next row.
 //! cancel.cancel();
 //! assert!(cancel.is_cancelled());
-//! let err = validator.validation().cancel_token(cancel).validate(upload.as_bytes(), None::<&mut Vec<u8>>).unwrap_err();
+//! let err = validator.validation().cancel_token(cancel).validate(upload.as_bytes(), None).unwrap_err();
 //! assert_eq!(err.code(), "cancelled");
 //! assert!(matches!(err.kind(), ErrorKind::Cancelled { rows_read: 0 }));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -859,7 +859,6 @@
 //!         .validate(&upload[..], Some(&mut error_csv))?;
 //!     Ok((report, error_csv))
 //! };
-//! assert_eq!(validator.validation().threads(4).get_threads(), 4);
 //! let (one, four) = (run(1)?, run(4)?);
 //! assert_eq!(one, four);
 //! assert_eq!(four.0.rows.total, 2_000);

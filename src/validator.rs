@@ -10,9 +10,8 @@ use crate::error::{Error, ErrorKind, SchemaError};
 use crate::error_csv::{field_count_message, required_message};
 use crate::report::{RowError, Warning};
 use crate::row::{Row, trim_value};
-use crate::rules::{ColumnRules, ErrorCode, Failure, KeyHasher, UniqueBudget, UniqueSet};
+use crate::rules::{ColumnRules, ErrorCode, Failure};
 use crate::schema::Schema;
-use crate::validation::ValidationBuilder;
 
 /// A schema compiled for validation: regexes built, formats parsed, names
 /// indexed. Cheap to clone and to share between threads.
@@ -277,21 +276,6 @@ impl Validator {
         &self.inner.schema
     }
 
-    /// Starts configuring one validation run.
-    pub fn validation(&self) -> ValidationBuilder {
-        ValidationBuilder::new(self.clone())
-    }
-
-    /// Validates a whole input with default options and a generated id,
-    /// writing failed rows to `error_csv` when given.
-    pub fn validate_reader<R: std::io::Read>(
-        &self,
-        input: R,
-        error_csv: Option<&mut dyn std::io::Write>,
-    ) -> Result<crate::ValidationReport, Error> {
-        self.validation().validate(input, error_csv)
-    }
-
     /// Checks one value against a column's rules, as in a row: `Ok` or the
     /// list of failures as `(code, message)`. Cross-field and uniqueness
     /// rules are not applied. A column the schema does not know (by name or
@@ -381,7 +365,7 @@ impl Validator {
         let report = self
             .validation()
             .id("template")
-            .validate(self.template_csv().as_bytes(), None::<&mut Vec<u8>>)
+            .validate(self.template_csv().as_bytes(), None)
             .map_err(|err| {
                 SchemaError::rule(first, format!("the template cannot be read back: {err}"))
             })?;
@@ -695,98 +679,26 @@ impl Compiled {
         }
     }
 
-    /// The uniqueness checks of one row, in input order. `sets` holds
-    /// `(schema column, set)`; `hashes`, when given, the row's key hashes
-    /// from [`Compiled::unique_hashes`], one per set. `errors` holds the
-    /// row's stateless errors: a value that fails its own column's rules is
-    /// looked up (a duplicate is still reported) but not remembered, so it
-    /// costs no memory and later rows are not its duplicates. `budget` is what
-    /// the sets may spend ([`UniqueSet::cost`]); a value that does not fit
-    /// stops the run.
-    pub fn check_unique(
+    /// A new user's `required` errors in a delta plan, which relaxes
+    /// required columns for existing users: only the plan knows the user is
+    /// new, so the run asks for these after its lookup.
+    pub fn check_required_for_new_user(
         &self,
         map: &HeaderMap,
         row: &Row,
-        sets: &mut [(usize, UniqueSet)],
-        budget: &mut UniqueBudget,
-        hashes: Option<&[u64]>,
         errors: &mut Vec<RowError>,
-    ) -> Result<(), Error> {
-        if row.len() != map.width {
-            return Ok(());
-        }
-        for (k, (c, set)) in sets.iter_mut().enumerate() {
-            let c = *c;
-            let value = map.value(row, c);
-            if value.is_empty() {
-                continue;
-            }
-            let at = row.position().row;
-            let hash = match hashes.and_then(|h| h.get(k)) {
-                Some(&hash) => hash,
-                None => set.hasher().hash(value),
-            };
-            let first = if self.fails_own_rules(c, errors) {
-                set.find_hashed(value, hash)
-            } else {
-                set.insert_hashed(value, hash, at, &mut budget.left)
-                    .map_err(|_| {
-                        Error::new(ErrorKind::UniqueBytes {
-                            column: self.columns[c].name.clone(),
-                            max: budget.max,
-                            position: row.position(),
-                        })
-                    })?
-            };
-            if let Some(first) = first {
-                let detail = format!(
-                    "\"{value}\" already appears in row {first}; each {} must be unique in the file",
-                    map.display[c]
-                );
-                errors.push(self.row_error(map, row, c, Failure::new(ErrorCode::Unique, detail)));
-            }
-        }
-        Ok(())
-    }
-
-    /// Whether `errors` (a row's stateless errors) has a failure of column
-    /// `c`'s own rules; cross-field rules do not count.
-    fn fails_own_rules(&self, c: usize, errors: &[RowError]) -> bool {
-        let name = self.columns[c].name.as_str();
-        errors.iter().any(|e| {
-            e.column.as_deref() == Some(name)
-                && !matches!(e.code, ErrorCode::DateOrder | ErrorCode::RequiredIf)
-        })
-    }
-
-    /// The key hashes of one row for [`Compiled::check_unique`], appended to
-    /// `out` (one per hasher; `0` where the row is skipped). Stateless, so
-    /// it runs wherever the row is checked.
-    pub fn unique_hashes(
-        &self,
-        map: &HeaderMap,
-        row: &Row,
-        hashers: &[(usize, KeyHasher)],
-        out: &mut Vec<u64>,
     ) {
-        let whole = row.len() == map.width;
-        out.extend(hashers.iter().map(|(c, hasher)| {
-            let value = map.value(row, *c);
-            if whole && !value.is_empty() {
-                hasher.hash(value)
-            } else {
-                0
+        for (c, rules) in self.columns.iter().enumerate() {
+            if rules.required && Some(c) != self.key && map.value(row, c).is_empty() {
+                let detail = if map.file_index[c].is_none() {
+                    "required for a new user, but the file has no such column"
+                } else {
+                    "required for a new user, but the cell is empty"
+                };
+                let failure = Failure::new(ErrorCode::Required, detail.to_string());
+                errors.push(self.row_error(map, row, c, failure));
             }
-        }));
-    }
-
-    /// A fresh set for each unique column: `(schema column, set)`.
-    pub fn unique_sets(&self) -> Vec<(usize, UniqueSet)> {
-        self.columns
-            .iter()
-            .enumerate()
-            .filter_map(|(c, rules)| Some((c, UniqueSet::new(rules.unique?))))
-            .collect()
+        }
     }
 }
 

@@ -379,7 +379,7 @@ async fn fix_the_error_csv_and_upload_it_again() {
             .app
             .validator
             .validation()
-            .validate(&example[..], None::<&mut Vec<u8>>)
+            .validate(&example[..], None)
             .unwrap();
         let id = upload_ok(&server, "users.csv", example.clone()).await;
         let done = wait_mail(&server, &id).await;

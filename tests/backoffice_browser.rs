@@ -281,10 +281,7 @@ async fn an_admin_uploads_through_the_form_in_chromium() {
             .app
             .validator
             .validation()
-            .validate(
-                std::fs::read(EXAMPLE).unwrap().as_slice(),
-                None::<&mut Vec<u8>>,
-            )
+            .validate(std::fs::read(EXAMPLE).unwrap().as_slice(), None)
             .unwrap();
         for needle in [
             "users.csv (1.1 KiB)".to_string(),

@@ -691,13 +691,13 @@ fn max_errors_caps_the_list_not_the_counts() {
     let report = v
         .validation()
         .max_errors(20)
-        .validate(input.as_bytes(), None::<Vec<u8>>)
+        .validate(input.as_bytes(), None)
         .unwrap();
     assert_eq!((report.errors.len(), report.errors_truncated), (20, false));
     let report = v
         .validation()
         .max_errors(0)
-        .validate(input.as_bytes(), None::<Vec<u8>>)
+        .validate(input.as_bytes(), None)
         .unwrap();
     assert_eq!((report.errors.len(), report.errors_truncated), (0, true));
 }

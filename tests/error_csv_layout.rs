@@ -183,7 +183,7 @@ fn not_in_future_compares_with_each_runs_today() {
         validator
             .validation()
             .today(today)
-            .validate(&input[..], None::<&mut Vec<u8>>)
+            .validate(&input[..], None)
             .unwrap()
     };
     let before = on(day(15));
@@ -205,7 +205,7 @@ fn not_in_future_compares_with_each_runs_today() {
     let report = fixed
         .validation()
         .today(day(17))
-        .validate(&input[..], None::<&mut Vec<u8>>)
+        .validate(&input[..], None)
         .unwrap();
     assert!(report.is_valid());
 

@@ -312,7 +312,7 @@ fn row_rules_validate_as_shown() {
         for rule in &guide.row_rules {
             let report = validator
                 .validation()
-                .validate(rule.csv.as_bytes(), None::<&mut Vec<u8>>)
+                .validate(rule.csv.as_bytes(), None)
                 .unwrap();
             let error = report
                 .errors

@@ -29,7 +29,7 @@ fn batch(
         .id("t")
         .threads(threads)
         .limits(limits)
-        .validate(input, None::<&mut Vec<u8>>)
+        .validate(input, None)
         .map(|report| serde_json::to_string(&report).unwrap())
 }
 

@@ -22,7 +22,7 @@ fn row_error_messages() {
     let report = validator
         .validation()
         .id("messages")
-        .validate(data("upload.csv").as_bytes(), None::<Vec<u8>>)
+        .validate(data("upload.csv").as_bytes(), None)
         .unwrap();
     let lines: Vec<String> = report
         .errors

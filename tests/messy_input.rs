@@ -467,10 +467,7 @@ fn a_200_mb_line_fails_fast_on_the_record_limit() {
             fill: b'x',
             given: given.clone(),
         };
-        let err = users()
-            .validation()
-            .validate(input, None::<Vec<u8>>)
-            .unwrap_err();
+        let err = users().validation().validate(input, None).unwrap_err();
         assert_eq!(err.code(), "limit_exceeded");
         match err.kind() {
             ErrorKind::LimitExceeded {

@@ -111,7 +111,7 @@ fn streaming_outcomes_match_the_batch_pipeline() {
     let report = validator
         .validation()
         .max_errors(usize::MAX)
-        .validate(&csv[..], None::<&mut Vec<u8>>)
+        .validate(&csv[..], None)
         .unwrap();
     let mut streamed = Vec::new();
     let mut run = validator.validation().from_reader(&csv[..]).unwrap();

@@ -335,9 +335,7 @@ fn a_host_can_back_existing_users_with_its_own_store() {
     let mut builder = v.validation();
     builder.existing(OneUser).mode(Mode::Full);
     let upload = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
-    let (report, plan) = builder
-        .validate_with_plan(upload.as_bytes(), None::<Vec<u8>>)
-        .unwrap();
+    let (report, plan) = builder.validate_with_plan(upload.as_bytes(), None).unwrap();
     assert_eq!(report.plan.unwrap().unchanged, 1);
     assert_eq!(plan.unwrap().archive.len(), 0);
 }

@@ -33,7 +33,7 @@ fn a_full_disk_under_the_error_csv_is_a_write_error() {
     for room in [0, 10, 40] {
         let err = validator
             .validation()
-            .validate(MIXED.as_bytes(), Some(Full { room }))
+            .validate(MIXED.as_bytes(), Some(&mut Full { room }))
             .unwrap_err();
         assert_eq!(err.code(), "write", "room {room}");
         assert!(matches!(err.kind(), ErrorKind::Write(e) if e.raw_os_error() == Some(28)));
@@ -50,7 +50,7 @@ fn a_full_disk_under_the_error_csv_is_a_write_error() {
         .validation()
         .validate(
             "email,firstName,lastName\nada@example.com,Ada,Lovelace\n".as_bytes(),
-            Some(Full { room: 0 }),
+            Some(&mut Full { room: 0 }),
         )
         .unwrap();
     assert_eq!(report.rows.valid, 1);

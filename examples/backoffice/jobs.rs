@@ -553,7 +553,7 @@ fn would_archive(
             allow: true,
             ..app.config.guard
         });
-    match builder.validate_with_plan(BufReader::new(file), None::<&mut Vec<u8>>) {
+    match builder.validate_with_plan(BufReader::new(file), None) {
         Ok((_, Some(plan))) => plan
             .archive_keys()
             .take(WOULD_ARCHIVE_SHOWN)

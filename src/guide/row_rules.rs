@@ -35,7 +35,7 @@ pub(super) fn row_rules(validator: &Validator) -> Vec<GuideRowExample> {
             .validation()
             .id("guide")
             .delimiter(Some(b','))
-            .validate(csv.as_bytes(), None::<&mut Vec<u8>>)
+            .validate(csv.as_bytes(), None)
         else {
             return false;
         };

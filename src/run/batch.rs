@@ -1,8 +1,8 @@
-//! The batch pipeline behind [`ValidationBuilder::validate`](crate::ValidationBuilder::validate).
+//! The batch driver behind [`ValidationBuilder::validate`](crate::ValidationBuilder::validate).
 //!
 //! The calling thread reads rows into batches. Each batch gets the stateless
 //! checks ([`Compiled::check_row`]) and the hashes of its unique keys
-//! ([`Compiled::unique_hashes`]): on the calling thread with one thread,
+//! ([`UniqueColumns::hashes`]): on the calling thread with one thread,
 //! else on `threads - 1` worker threads ([`ValidationBuilder::threads`](crate::ValidationBuilder::threads)),
 //! the calling thread being busy enough with reading and the in-order part.
 //! The calling thread then takes the batches in input order and runs the
@@ -22,8 +22,11 @@ use crate::plan::Plan;
 use crate::report::{RowError, ValidationReport};
 use crate::row::Row;
 use crate::rules::KeyHasher;
-use crate::validation::{ErrorSink, Validation};
 use crate::validator::{Compiled, HeaderMap, Scratch};
+
+use super::stream::Validation;
+use super::tally::ErrorSink;
+use super::unique::UniqueColumns;
 
 /// Rows per batch: large enough to amortise the hand-over and to overlap
 /// many cache misses, small enough to keep every thread busy and memory small.
@@ -78,8 +81,7 @@ impl Checker<'_> {
         );
         batch.hashes.clear();
         for row in rows {
-            self.compiled
-                .unique_hashes(self.map, row, self.hashers, &mut batch.hashes);
+            UniqueColumns::hashes(self.map, row, self.hashers, &mut batch.hashes);
         }
     }
 }
@@ -117,12 +119,12 @@ fn finish<R: Read, W: Write>(
     // then each stretch of rows again shortly before its inserts, as the
     // whole batch's slots outgrow the L1 cache (measured: a fifth less time
     // in the uniqueness sets than the first touch alone).
-    run.tally.touch_unique(&batch.hashes);
+    run.tally.unique.touch(&batch.hashes);
     let per_row = batch.hashes.len() / batch.len.max(1);
     for i in 0..batch.len {
         if i % RETOUCH_ROWS == RETOUCH_ROWS / 2 {
             let end = ((i + RETOUCH_ROWS) * per_row).min(batch.hashes.len());
-            run.tally.touch_unique(&batch.hashes[i * per_row..end]);
+            run.tally.unique.touch(&batch.hashes[i * per_row..end]);
         }
         let hashes = &batch.hashes[i * per_row..(i + 1) * per_row];
         let errors = &mut batch.errors[i];
@@ -156,7 +158,7 @@ pub(crate) fn validate<R: Read, W: Write>(
 ) -> Result<(ValidationReport, Option<Plan>), Error> {
     let validator = run.validator.clone();
     let map = run.map.clone();
-    let hashers = run.tally.key_hashers();
+    let hashers = run.tally.unique.hashers();
     let checker = Checker {
         compiled: &validator.inner,
         map: &map,

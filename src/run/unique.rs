@@ -1,0 +1,153 @@
+//! Uniqueness within one file: the run's state (a set of seen values per
+//! unique column, and the memory budget they share) and the logic that
+//! checks each row against it, in input order.
+
+use crate::error::{Error, ErrorKind};
+use crate::report::RowError;
+use crate::row::Row;
+use crate::rules::{ErrorCode, Failure, KeyHasher, UniqueBudget, UniqueSet};
+use crate::validator::{Compiled, HeaderMap};
+
+/// The seen values of every unique column of one run.
+pub(crate) struct UniqueColumns {
+    /// `(schema column, set)` per unique column.
+    sets: Vec<(usize, UniqueSet)>,
+    /// What the sets may still spend ([`Limits::max_unique_bytes`](crate::Limits::max_unique_bytes)).
+    budget: UniqueBudget,
+}
+
+impl UniqueColumns {
+    /// Empty sets for the unique columns of `compiled`, sharing `max_bytes`.
+    pub fn new(compiled: &Compiled, max_bytes: u64) -> UniqueColumns {
+        UniqueColumns {
+            sets: compiled
+                .columns
+                .iter()
+                .enumerate()
+                .filter_map(|(c, rules)| Some((c, UniqueSet::new(rules.unique?))))
+                .collect(),
+            budget: UniqueBudget::new(max_bytes),
+        }
+    }
+
+    /// The hashers of the unique columns, in the order of the hashes
+    /// [`UniqueColumns::check`] takes.
+    pub fn hashers(&self) -> Vec<(usize, KeyHasher)> {
+        self.sets
+            .iter()
+            .map(|(c, set)| (*c, set.hasher().clone()))
+            .collect()
+    }
+
+    /// The key hashes of one row, appended to `out` (one per hasher; `0`
+    /// where the row is skipped). Stateless, so it runs on whichever thread
+    /// checks the row.
+    pub fn hashes(map: &HeaderMap, row: &Row, hashers: &[(usize, KeyHasher)], out: &mut Vec<u64>) {
+        let whole = row.len() == map.width;
+        out.extend(hashers.iter().map(|(c, hasher)| {
+            let value = map.value(row, *c);
+            if whole && !value.is_empty() {
+                hasher.hash(value)
+            } else {
+                0
+            }
+        }));
+    }
+
+    /// Makes room for `rows` values in every set.
+    pub fn reserve(&mut self, rows: u64) {
+        for (_, set) in &mut self.sets {
+            set.reserve(rows);
+        }
+    }
+
+    /// Starts loading the table slots the rows with these key hashes (from
+    /// [`UniqueColumns::hashes`], rows back to back) will probe, so that
+    /// the memory loads of a whole batch overlap instead of each row's
+    /// stalling in turn.
+    pub fn touch(&self, hashes: &[u64]) {
+        if self.sets.is_empty() {
+            return;
+        }
+        let mut loaded = 0u64;
+        for row in hashes.chunks_exact(self.sets.len()) {
+            for ((_, set), &hash) in self.sets.iter().zip(row) {
+                loaded ^= set.touch(hash);
+            }
+        }
+        std::hint::black_box(loaded);
+    }
+
+    /// The table size of each set, for tests of the sizing hint.
+    #[cfg(test)]
+    pub fn slot_counts(&self) -> Vec<usize> {
+        self.sets.iter().map(|(_, s)| s.slot_count()).collect()
+    }
+
+    /// The uniqueness checks of one row, in input order. `hashes`, when
+    /// given, are the row's key hashes from [`UniqueColumns::hashes`].
+    /// `errors` holds the row's stateless errors: a value that fails its
+    /// own column's rules is looked up (a duplicate is still reported) but
+    /// not remembered, so it costs no memory and later rows are not its
+    /// duplicates. A value that does not fit the budget stops the run.
+    pub fn check(
+        &mut self,
+        compiled: &Compiled,
+        map: &HeaderMap,
+        row: &Row,
+        hashes: Option<&[u64]>,
+        errors: &mut Vec<RowError>,
+    ) -> Result<(), Error> {
+        if row.len() != map.width {
+            return Ok(());
+        }
+        let budget = &mut self.budget;
+        for (k, (c, set)) in self.sets.iter_mut().enumerate() {
+            let c = *c;
+            let value = map.value(row, c);
+            if value.is_empty() {
+                continue;
+            }
+            let at = row.position().row;
+            let hash = match hashes.and_then(|h| h.get(k)) {
+                Some(&hash) => hash,
+                None => set.hasher().hash(value),
+            };
+            let first = if fails_own_rules(compiled, c, errors) {
+                set.find_hashed(value, hash)
+            } else {
+                set.insert_hashed(value, hash, at, &mut budget.left)
+                    .map_err(|_| {
+                        Error::new(ErrorKind::UniqueBytes {
+                            column: compiled.columns[c].name.clone(),
+                            max: budget.max,
+                            position: row.position(),
+                        })
+                    })?
+            };
+            if let Some(first) = first {
+                let detail = format!(
+                    "\"{value}\" already appears in row {first}; each {} must be unique in the file",
+                    map.display[c]
+                );
+                errors.push(compiled.row_error(
+                    map,
+                    row,
+                    c,
+                    Failure::new(ErrorCode::Unique, detail),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `errors` (a row's stateless errors) has a failure of column
+/// `c`'s own rules; cross-field rules do not count.
+fn fails_own_rules(compiled: &Compiled, c: usize, errors: &[RowError]) -> bool {
+    let name = compiled.columns[c].name.as_str();
+    errors.iter().any(|e| {
+        e.column.as_deref() == Some(name)
+            && !matches!(e.code, ErrorCode::DateOrder | ErrorCode::RequiredIf)
+    })
+}
