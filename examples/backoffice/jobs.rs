@@ -466,7 +466,7 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
         let mut plan = store::staged_counts(&lock(&users.conn)).map_err(|e| e.to_string())?;
         plan.archive = archive;
         report.plan = Some(plan);
-        report.held = finished.as_ref().ok().and_then(|(r, _)| r.held.clone());
+        report.held = finished.as_ref().ok().and_then(|(r, _)| r.held);
         let would_archive = would_archive(app, &users, &path, mode, live);
         let result = JobResult {
             report,

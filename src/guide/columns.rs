@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{GuideColumn, GuideExample};
+use super::model::{GuideColumn, GuideExample};
 use crate::rules::ErrorCode;
 use crate::schema::{Column, Schema};
 use crate::validator::Validator;

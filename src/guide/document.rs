@@ -1,6 +1,6 @@
 //! The guide's prose and layout: the document the writers render.
 
-use super::{Guide, shown};
+use super::model::{Guide, shown};
 use crate::dialect::CANDIDATE_DELIMITERS;
 use crate::error::delimiter_name;
 use crate::markup::{Block, Inline, code, join_inlines, strong, t};

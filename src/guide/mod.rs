@@ -31,13 +31,15 @@
 
 mod columns;
 mod document;
+mod model;
 mod row_rules;
 
 use std::str::FromStr;
 
-use crate::markup::{self, Inline, code, t};
-use crate::rules::ErrorCode;
+use crate::markup;
 use crate::validator::Validator;
+
+pub use self::model::{Guide, GuideColumn, GuideExample, GuideRowExample};
 
 /// The output format of the guide.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -74,87 +76,6 @@ impl std::fmt::Display for GuideFormat {
 pub fn render_guide(validator: &Validator, format: GuideFormat) -> String {
     Guide::new(validator).render(format)
 }
-
-/// A value shown in the guide, with the outcome the validator gives it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GuideExample {
-    /// The cell's value, exactly as it would be typed.
-    pub value: String,
-    /// The errors the value gets, as `(code, message)`; empty when it
-    /// passes. These are [`Validator::check_value`]'s results.
-    pub errors: Vec<(ErrorCode, String)>,
-}
-
-impl GuideExample {
-    /// Whether the value passes.
-    pub fn is_valid(&self) -> bool {
-        self.errors.is_empty()
-    }
-
-    /// How the guide shows the value: `an empty cell`, the value in a code
-    /// span, or for long values `` `x` repeated N times ``.
-    pub fn shown_markdown(&self) -> String {
-        shown(&self.value)
-            .iter()
-            .map(Inline::to_markdown)
-            .collect::<String>()
-    }
-}
-
-/// One column as the guide describes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GuideColumn {
-    /// The schema name (the template's header).
-    pub name: String,
-    /// Whether the column must be present and filled.
-    pub required: bool,
-    /// Whether it is the key column.
-    pub key: bool,
-    /// Other header names accepted for it.
-    pub aliases: Vec<String>,
-    /// The schema's description.
-    pub description: Option<String>,
-    /// What the column accepts, one sentence per rule.
-    pub accepts: Vec<String>,
-    /// A valid example first, then typical mistakes.
-    pub examples: Vec<GuideExample>,
-}
-
-/// A rule between rows or columns, with an example found by validating a
-/// small file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GuideRowExample {
-    /// The rule, in words.
-    pub rule: String,
-    /// The column the error is reported on.
-    pub column: String,
-    /// The cells that break it, as `(column, value)`.
-    pub cells: Vec<(String, String)>,
-    /// The small CSV (header, rows) that was validated.
-    pub csv: String,
-    /// The spreadsheet row that gets the error.
-    pub row: u64,
-    /// The error's code.
-    pub code: ErrorCode,
-    /// The error's exact message.
-    pub message: String,
-}
-
-/// The guide's content as data; render it with [`Guide::render`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Guide {
-    /// The columns in template order.
-    pub columns: Vec<GuideColumn>,
-    /// Rules between rows and columns (uniqueness, date order, required-if).
-    pub row_rules: Vec<GuideRowExample>,
-    /// The key column, if the schema has one.
-    pub key: Option<String>,
-    /// The template CSV.
-    pub template: String,
-}
-
-/// At most this many characters are shown literally.
-const MAX_SHOWN: usize = 40;
 
 impl Guide {
     /// Builds the guide, running every example through `validator`.
@@ -195,23 +116,5 @@ impl Guide {
     /// The guide as a standalone HTML page.
     pub fn to_html(&self) -> String {
         self.render(GuideFormat::Html)
-    }
-}
-
-/// How a cell value is shown.
-fn shown(value: &str) -> Vec<Inline> {
-    let chars = value.chars().count();
-    if value.is_empty() {
-        vec![t("an empty cell")]
-    } else if chars > MAX_SHOWN
-        && let Some(first) = value.chars().next()
-        && value.chars().all(|c| c == first)
-    {
-        vec![
-            code(&first.to_string()),
-            t(&format!(" repeated {chars} times")),
-        ]
-    } else {
-        vec![code(value)]
     }
 }

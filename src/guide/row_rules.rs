@@ -1,8 +1,8 @@
 //! Examples for the rules between rows and columns (uniqueness, date
 //! order, required-if), found by validating small files.
 
-use super::GuideRowExample;
 use super::columns::{first_year, replace_year};
+use super::model::GuideRowExample;
 use crate::rules::ErrorCode;
 use crate::validator::Validator;
 

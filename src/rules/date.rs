@@ -2,7 +2,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{ErrorCode, Failure};
+use super::failure::{ErrorCode, Failure};
 use crate::error::SchemaError;
 use crate::schema::DateRule;
 

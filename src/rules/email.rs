@@ -2,7 +2,7 @@
 
 use email_address::{EmailAddress, Options};
 
-use super::{ErrorCode, Failure};
+use super::failure::{ErrorCode, Failure};
 
 const OPTIONS: Options = Options {
     minimum_sub_domains: 2,

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use phonenumber::Type;
 use phonenumber::country::Id;
 
+use super::failure::{ErrorCode, Failure};
 use super::phone_meta::{self, classify};
-use super::{ErrorCode, Failure};
 use crate::error::SchemaError;
 use crate::schema::PhoneRule;
 

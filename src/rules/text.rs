@@ -2,7 +2,7 @@
 
 use regex::{Regex, RegexBuilder};
 
-use super::{ErrorCode, Failure};
+use super::failure::{ErrorCode, Failure};
 use crate::error::SchemaError;
 use crate::schema::{LengthRule, OneOfRule, PatternRule};
 
