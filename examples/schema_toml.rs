@@ -58,7 +58,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 .required()
                 .alias("Employee ID")
                 .pattern(r"E-\d{4,6}", Some("an employee number like E-1234"))
-                .unique(false),
+                .unique(),
         )
         .column(Column::new("email").email())
         .column(Column::new("hired").date(dates()))

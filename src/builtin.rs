@@ -44,7 +44,7 @@ impl Schema {
                     .description("The user's work e-mail address; identifies the user.")
                     .example("ada.lovelace@example.com")
                     .email()
-                    .unique(true),
+                    .unique_ignore_case(),
             )
             .column(
                 Column::new("firstName")
@@ -87,7 +87,7 @@ impl Schema {
                     .alias("Personnel number")
                     .description("The HR system's employee number; unique.")
                     .example("E-1001")
-                    .unique(false)
+                    .unique()
                     .length(LengthRule {
                         min: None,
                         max: Some(50),
@@ -123,7 +123,7 @@ impl Schema {
                     .alias("Lang")
                     .alias("Locale")
                     .example("en")
-                    .one_of(["en", "nl", "de", "fr", "es"], true),
+                    .one_of_ignore_case(["en", "nl", "de", "fr", "es"]),
             )
             .column(
                 Column::new("department")

@@ -1,7 +1,7 @@
 //! Delimiter detection from the header line.
 
 /// The delimiters detected automatically, in order of preference on a tie.
-pub const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+pub(crate) const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 
 /// Reads the first record of `prefix` with each candidate delimiter the way
 /// the CSV parser does (a quote opens a quoted field only at the start of a

@@ -1,5 +1,7 @@
 //! File-level errors: problems that stop a whole upload from being read.
 
+use crate::codes::{FileErrorCode, SchemaErrorCode};
+use crate::decode::Encoding;
 use std::fmt;
 use std::io;
 
@@ -45,6 +47,7 @@ impl fmt::Display for Position {
 /// Which configurable limit an input exceeded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Limit {
     /// Bytes in one field.
     FieldBytes,
@@ -97,7 +100,7 @@ pub enum ErrorKind {
     /// Bytes that are not valid in the input's encoding.
     Encoding {
         /// The encoding the input was read as.
-        encoding: &'static str,
+        encoding: Encoding,
         /// Where the bad bytes are.
         position: Position,
     },
@@ -204,20 +207,22 @@ impl Error {
     }
 
     /// A stable snake_case code, e.g. `missing_column`.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> FileErrorCode {
         match *self.0 {
-            ErrorKind::Io(_) => "io",
-            ErrorKind::Write(_) => "write",
-            ErrorKind::EmptyFile => "empty_file",
-            ErrorKind::Encoding { .. } => "encoding",
-            ErrorKind::MixedEncoding { .. } | ErrorKind::NulByte { .. } => "encoding",
-            ErrorKind::UnclosedQuote { .. } => "unclosed_quote",
-            ErrorKind::LimitExceeded { .. } | ErrorKind::UniqueBytes { .. } => "limit_exceeded",
-            ErrorKind::MissingColumns { .. } => "missing_column",
-            ErrorKind::DuplicateColumn { .. } => "duplicate_column",
-            ErrorKind::WrongDelimiter { .. } => "wrong_delimiter",
-            ErrorKind::Cancelled { .. } => "cancelled",
-            ErrorKind::ExistingFieldCount { .. } => "existing_field_count",
+            ErrorKind::Io(_) => FileErrorCode::Io,
+            ErrorKind::Write(_) => FileErrorCode::Write,
+            ErrorKind::EmptyFile => FileErrorCode::EmptyFile,
+            ErrorKind::Encoding { .. } => FileErrorCode::Encoding,
+            ErrorKind::MixedEncoding { .. } | ErrorKind::NulByte { .. } => FileErrorCode::Encoding,
+            ErrorKind::UnclosedQuote { .. } => FileErrorCode::UnclosedQuote,
+            ErrorKind::LimitExceeded { .. } | ErrorKind::UniqueBytes { .. } => {
+                FileErrorCode::LimitExceeded
+            }
+            ErrorKind::MissingColumns { .. } => FileErrorCode::MissingColumn,
+            ErrorKind::DuplicateColumn { .. } => FileErrorCode::DuplicateColumn,
+            ErrorKind::WrongDelimiter { .. } => FileErrorCode::WrongDelimiter,
+            ErrorKind::Cancelled { .. } => FileErrorCode::Cancelled,
+            ErrorKind::ExistingFieldCount { .. } => FileErrorCode::ExistingFieldCount,
         }
     }
 
@@ -395,13 +400,13 @@ pub enum SchemaError {
 
 impl SchemaError {
     /// A stable snake_case code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> SchemaErrorCode {
         match self {
-            SchemaError::Syntax { .. } => "schema_syntax",
-            SchemaError::InvalidRule { .. } => "schema_rule",
-            SchemaError::UnknownColumn { .. } => "schema_unknown_column",
-            SchemaError::AmbiguousName { .. } => "schema_ambiguous_name",
-            SchemaError::NoColumns => "schema_no_columns",
+            SchemaError::Syntax { .. } => SchemaErrorCode::Syntax,
+            SchemaError::InvalidRule { .. } => SchemaErrorCode::InvalidRule,
+            SchemaError::UnknownColumn { .. } => SchemaErrorCode::UnknownColumn,
+            SchemaError::AmbiguousName { .. } => SchemaErrorCode::AmbiguousName,
+            SchemaError::NoColumns => SchemaErrorCode::NoColumns,
         }
     }
 

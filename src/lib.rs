@@ -70,11 +70,13 @@
 #![warn(missing_docs)]
 
 mod builtin;
+mod codes;
 mod decode;
 mod dialect;
 mod error;
 mod error_csv;
 mod formula;
+#[doc(hidden)]
 pub mod generate;
 mod guide;
 pub mod html;
@@ -96,8 +98,9 @@ mod validator;
 pub mod cookbook;
 pub mod tutorial;
 
+pub use crate::codes::{FileErrorCode, SchemaErrorCode, WarningCode};
 pub use crate::decode::Encoding;
-pub use crate::dialect::{CANDIDATE_DELIMITERS, sniff_delimiter};
+pub use crate::dialect::sniff_delimiter;
 pub use crate::error::{Error, ErrorKind, Limit, Position, SchemaError};
 pub use crate::error_csv::{ErrorCsvWriter, LineEnding, errors_cell};
 pub use crate::formula::{guard_formula, unguard_formula};
@@ -118,7 +121,11 @@ pub use crate::schema::{
     Column, DateOrderRule, DateRule, EmailRule, LengthRule, OneOfRule, PatternRule, PhoneRule,
     RequiredIfRule, Schema, SchemaBuilder, UniqueRule,
 };
-pub use crate::validator::{Validator, ValidatorBuilder, normalize_header};
+pub use crate::validator::{UnknownColumn, Validator, ValidatorBuilder, normalize_header};
+/// The date type of [`ValidationBuilder::today`] (re-exported from `chrono`).
+pub use chrono::NaiveDate;
+/// The record type of [`Row::fields`] (re-exported from the `csv` crate).
+pub use csv::StringRecord;
 
 // The README's examples are doctests.
 #[doc = include_str!("../README.md")]

@@ -486,7 +486,7 @@ impl<R: Read> Reader<R> {
         }
         StringRecord::from_byte_record(raw).map_err(|_| {
             Error::new(ErrorKind::Encoding {
-                encoding: self.encoding.name(),
+                encoding: self.encoding,
                 position,
             })
         })
@@ -499,7 +499,7 @@ impl<R: Read> Reader<R> {
         match err.into_kind() {
             csv::ErrorKind::Io(io) if decode::is_malformed(&io) => {
                 Error::new(ErrorKind::Encoding {
-                    encoding: self.encoding.name(),
+                    encoding: self.encoding,
                     position: self.csv.get_ref().current_start(),
                 })
             }

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use crate::codes::{FileErrorCode, WarningCode};
 use crate::decode::Encoding;
 use crate::error::Error;
 use crate::rules::ErrorCode;
@@ -14,6 +15,7 @@ use crate::rules::ErrorCode;
 /// `message` names the column as the file's header spells it and says what
 /// was expected and found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RowError {
     /// Spreadsheet row: the header is row 1, the first data row row 2.
     pub row: u64,
@@ -31,10 +33,10 @@ pub struct RowError {
 
 /// Something worth knowing that does not fail the upload.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Warning {
-    /// Stable code: `unknown_column`, `encoding_guessed`, `unnamed_column`,
-    /// `archive_skipped`, `errors_column_ignored`.
-    pub code: String,
+    /// Its stable code.
+    pub code: WarningCode,
     /// A sentence for people.
     pub message: String,
 }
@@ -42,7 +44,7 @@ pub struct Warning {
 impl Warning {
     pub(crate) fn encoding_guessed(encoding: Encoding) -> Warning {
         Warning {
-            code: "encoding_guessed".to_string(),
+            code: WarningCode::EncodingGuessed,
             message: format!(
                 "the file is not UTF-8; it was read as {encoding} (save it as \"CSV UTF-8\" to avoid guessing)"
             ),
@@ -51,7 +53,7 @@ impl Warning {
 
     pub(crate) fn unknown_column(name: &str, index: usize) -> Warning {
         Warning {
-            code: "unknown_column".to_string(),
+            code: WarningCode::UnknownColumn,
             message: format!(
                 "column {index} \"{name}\" is not part of the schema; it is ignored and kept as uploaded"
             ),
@@ -60,7 +62,7 @@ impl Warning {
 
     pub(crate) fn archive_skipped(skipped: &ArchiveSkipped) -> Warning {
         Warning {
-            code: ArchiveSkipped::CODE.to_string(),
+            code: WarningCode::ArchiveSkipped,
             message: skipped.message(),
         }
     }
@@ -68,7 +70,7 @@ impl Warning {
     /// A column named `errors` that is not this tool's error CSV messages.
     pub(crate) fn errors_column_ignored(name: &str, index: usize) -> Warning {
         Warning {
-            code: "errors_column_ignored".to_string(),
+            code: WarningCode::ErrorsColumnIgnored,
             message: format!(
                 "column {index} \"{name}\" is not the messages column of an error CSV of this tool (that is the last column, holding messages such as \"email: expected …\"); it is ignored and kept as uploaded"
             ),
@@ -77,7 +79,7 @@ impl Warning {
 
     pub(crate) fn unnamed_column(index: usize) -> Warning {
         Warning {
-            code: "unnamed_column".to_string(),
+            code: WarningCode::UnnamedColumn,
             message: format!("column {index} has no name; it is ignored and kept as uploaded"),
         }
     }
@@ -85,9 +87,10 @@ impl Warning {
 
 /// A file-level problem, as it appears in a report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FileError {
-    /// Stable code, e.g. `missing_column` (see [`Error::code`]).
-    pub code: String,
+    /// Its stable code, e.g. `missing_column` (see [`Error::code`]).
+    pub code: FileErrorCode,
     /// A sentence for people.
     pub message: String,
 }
@@ -95,7 +98,7 @@ pub struct FileError {
 impl From<&Error> for FileError {
     fn from(err: &Error) -> FileError {
         FileError {
-            code: err.code().to_string(),
+            code: err.code(),
             message: err.to_string(),
         }
     }
@@ -103,6 +106,7 @@ impl From<&Error> for FileError {
 
 /// Row counts. `total = valid + invalid`; blank rows are counted apart.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RowCounts {
     /// Data rows (blank rows excluded).
     pub total: u64,
@@ -116,6 +120,7 @@ pub struct RowCounts {
 
 /// What a full or delta plan will do; see the `plan` module.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PlanCounts {
     /// New users.
     pub create: u64,
@@ -141,6 +146,7 @@ pub struct PlanCounts {
 /// assert_eq!(report.notification().subject, "Upload u1: 1 of 2 users has validation errors");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ValidationReport {
     /// The upload id; the error CSV is named `<id>.csv`.
     pub id: String,
@@ -175,6 +181,7 @@ pub struct ValidationReport {
 
 /// How the admin gets the error CSV, for [`ValidationReport::notification_for`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorCsvDelivery {
     /// Attached to the e-mail as [`ValidationReport::error_csv_name`].
     Attached,
@@ -445,6 +452,7 @@ pub fn generate_id() -> String {
 /// );
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ArchiveHeld {
     /// Users the sync would archive.
     pub archive: u64,
@@ -512,7 +520,8 @@ impl std::error::Error for ArchiveHeld {}
 /// might be any existing user, so archiving anyone could archive a user
 /// whose row is in the file. Creates and updates of valid rows still
 /// proceed. Fix the rows (they are in the error CSV) and sync again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ArchiveSkipped {
     /// Untrusted rows.
     pub rows: u64,
@@ -524,7 +533,7 @@ pub struct ArchiveSkipped {
 
 impl ArchiveSkipped {
     /// The stable code of its warning: `archive_skipped`.
-    pub const CODE: &'static str = "archive_skipped";
+    pub const CODE: WarningCode = WarningCode::ArchiveSkipped;
 
     /// A sentence for people, also the warning's message.
     pub fn message(&self) -> String {

@@ -209,7 +209,7 @@ impl Schema {
     ///
     /// let schema = Schema::builder()
     ///     .key("code")
-    ///     .column(Column::new("code").required().unique(false))
+    ///     .column(Column::new("code").required().unique())
     ///     .column(Column::new("label").length(LengthRule { min: Some(1), max: Some(40) }))
     ///     .build();
     /// assert_eq!(schema.key.as_deref(), Some("code"));
@@ -362,15 +362,35 @@ impl Column {
         self
     }
 
-    /// Adds a one-of rule.
-    pub fn one_of<S: Into<String>>(
+    /// Adds a one-of rule: the value must be one of `values`, exactly as
+    /// written.
+    ///
+    /// ```
+    /// let column = usercsv::Column::new("team").one_of(["Red", "Blue"]);
+    /// assert!(!column.one_of.unwrap().case_insensitive);
+    /// ```
+    pub fn one_of<S: Into<String>>(mut self, values: impl IntoIterator<Item = S>) -> Column {
+        self.one_of = Some(OneOfRule {
+            values: values.into_iter().map(Into::into).collect(),
+            case_insensitive: false,
+        });
+        self
+    }
+
+    /// Adds a one-of rule that ignores upper and lower case (the report's
+    /// normalised value is the spelling in `values`).
+    ///
+    /// ```
+    /// let column = usercsv::Column::new("language").one_of_ignore_case(["en", "nl"]);
+    /// assert!(column.one_of.unwrap().case_insensitive);
+    /// ```
+    pub fn one_of_ignore_case<S: Into<String>>(
         mut self,
         values: impl IntoIterator<Item = S>,
-        case_insensitive: bool,
     ) -> Column {
         self.one_of = Some(OneOfRule {
             values: values.into_iter().map(Into::into).collect(),
-            case_insensitive,
+            case_insensitive: true,
         });
         self
     }
@@ -381,9 +401,31 @@ impl Column {
         self
     }
 
-    /// Adds a uniqueness rule.
-    pub fn unique(mut self, case_insensitive: bool) -> Column {
-        self.unique = Some(UniqueRule { case_insensitive });
+    /// Adds a uniqueness rule: no two rows may hold the same value, exactly
+    /// as written (after trimming).
+    ///
+    /// ```
+    /// let column = usercsv::Column::new("employeeNumber").unique();
+    /// assert!(!column.unique.unwrap().case_insensitive);
+    /// ```
+    pub fn unique(mut self) -> Column {
+        self.unique = Some(UniqueRule {
+            case_insensitive: false,
+        });
+        self
+    }
+
+    /// Adds a uniqueness rule that ignores upper and lower case
+    /// (`Ada@Example.com` repeats `ada@example.com`).
+    ///
+    /// ```
+    /// let column = usercsv::Column::new("email").unique_ignore_case();
+    /// assert!(column.unique.unwrap().case_insensitive);
+    /// ```
+    pub fn unique_ignore_case(mut self) -> Column {
+        self.unique = Some(UniqueRule {
+            case_insensitive: true,
+        });
         self
     }
 }

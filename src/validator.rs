@@ -276,25 +276,30 @@ impl Validator {
         &self.inner.schema
     }
 
-    /// Checks one value against a column's rules, as in a row: `Ok` or the
-    /// list of failures as `(code, message)`. Cross-field and uniqueness
-    /// rules are not applied. A column the schema does not know (by name or
-    /// alias) accepts nothing: one failure says so (its code is `pattern`,
-    /// as no value can match).
+    /// Checks one value against a column's rules, as in a row: the list of
+    /// failures as `(code, message)`, empty when the value passes.
+    /// Cross-field and uniqueness rules are not applied. A column the schema
+    /// does not know (by name or alias) is an error.
     ///
     /// ```
     /// use usercsv::{ErrorCode, Schema, Validator};
     /// let v = Validator::new(&Schema::users()).unwrap();
-    /// assert!(v.check_value("language", "NL").is_ok());
-    /// let errs = v.check_value("businessMobilePhone", "+31 20 123 4567").unwrap_err();
+    /// assert!(v.check_value("language", "NL")?.is_empty());
+    /// let errs = v.check_value("businessMobilePhone", "+31 20 123 4567")?;
     /// assert_eq!(errs[0].0, ErrorCode::PhoneNotMobile);
+    /// let err = v.check_value("shoeSize", "38").unwrap_err();
+    /// assert_eq!(err.to_string(), "the schema has no column \"shoeSize\"");
+    /// # Ok::<(), usercsv::UnknownColumn>(())
     /// ```
-    pub fn check_value(&self, column: &str, value: &str) -> Result<(), Vec<(ErrorCode, String)>> {
+    pub fn check_value(
+        &self,
+        column: &str,
+        value: &str,
+    ) -> Result<Vec<(ErrorCode, String)>, UnknownColumn> {
         let Some(i) = self.inner.column_index(column) else {
-            return Err(vec![(
-                ErrorCode::Pattern,
-                format!("{column}: unknown column"),
-            )]);
+            return Err(UnknownColumn {
+                column: column.to_string(),
+            });
         };
         let rules = &self.inner.columns[i];
         let trimmed = trim_value(value);
@@ -308,7 +313,7 @@ impl Validator {
                 out.push((f.code, format!("{}: {}", rules.name, f.detail)))
             });
         }
-        if out.is_empty() { Ok(()) } else { Err(out) }
+        Ok(out)
     }
 
     /// The canonical form of a value of a column (E.164 phone, ISO date,
@@ -386,6 +391,16 @@ impl Validator {
             ),
         ))
     }
+}
+
+/// A column name the schema does not know, by name or alias; from
+/// [`Validator::check_value`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the schema has no column \"{column}\"")]
+#[non_exhaustive]
+pub struct UnknownColumn {
+    /// The name as given.
+    pub column: String,
 }
 
 /// How one file's header maps to the schema.

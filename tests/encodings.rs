@@ -45,7 +45,7 @@ const MIXED_MESSAGE_END: &str =
 fn file_error(input: &[u8]) -> (&'static str, u64, u64, String) {
     let err = try_run(&users(), input).unwrap_err();
     let p = err.position().expect("the error names where");
-    (err.code(), p.row, p.line, err.to_string())
+    (err.code().as_str(), p.row, p.line, err.to_string())
 }
 
 /// `(code, row, line)` of a file error.

@@ -277,7 +277,7 @@ fn key_rules_in_custom_schemas() {
     );
     let not_required = Schema::builder()
         .key("employeeNumber")
-        .column(Column::new("employeeNumber").unique(false))
+        .column(Column::new("employeeNumber").unique())
         .build();
     assert!(Validator::new(&not_required).is_err());
 
@@ -286,7 +286,7 @@ fn key_rules_in_custom_schemas() {
         .column(
             Column::new("employeeNumber")
                 .required()
-                .unique(false)
+                .unique()
                 .alias("Employee ID"),
         )
         .column(Column::new("name").required())

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use usercsv::{
-    ArchiveGuard, ArchiveHeld, ArchiveSkipped, ErrorCsvDelivery, ExistingSet, Mode, PlanCounts,
-    Schema, ValidationReport, Validator,
+    ArchiveGuard, ArchiveSkipped, ErrorCsvDelivery, ExistingSet, Mode, PlanCounts, Schema,
+    ValidationReport, Validator,
 };
 
 fn data(name: &str) -> PathBuf {
@@ -85,12 +85,17 @@ fn sync_streaming(existing_csv: &str, upload: &str, guard: ArchiveGuard) -> Sync
 }
 
 fn counts(create: u64, update: u64, unchanged: u64, archive: u64) -> PlanCounts {
-    PlanCounts {
-        create,
-        update,
-        unchanged,
-        archive,
-    }
+    let mut counts = PlanCounts::default();
+    (counts.create, counts.update) = (create, update);
+    (counts.unchanged, counts.archive) = (unchanged, archive);
+    counts
+}
+
+/// An `ArchiveSkipped` (non-exhaustive, so built from its default).
+fn skipped(rows: u64, first_row: u64, missing: u64) -> ArchiveSkipped {
+    let mut skipped = ArchiveSkipped::default();
+    (skipped.rows, skipped.first_row, skipped.missing) = (rows, first_row, missing);
+    skipped
 }
 
 fn warning_codes(report: &ValidationReport) -> Vec<&str> {
@@ -118,14 +123,7 @@ fn a_row_with_an_extra_field_archives_nobody_but_valid_rows_still_plan() {
             (s.report.errors[0].row, s.report.errors[0].code.as_str()),
             (3, "field_count")
         );
-        assert_eq!(
-            s.report.archive_skipped,
-            Some(ArchiveSkipped {
-                rows: 1,
-                first_row: 3,
-                missing: 1
-            })
-        );
+        assert_eq!(s.report.archive_skipped, Some(skipped(1, 3, 1)));
         assert_eq!(warning_codes(&s.report), ["archive_skipped"]);
         assert_eq!(s.report.held, None);
         // The row is in the error CSV as uploaded: its message under
@@ -163,14 +161,7 @@ fn too_few_fields_also_archive_nobody_even_when_the_key_cell_reads_right() {
         let s = sync(&existing, upload, ArchiveGuard::default(), threads);
         assert!(s.archive.is_empty());
         assert_eq!(s.report.plan, Some(counts(0, 0, 1, 0)));
-        assert_eq!(
-            s.report.archive_skipped,
-            Some(ArchiveSkipped {
-                rows: 1,
-                first_row: 3,
-                missing: 1
-            })
-        );
+        assert_eq!(s.report.archive_skipped, Some(skipped(1, 3, 1)));
     }
 }
 
@@ -188,14 +179,7 @@ fn an_empty_or_invalid_key_archives_nobody() {
         let s = sync(&existing, upload, ArchiveGuard::default(), threads);
         assert!(s.archive.is_empty());
         assert_eq!(s.report.plan, Some(counts(1, 0, 1, 0)));
-        assert_eq!(
-            s.report.archive_skipped,
-            Some(ArchiveSkipped {
-                rows: 2,
-                first_row: 3,
-                missing: 2
-            })
-        );
+        assert_eq!(s.report.archive_skipped, Some(skipped(2, 3, 2)));
         assert_eq!(
             s.report.warnings[0].message,
             "nobody was archived: 2 rows (the first is row 3) do not say for certain which user they are, because of a wrong number of fields or an empty or invalid key; 2 existing users are missing from the file but were not archived (fix those rows and sync again)"
@@ -284,12 +268,16 @@ If you need help, give support the upload id s.
 #[test]
 fn a_tripped_guard_holds_the_sync_and_the_run_completes() {
     let (existing, upload) = (many_existing(200), truncated_with_an_invalid_row());
-    let held = ArchiveHeld {
-        archive: 50,
-        existing: 200,
-        max_percent: 10.0,
-        max_count: 10,
-    };
+    let held = ArchiveGuard::default().check(50, 200, 150).unwrap_err();
+    assert_eq!(
+        (
+            held.archive,
+            held.existing,
+            held.max_percent,
+            held.max_count
+        ),
+        (50, 200, 10.0, 10)
+    );
     for threads in [1, 2] {
         let s = sync(&existing, &upload, ArchiveGuard::default(), threads);
         assert_eq!(s.report.held, Some(held), "threads {threads}");
@@ -382,14 +370,7 @@ fn untrusted_rows_take_precedence_over_the_guard() {
     upload.push_str("x,y,z@example.com,,extra\n");
     let s = sync(&many_existing(200), &upload, ArchiveGuard::default(), 2);
     assert_eq!(s.report.held, None);
-    assert_eq!(
-        s.report.archive_skipped,
-        Some(ArchiveSkipped {
-            rows: 1,
-            first_row: 153,
-            missing: 50
-        })
-    );
+    assert_eq!(s.report.archive_skipped, Some(skipped(1, 153, 50)));
     assert!(s.archive.is_empty());
 }
 

@@ -627,12 +627,13 @@ fn read_all(
         let values = columns
             .iter()
             .filter_map(|c| {
-                let value = outcome.normalized(c)?;
-                match (value.is_empty(), mode) {
+                // Columns not in the file are never touched.
+                outcome.get(c)?;
+                match (outcome.normalized(c), mode) {
                     // An empty cell keeps the stored value in a delta upload.
-                    (true, Mode::Delta) => None,
-                    (true, Mode::Full) => Some((c.clone(), None)),
-                    (false, _) => Some((c.clone(), Some(value.into_owned()))),
+                    (None, Mode::Delta) => None,
+                    (None, Mode::Full) => Some((c.clone(), None)),
+                    (Some(value), _) => Some((c.clone(), Some(value.into_owned()))),
                 }
             })
             .collect();

@@ -270,7 +270,7 @@ fn run(validator: &Validator, data: &[u8]) -> Result<Run, &'static str> {
         (Ok(report), Ok(streamed)) => (report, streamed),
         (Err(a), Err(b)) => {
             assert_eq!(a.code(), b.code(), "validate and streaming disagree");
-            return Err(a.code());
+            return Err(a.code().as_str());
         }
         (a, b) => panic!(
             "validate: {:?}, streaming: {:?}",

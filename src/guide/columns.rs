@@ -100,7 +100,6 @@ pub(super) fn guide_column(
         value: value.to_string(),
         errors: validator
             .check_value(&column.name, value)
-            .err()
             .unwrap_or_default(),
     };
     let mut examples = vec![check(example)];

@@ -208,11 +208,9 @@ impl ValidationBuilder {
     }
 
     /// The input's length in bytes, when the host knows it (a file's size,
-    /// an upload's `Content-Length`). A hint for speed only: once the first
-    /// rows show how long a row is, the `unique` rules' tables are sized for
-    /// the rows still to come, instead of doubling (and moving every entry)
-    /// again and again on large files. A wrong length costs time or memory
-    /// (at most 64 MiB per unique column), never a different result.
+    /// an upload's `Content-Length`): a hint that lets a large run reserve
+    /// its memory up front instead of growing it. It never changes the
+    /// result; a wrong length costs only time or memory.
     ///
     /// ```
     /// use usercsv::{Schema, Validator};

@@ -304,10 +304,25 @@ impl<'a> RowOutcome<'a> {
 
     /// The canonical value: E.164 phone, ISO 8601 date, lower-case e-mail,
     /// the listed spelling of a one-of value; the trimmed value otherwise.
+    /// `None` when the column is not in the file or its cell is empty.
+    ///
+    /// ```
+    /// use usercsv::{Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let csv = "email,firstName,lastName,businessMobilePhone\nAda@Example.com,Ada,Lovelace,\n";
+    /// let mut run = validator.validation().from_reader(csv.as_bytes())?;
+    /// let outcome = run.next_outcome()?.expect("one row");
+    /// assert_eq!(outcome.normalized("email").as_deref(), Some("ada@example.com"));
+    /// assert_eq!(outcome.normalized("businessMobilePhone"), None);
+    /// assert_eq!(outcome.normalized("startDate"), None);
+    /// # Ok::<(), usercsv::Error>(())
+    /// ```
     pub fn normalized(&self, column: &str) -> Option<Cow<'a, str>> {
         let c = self.compiled.column_index(column)?;
         self.map.file_index[c]?;
-        Some(self.compiled.columns[c].normalize(self.map.value(self.row, c)))
+        let value = self.map.value(self.row, c);
+        (!value.is_empty()).then(|| self.compiled.columns[c].normalize(value))
     }
 
     /// An owned copy, e.g. to send to another thread.
