@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use phonenumber::Type;
 use phonenumber::country::Id;
 
-use super::phone_meta::{self, classify};
+use super::phone_meta::{self, RegionId, classify};
 use super::{ErrorCode, Failure};
 use crate::error::SchemaError;
 use crate::schema::PhoneRule;
@@ -13,7 +13,7 @@ use crate::schema::PhoneRule;
 /// A compiled phone rule.
 #[derive(Clone, Debug)]
 pub(crate) struct PhoneCheck {
-    region: Option<(Id, u16)>,
+    region: Option<(RegionId, u16)>,
     region_name: Option<String>,
     mobile_only: bool,
 }
@@ -33,30 +33,6 @@ pub(crate) struct NationalDigits {
 }
 
 impl NationalDigits {
-    /// From the crate's form: leading zeros and value.
-    fn new(zeros: u8, value: u64) -> NationalDigits {
-        let mut buf = [b'0'; 24];
-        let mut digits = [0u8; 20];
-        let mut n = value;
-        let mut count = 0;
-        loop {
-            digits[count] = b'0' + (n % 10) as u8;
-            n /= 10;
-            count += 1;
-            if n == 0 {
-                break;
-            }
-        }
-        let zeros = usize::from(zeros).min(buf.len() - count);
-        for i in 0..count {
-            buf[zeros + i] = digits[count - 1 - i];
-        }
-        NationalDigits {
-            buf,
-            len: zeros + count,
-        }
-    }
-
     /// From digits already in that form (at most 17 of them).
     fn from_digits(digits: &[u8]) -> NationalDigits {
         let mut buf = [b'0'; 24];
@@ -81,7 +57,7 @@ impl PhoneCheck {
             None => None,
             Some(name) => {
                 let upper = name.trim().to_ascii_uppercase();
-                let id: Id = upper.parse().map_err(|_| {
+                let _: Id = upper.parse().map_err(|_| {
                     SchemaError::rule(
                         column,
                         format!(
@@ -89,10 +65,10 @@ impl PhoneCheck {
                         ),
                     )
                 })?;
-                let code = phone_meta::region_code(&upper).ok_or_else(|| {
+                let region = phone_meta::region(&upper).ok_or_else(|| {
                     SchemaError::rule(column, format!("no phone metadata for region \"{name}\""))
                 })?;
-                Some((id, code))
+                Some(region)
             }
         };
         Ok(PhoneCheck {
@@ -164,14 +140,7 @@ impl PhoneCheck {
         };
         let (code, national) = match international.then(|| plus_digits(number)) {
             Some(Some((buf, len))) => self.international(value, &buf[..len])?,
-            _ => {
-                let parsed =
-                    phonenumber::parse(region, number).map_err(|_| self.fail(value, None))?;
-                (
-                    parsed.code().value(),
-                    NationalDigits::new(parsed.national().zeros(), parsed.national().value()),
-                )
-            }
+            _ => self.written(value, number, region)?,
         };
         if !international
             && self
@@ -188,6 +157,21 @@ impl PhoneCheck {
         // Only a region that rewrites the number writes to it (and allocates).
         let mut scratch = Vec::new();
         phone_meta::parse_international(digits, &mut scratch)
+            .map(|(code, national)| (code, NationalDigits::from_digits(national)))
+            .ok_or_else(|| self.fail(value, None))
+    }
+
+    /// [`phone_meta::parse_written`]: any other shape the character check
+    /// lets through.
+    fn written(
+        &self,
+        value: &str,
+        number: &str,
+        region: Option<RegionId>,
+    ) -> Result<(u16, NationalDigits), Failure> {
+        let mut buf = [0; phone_meta::MAX_DIGITS];
+        let mut scratch = Vec::new();
+        phone_meta::parse_written(number, region, &mut buf, &mut scratch)
             .map(|(code, national)| (code, NationalDigits::from_digits(national)))
             .ok_or_else(|| self.fail(value, None))
     }
@@ -492,7 +476,9 @@ mod tests {
 
     #[test]
     fn national_digits_keep_leading_zeros() {
-        assert_eq!(NationalDigits::new(1, 212345678).as_str(), "0212345678");
-        assert_eq!(NationalDigits::new(0, 0).as_str(), "0");
+        assert_eq!(
+            NationalDigits::from_digits(b"0212345678").as_str(),
+            "0212345678"
+        );
     }
 }
