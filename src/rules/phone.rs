@@ -124,7 +124,7 @@ impl PhoneCheck {
                 Some("only digits, spaces, a leading + and ( ) . / - are allowed"),
             ));
         }
-        let international = number.starts_with('+');
+        let international = number.strip_prefix('(').unwrap_or(number).starts_with('+');
         let region = match (international, self.region) {
             (true, _) => None,
             (false, Some((id, _))) => Some(id),
@@ -301,7 +301,11 @@ fn plus_digits(number: &str) -> Option<([u8; 32], usize)> {
 
 fn has_only_phone_chars(number: &str) -> bool {
     let bytes = number.as_bytes();
-    let body = bytes.strip_prefix(b"+").unwrap_or(bytes);
+    // `+` only first, or right after a first `(` as in `(+44) 20 7946 0958`.
+    let body = bytes
+        .strip_prefix(b"+")
+        .or_else(|| bytes.strip_prefix(b"(+"))
+        .unwrap_or(bytes);
     body.iter().any(u8::is_ascii_digit)
         && body
             .iter()

@@ -472,8 +472,9 @@ fn is_separator(b: u8) -> bool {
 pub(crate) struct RegionId(u16);
 
 /// `phonenumber::parse(default, number)` for a number made of ASCII digits,
-/// spaces, `( ) . / -` and at most a leading `+` (what the rule's character
-/// check lets through, the extension already split off): the country calling
+/// spaces, `( ) . / -` and at most one `+`, first or after a first `(`
+/// (what the rule's character check lets through, the extension already
+/// split off): the country calling
 /// code and the national significant number as the crate stores it, or
 /// `None` where the crate returns an error. It follows the crate step by
 /// step:
