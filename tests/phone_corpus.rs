@@ -120,8 +120,7 @@ fn libphonenumber(row: &Row) -> Verdict {
     }
 }
 
-/// The classes of disagreement, each decided (see BENCHMARKS.md and the
-/// phone section of README.md).
+/// The classes of disagreement, each decided (BENCHMARKS.md, fourth round).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Class {
     /// `tel:` URIs: a spreadsheet column takes phone numbers, not URIs;

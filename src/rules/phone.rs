@@ -473,6 +473,42 @@ mod tests {
     }
 
     #[test]
+    fn every_written_shape_on_our_tables() {
+        let any = PhoneCheck::compile("p", &PhoneRule::default()).unwrap();
+        let nl = PhoneCheck::compile(
+            "p",
+            &PhoneRule {
+                default_region: Some("NL".into()),
+                mobile_only: false,
+            },
+        )
+        .unwrap();
+        for (check, value, e164) in [
+            (&any, "+1 650-253-0000", Some("+16502530000")),
+            (&any, "+1-650-253-0000", Some("+16502530000")),
+            (&any, "+1.650.253.0000", Some("+16502530000")),
+            (&any, "+1 (650) 253-0000", Some("+16502530000")),
+            (&any, "+44 (0)20 7946 0958", Some("+442079460958")),
+            (&any, "+44(0)20-7946-0958", Some("+442079460958")),
+            (&any, "(+44) 7911 123456", Some("+447911123456")),
+            (&any, "+49/151/23456789", Some("+4915123456789")),
+            (&any, "+7 912 345-67-89", Some("+79123456789")),
+            (&any, "+82 10-2000-8237", Some("+821020008237")),
+            // RFC 3966 without spaces: the code runs to the first separator.
+            (&any, "+316-12345678", None),
+            (&any, "06-12345678", None),
+            (&nl, "06-12345678", Some("+31612345678")),
+            (&nl, "(06) 12345678", Some("+31612345678")),
+            (&nl, "020 123 4567", Some("+31201234567")),
+            (&nl, "0031 6 12345678", Some("+31612345678")),
+            (&nl, "0044 7911 123456", None),
+            (&nl, "+44 7911 123456", Some("+447911123456")),
+        ] {
+            assert_eq!(check.normalize(value).as_deref(), e164, "{value}");
+        }
+    }
+
+    #[test]
     fn example_passes() {
         let c = PhoneCheck::compile("p", &mobile()).unwrap();
         assert_eq!(c.check(&c.example()), Ok(()));
