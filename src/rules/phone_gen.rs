@@ -225,6 +225,37 @@ fn regions_by_code() -> Vec<(u16, Vec<&'static Metadata>)> {
         .collect()
 }
 
+/// The first digits (bit `d`: digit `d`) a national number can start with
+/// for the region's national-prefix strip to change it: the national
+/// prefix's first digit, and each digit after which the prefix-for-parsing
+/// pattern is not dead yet (all ten if it can match the empty string, or its
+/// DFA cannot be built). Outside them the strip is a no-op.
+fn strip_first(meta: &'static Metadata) -> u16 {
+    const ALL: u16 = 0x3ff;
+    let mut bits = 0;
+    if let Some(&b) = meta.national_prefix().and_then(|np| np.as_bytes().first()) {
+        bits |= if b.is_ascii_digit() {
+            1 << (b - b'0')
+        } else {
+            ALL
+        };
+    }
+    if let Some(pattern) = meta.national_prefix_for_parsing() {
+        let Some((dfa, start)) = dense(&[pattern.as_str()]) else {
+            return ALL;
+        };
+        if dense_matched(&dfa, dfa.next_eoi_state(start)) != 0 {
+            return ALL;
+        }
+        for d in b'0'..=b'9' {
+            if !dfa.is_dead_state(dfa.next_state(start, d)) {
+                bits |= 1 << (d - b'0');
+            }
+        }
+    }
+    bits
+}
+
 fn option_str(value: Option<&str>) -> String {
     match value {
         Some(s) => format!("Some({s:?})"),
@@ -248,6 +279,7 @@ fn generate() -> (String, Vec<u8>) {
     let mut rs = String::new();
     let by_code = regions_by_code();
     let mut region_codes = Vec::new();
+    let mut code_strip = vec![0u16; 1000];
     let mut regions = String::new();
     let mut index = 0u16;
     for (code, metas) in &by_code {
@@ -314,9 +346,11 @@ fn generate() -> (String, Vec<u8>) {
             let example = d.mobile().and_then(Descriptor::example);
             let example_international = example.and_then(|e| international(*code, e));
             let named = meta.id() == "001" || meta.id().parse::<phonenumber::country::Id>().is_ok();
+            let strip_first = strip_first(meta);
+            code_strip[usize::from(*code)] |= strip_first;
             let _ = writeln!(
                 regions,
-                "    RegionTable {{\n        index: {index},\n        id: {id:?},\n        code: {code},\n        named: {named},\n        national_prefix: {np},\n        prefix_for_parsing: {pfp},\n        transform: {tr},\n        international_prefix: {ip},\n        possible: &{possible:?},\n        local: &{local:?},\n        general_lengths: {gl:#x},\n        special: &[{special}],\n        special_bits: {special_bits:#x},\n        fixed_line: {fixed_line:#x},\n        mobile: {mobile:#x},\n        fixed_is_mobile: {fixed_is_mobile},\n        leading: {leading:#x},\n        by_length: {by_length:?},\n        dfa: Dfa {{\n            states: {states},\n            wide: {wide},\n            next: {next_at},\n            matched: {matched_at},\n            eoi: {eoi_at},\n            start: {start},\n        }},\n        example_mobile: {example},\n        example_international: {example_international},\n    }},",
+                "    RegionTable {{\n        index: {index},\n        id: {id:?},\n        code: {code},\n        named: {named},\n        national_prefix: {np},\n        prefix_for_parsing: {pfp},\n        transform: {tr},\n        international_prefix: {ip},\n        strip_first: {strip_first:#x},\n        possible: &{possible:?},\n        local: &{local:?},\n        general_lengths: {gl:#x},\n        special: &[{special}],\n        special_bits: {special_bits:#x},\n        fixed_line: {fixed_line:#x},\n        mobile: {mobile:#x},\n        fixed_is_mobile: {fixed_is_mobile},\n        leading: {leading:#x},\n        by_length: {by_length:?},\n        dfa: Dfa {{\n            states: {states},\n            wide: {wide},\n            next: {next_at},\n            matched: {matched_at},\n            eoi: {eoi_at},\n            start: {start},\n        }},\n        example_mobile: {example},\n        example_international: {example_international},\n    }},",
                 id = meta.id(),
                 np = option_str(meta.national_prefix()),
                 pfp = option_str(meta.national_prefix_for_parsing().map(|p| p.as_str())),
@@ -346,7 +380,9 @@ fn generate() -> (String, Vec<u8>) {
          &[u8] = include_bytes!(\"phone_tables.bin\");\n\n/// By calling code `c`: its regions \
          are `REGIONS[CODES[c]..CODES[c + 1]]`.\npub(super) static CODES: [u16; 1001] = \
          {codes:?};\n\n/// Every region, by calling code, in the crate's order.\npub(super) \
-         static REGIONS: [RegionTable; {index}] = [\n{regions}];\n"
+         static REGIONS: [RegionTable; {index}] = [\n{regions}];\n\n/// By calling code: the union of \
+         its regions' `strip_first`.\npub(super) static CODE_STRIP_FIRST: [u16; 1000] = \
+         {code_strip:?};\n"
     );
     (rs, blob)
 }
@@ -591,5 +627,49 @@ fn number_type_agrees_with_per_pattern_regexes() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn outside_strip_first_nothing_is_stripped() {
+    // Where a national number's first digit is outside a region's
+    // `strip_first`, its prefix-for-parsing regex does not match at the start
+    // and its national prefix does not start it: the strip is a no-op.
+    for (table, meta) in tables() {
+        let parsing = meta
+            .national_prefix_for_parsing()
+            .map(|p| regex(p.as_str(), false));
+        let mut all = inputs(meta);
+        for input in inputs(meta) {
+            for d in b'0'..=b'9' {
+                let mut changed = vec![d];
+                changed.extend_from_slice(&input);
+                all.push(changed);
+            }
+        }
+        for input in all
+            .iter()
+            .filter(|i| !super::may_strip(table.strip_first, i))
+        {
+            let shown = String::from_utf8_lossy(input);
+            assert!(
+                parsing.as_ref().is_none_or(|p| !p.is_match(input)),
+                "{} {shown}",
+                meta.id()
+            );
+            assert!(
+                meta.national_prefix()
+                    .is_none_or(|np| np.is_empty() || !input.starts_with(np.as_bytes())),
+                "{} {shown}",
+                meta.id()
+            );
+        }
+        let code = usize::from(meta.country_code());
+        assert_eq!(
+            super::CODE_STRIP_FIRST[code] & table.strip_first,
+            table.strip_first,
+            "{}",
+            meta.id()
+        );
     }
 }

@@ -25,7 +25,7 @@ mod generator;
 #[path = "phone_tables.rs"]
 mod tables;
 
-use tables::{BLOB, CODES, REGIONS};
+use tables::{BLOB, CODE_STRIP_FIRST, CODES, REGIONS};
 
 /// A length bit set meaning "any length" (an empty list in the metadata).
 const ANY_LENGTH: u64 = u64::MAX;
@@ -137,6 +137,10 @@ pub(crate) struct RegionTable {
     prefix_for_parsing: Option<&'static str>,
     transform: Option<&'static str>,
     international_prefix: Option<&'static str>,
+    /// The first digits (bit `d`: digit `d`) a national number must start
+    /// with for the national-prefix strip to change it (the generator
+    /// reads them off the patterns' DFAs).
+    strip_first: u16,
     /// The general descriptor's possible lengths and local-only lengths.
     possible: &'static [u16],
     local: &'static [u16],
@@ -282,6 +286,9 @@ impl RegionTable {
     /// The crate's `helper::national_number` followed by the second
     /// national-prefix strip and the length check of `parser::parse_with`.
     fn strip_national_prefix<'a>(&self, national: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
+        if !may_strip(self.strip_first, national) {
+            return national;
+        }
         let mut potential: &[u8] = national;
         match self.prefix_for_parsing() {
             None => {
@@ -327,6 +334,15 @@ impl RegionTable {
         } else {
             potential
         }
+    }
+}
+
+/// Whether a national-prefix strip with these first digits (see
+/// [`RegionTable::strip_first`]) can change `national`.
+fn may_strip(first: u16, national: &[u8]) -> bool {
+    match national.first() {
+        Some(&b) if b.is_ascii_digit() => first >> (b - b'0') & 1 == 1,
+        _ => true,
     }
 }
 
@@ -446,6 +462,9 @@ fn finish<'a>(
 ) -> Option<(u16, &'a [u8])> {
     let meta = match default {
         Some(region) => Some(region),
+        // No region of the code would strip anything: which one the crate
+        // picks does not matter.
+        None if !may_strip(CODE_STRIP_FIRST[usize::from(code) % 1000], national) => None,
         None => {
             let zeros = national.iter().take_while(|&&b| b == b'0').count();
             source_for_parse(code, &national[zeros..])
