@@ -54,10 +54,8 @@ pub(crate) fn required_message(header: &str) -> String {
 /// let mut out = Vec::new();
 /// let mut writer = ErrorCsvWriter::new(&mut out, &header, b',').unwrap();
 /// let row = Row::new(["ada@", "+31 6 1"], Position::new(10, 2, 2));
-/// let error = RowError {
-///     row: 2, line: 2, column: Some("email".into()), code: ErrorCode::Email,
-///     message: "email: expected an e-mail address".into(), value: Some("ada@".into()),
-/// };
+/// let error = RowError::new(Position::new(10, 2, 2), Some("email"), ErrorCode::Email, "email: expected an e-mail address")
+///     .with_value("ada@");
 /// writer.write_row(row.fields(), &[error.clone()]).unwrap();
 /// // A short row: padded, so that the message stands under `errors`.
 /// writer.write_row(Row::new(["ada@"], Position::new(30, 3, 3)).fields(), &[error]).unwrap();

@@ -225,6 +225,28 @@ struct Country {
     code: u16,
     /// Valid mobile national numbers (the example and variants of it).
     numbers: Vec<String>,
+    /// The same numbers as libphonenumber formats them internationally
+    /// (`+1 650-253-0000`, `+82 10-2000-8237`, `+7 912 345-67-89`).
+    international: Vec<String>,
+}
+
+/// `template` (a formatted number) with its last `digits.len()` digits
+/// replaced by `digits`, if it has that many.
+fn reformat(template: &str, digits: &str) -> Option<String> {
+    let mut out: Vec<u8> = template.as_bytes().to_vec();
+    let mut from = digits.as_bytes().iter().rev();
+    for b in out.iter_mut().rev() {
+        if b.is_ascii_digit() {
+            match from.next() {
+                Some(&d) => *b = d,
+                None => break,
+            }
+        }
+    }
+    if from.next().is_some() {
+        return None;
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Regions with a valid example mobile number: NL first, then by id.
@@ -248,8 +270,8 @@ static COUNTRIES: LazyLock<Vec<Country>> = LazyLock::new(|| {
     let mut rng = Rng::new(99);
     examples
         .into_iter()
-        .filter(|(_, code, example)| check.check(&format!("+{code}{example}")).is_ok())
-        .map(|(_, code, example)| {
+        .filter(|(_, code, example, _)| check.check(&format!("+{code}{example}")).is_ok())
+        .map(|(_, code, example, template)| {
             let mut numbers = vec![example.to_string()];
             // Variants: the example with its last digits changed, kept when valid.
             let keep = example.len().saturating_sub(4).max(2).min(example.len());
@@ -265,7 +287,25 @@ static COUNTRIES: LazyLock<Vec<Country>> = LazyLock::new(|| {
                     break;
                 }
             }
-            Country { code, numbers }
+            // The international format of each; E.164 where the format
+            // does not hold the number's digits in order (none in the
+            // metadata) or the check does not take it.
+            let international = numbers
+                .iter()
+                .map(|n| {
+                    reformat(template, n)
+                        .filter(|f| {
+                            let digits: String = f.chars().filter(char::is_ascii_digit).collect();
+                            digits == format!("{code}{n}") && check.check(f).is_ok()
+                        })
+                        .unwrap_or_else(|| format!("+{code}{n}"))
+                })
+                .collect();
+            Country {
+                code,
+                numbers,
+                international,
+            }
         })
         .collect()
 });
@@ -275,12 +315,20 @@ fn date(rng: &mut Rng, from_year: i32, years: u64) -> NaiveDate {
     start + chrono::Duration::days(rng.below(years * 365) as i64)
 }
 
+/// A phone number in one of the shapes people write: half of them as
+/// libphonenumber formats them internationally, a quarter in E.164, a
+/// quarter as digits and spaces.
 fn push_phone(line: &mut String, rng: &mut Rng, country: &Country) {
     use std::fmt::Write as _;
-    let national = &country.numbers[rng.below(country.numbers.len() as u64) as usize];
-    let _ = match rng.below(3) {
-        0 => write!(line, "+{}{}", country.code, national),
-        1 => write!(line, "+{} {}", country.code, national),
+    let pick = rng.below(country.numbers.len() as u64) as usize;
+    let national = &country.numbers[pick];
+    let _ = match rng.below(8) {
+        0 | 1 => write!(line, "+{}{}", country.code, national),
+        2 => write!(line, "+{} {}", country.code, national),
+        3..=6 => {
+            line.push_str(&country.international[pick]);
+            Ok(())
+        }
         _ => {
             let split = national.len().min(3);
             write!(

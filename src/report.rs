@@ -31,6 +31,38 @@ pub struct RowError {
     pub value: Option<String>,
 }
 
+impl RowError {
+    /// A row error at `position` (its row and line), e.g. from a host's own
+    /// check, to write into the error CSV beside the validator's.
+    ///
+    /// ```
+    /// use usercsv::{ErrorCode, Position, RowError};
+    /// let error = RowError::new(Position::new(0, 2, 2), Some("email"), ErrorCode::Unique, "email: already registered");
+    /// assert_eq!((error.row, error.line, error.value), (2, 2, None));
+    /// ```
+    pub fn new(
+        position: crate::Position,
+        column: Option<&str>,
+        code: ErrorCode,
+        message: impl Into<String>,
+    ) -> RowError {
+        RowError {
+            row: position.row,
+            line: position.line,
+            column: column.map(str::to_string),
+            code,
+            message: message.into(),
+            value: None,
+        }
+    }
+
+    /// The same error, naming the offending value as uploaded.
+    pub fn with_value(mut self, value: impl Into<String>) -> RowError {
+        self.value = Some(value.into());
+        self
+    }
+}
+
 /// Something worth knowing that does not fail the upload.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -165,14 +165,53 @@ fn mutations(example: &str) -> Vec<String> {
     out
 }
 
+/// The shapes people write: E.164, spaces, hyphens, dots, slashes,
+/// parentheses, a national prefix in parentheses, and the shapes without a
+/// space that the crate reads as RFC 3966 (the country code then ends at the
+/// first separator, so `+CCNN-rest` has the code `CCNN`).
 fn formats(code: u16, national: &str, i: usize) -> String {
-    match i % 3 {
+    let split = national.len().min(2);
+    let (a, b) = (&national[..split], &national[split..]);
+    match i % 12 {
         0 => format!("+{code}{national}"),
         1 => format!("+{code} {national}"),
-        _ => {
-            let split = national.len().min(2);
-            format!("+{code} {} {}", &national[..split], &national[split..])
-        }
+        2 => format!("+{code} {a} {b}"),
+        3 => format!("+{code}-{a}-{b}"),
+        4 => format!("+{code} {a}-{b}"),
+        5 => format!("+{code} ({a}) {b}"),
+        6 => format!("+{code}.{a}.{b}"),
+        7 => format!("+{code}/{a}/{b}"),
+        8 => format!("+{code} (0){a} {b}"),
+        9 => format!("+{code}{a}-{b}"),
+        10 => format!("+{code} {a}/{b}."),
+        _ => format!("(+{code}) {a} {b}"),
+    }
+}
+
+/// The same for a national number (with its national prefix or not).
+fn national_formats(national: &str) -> Vec<String> {
+    let split = national.len().min(3);
+    let (a, b) = (&national[..split], &national[split..]);
+    vec![
+        national.to_string(),
+        format!("{a} {b}"),
+        format!("{a}-{b}"),
+        format!("({a}) {b}"),
+        format!("{a}/{b}"),
+        format!("{a}.{b}"),
+        format!("({a}){b}"),
+    ]
+}
+
+/// Ours normalises a valid number to the crate's E.164.
+fn same_e164(validator: &Validator, value: &str, parsed: Option<&phonenumber::PhoneNumber>) {
+    let Some(parsed) = parsed else { return };
+    let ours = validator.normalize("businessMobilePhone", value).unwrap();
+    if ours.starts_with('+') {
+        let theirs = phonenumber::format(parsed)
+            .mode(phonenumber::Mode::E164)
+            .to_string();
+        assert_eq!(ours, theirs, "{value}");
     }
 }
 
@@ -276,7 +315,11 @@ fn ours_agrees_with_the_crate_or_is_proven_stricter() {
                 i += 1;
                 let value = formats(code, &variant, i);
                 let theirs = crate_verdict(None, &value);
-                international.record(&value, ours(&mobile, &value), theirs.0, theirs.1.as_ref());
+                let verdict = ours(&mobile, &value);
+                if verdict != Verdict::Invalid && theirs.0 != Verdict::Invalid {
+                    same_e164(&mobile, &value, theirs.1.as_ref());
+                }
+                international.record(&value, verdict, theirs.0, theirs.1.as_ref());
             }
         }
         // National format under the region as default region.
@@ -289,18 +332,18 @@ fn ours_agrees_with_the_crate_or_is_proven_stricter() {
             .unwrap();
         let prefix = meta.national_prefix().unwrap_or("");
         for example in examples.iter().take(2) {
-            for variant in [
+            let variants = [
                 format!("{prefix}{example}"),
                 example.to_string(),
                 format!("{prefix}{}", &example[..example.len() - 1]),
-            ] {
+            ];
+            for variant in variants.iter().flat_map(|v| national_formats(v)) {
                 let theirs = crate_verdict(Some(id), &variant);
-                national.record(
-                    &variant,
-                    ours(&regional, &variant),
-                    theirs.0,
-                    theirs.1.as_ref(),
-                );
+                let verdict = ours(&regional, &variant);
+                if verdict != Verdict::Invalid && theirs.0 != Verdict::Invalid {
+                    same_e164(&regional, &variant, theirs.1.as_ref());
+                }
+                national.record(&variant, verdict, theirs.0, theirs.1.as_ref());
             }
         }
     }

@@ -17,8 +17,8 @@
 //! let guide = Guide::new(&validator);
 //! for column in &guide.columns {
 //!     for example in &column.examples {
-//!         let outcome = validator.check_value(&column.name, &example.value);
-//!         assert_eq!(outcome.err().unwrap_or_default(), example.errors);
+//!         let errors = validator.check_value(&column.name, &example.value).unwrap();
+//!         assert_eq!(errors, example.errors);
 //!     }
 //! }
 //! assert_eq!("html".parse::<GuideFormat>().unwrap(), GuideFormat::Html);

@@ -6,14 +6,14 @@ use phonenumber::Type;
 use phonenumber::country::Id;
 
 use super::failure::{ErrorCode, Failure};
-use super::phone_meta::{self, classify};
+use super::phone_meta::{self, RegionId, classify};
 use crate::error::SchemaError;
 use crate::schema::PhoneRule;
 
 /// A compiled phone rule.
 #[derive(Clone, Debug)]
 pub(crate) struct PhoneCheck {
-    region: Option<(Id, u16)>,
+    region: Option<(RegionId, u16)>,
     region_name: Option<String>,
     mobile_only: bool,
 }
@@ -33,30 +33,6 @@ pub(crate) struct NationalDigits {
 }
 
 impl NationalDigits {
-    /// From the crate's form: leading zeros and value.
-    fn new(zeros: u8, value: u64) -> NationalDigits {
-        let mut buf = [b'0'; 24];
-        let mut digits = [0u8; 20];
-        let mut n = value;
-        let mut count = 0;
-        loop {
-            digits[count] = b'0' + (n % 10) as u8;
-            n /= 10;
-            count += 1;
-            if n == 0 {
-                break;
-            }
-        }
-        let zeros = usize::from(zeros).min(buf.len() - count);
-        for i in 0..count {
-            buf[zeros + i] = digits[count - 1 - i];
-        }
-        NationalDigits {
-            buf,
-            len: zeros + count,
-        }
-    }
-
     /// From digits already in that form (at most 17 of them).
     fn from_digits(digits: &[u8]) -> NationalDigits {
         let mut buf = [b'0'; 24];
@@ -81,7 +57,7 @@ impl PhoneCheck {
             None => None,
             Some(name) => {
                 let upper = name.trim().to_ascii_uppercase();
-                let id: Id = upper.parse().map_err(|_| {
+                let _: Id = upper.parse().map_err(|_| {
                     SchemaError::rule(
                         column,
                         format!(
@@ -89,10 +65,10 @@ impl PhoneCheck {
                         ),
                     )
                 })?;
-                let code = phone_meta::region_code(&upper).ok_or_else(|| {
+                let region = phone_meta::region(&upper).ok_or_else(|| {
                     SchemaError::rule(column, format!("no phone metadata for region \"{name}\""))
                 })?;
-                Some((id, code))
+                Some(region)
             }
         };
         Ok(PhoneCheck {
@@ -174,7 +150,7 @@ impl PhoneCheck {
                 Some("only digits, spaces, a leading + and ( ) . / - are allowed"),
             ));
         }
-        let international = number.starts_with('+');
+        let international = number.strip_prefix('(').unwrap_or(number).starts_with('+');
         let region = match (international, self.region) {
             (true, _) => None,
             (false, Some((id, _))) => Some(id),
@@ -190,14 +166,7 @@ impl PhoneCheck {
         };
         let (code, national) = match international.then(|| plus_digits(number)) {
             Some(Some((buf, len))) => self.international(value, &buf[..len])?,
-            _ => {
-                let parsed =
-                    phonenumber::parse(region, number).map_err(|_| self.fail(value, None))?;
-                (
-                    parsed.code().value(),
-                    NationalDigits::new(parsed.national().zeros(), parsed.national().value()),
-                )
-            }
+            _ => self.written(value, number, region)?,
         };
         if !international
             && self
@@ -214,6 +183,21 @@ impl PhoneCheck {
         // Only a region that rewrites the number writes to it (and allocates).
         let mut scratch = Vec::new();
         phone_meta::parse_international(digits, &mut scratch)
+            .map(|(code, national)| (code, NationalDigits::from_digits(national)))
+            .ok_or_else(|| self.fail(value, None))
+    }
+
+    /// [`phone_meta::parse_written`]: any other shape the character check
+    /// lets through.
+    fn written(
+        &self,
+        value: &str,
+        number: &str,
+        region: Option<RegionId>,
+    ) -> Result<(u16, NationalDigits), Failure> {
+        let mut buf = [0; phone_meta::MAX_DIGITS];
+        let mut scratch = Vec::new();
+        phone_meta::parse_written(number, region, &mut buf, &mut scratch)
             .map(|(code, national)| (code, NationalDigits::from_digits(national)))
             .ok_or_else(|| self.fail(value, None))
     }
@@ -343,7 +327,11 @@ fn plus_digits(number: &str) -> Option<([u8; 32], usize)> {
 
 fn has_only_phone_chars(number: &str) -> bool {
     let bytes = number.as_bytes();
-    let body = bytes.strip_prefix(b"+").unwrap_or(bytes);
+    // `+` only first, or right after a first `(` as in `(+44) 20 7946 0958`.
+    let body = bytes
+        .strip_prefix(b"+")
+        .or_else(|| bytes.strip_prefix(b"(+"))
+        .unwrap_or(bytes);
     body.iter().any(u8::is_ascii_digit)
         && body
             .iter()
@@ -540,6 +528,42 @@ mod tests {
     }
 
     #[test]
+    fn every_written_shape_on_our_tables() {
+        let any = PhoneCheck::compile("p", &PhoneRule::default()).unwrap();
+        let nl = PhoneCheck::compile(
+            "p",
+            &PhoneRule {
+                default_region: Some("NL".into()),
+                mobile_only: false,
+            },
+        )
+        .unwrap();
+        for (check, value, e164) in [
+            (&any, "+1 650-253-0000", Some("+16502530000")),
+            (&any, "+1-650-253-0000", Some("+16502530000")),
+            (&any, "+1.650.253.0000", Some("+16502530000")),
+            (&any, "+1 (650) 253-0000", Some("+16502530000")),
+            (&any, "+44 (0)20 7946 0958", Some("+442079460958")),
+            (&any, "+44(0)20-7946-0958", Some("+442079460958")),
+            (&any, "(+44) 7911 123456", Some("+447911123456")),
+            (&any, "+49/151/23456789", Some("+4915123456789")),
+            (&any, "+7 912 345-67-89", Some("+79123456789")),
+            (&any, "+82 10-2000-8237", Some("+821020008237")),
+            // RFC 3966 without spaces: the code runs to the first separator.
+            (&any, "+316-12345678", None),
+            (&any, "06-12345678", None),
+            (&nl, "06-12345678", Some("+31612345678")),
+            (&nl, "(06) 12345678", Some("+31612345678")),
+            (&nl, "020 123 4567", Some("+31201234567")),
+            (&nl, "0031 6 12345678", Some("+31612345678")),
+            (&nl, "0044 7911 123456", None),
+            (&nl, "+44 7911 123456", Some("+447911123456")),
+        ] {
+            assert_eq!(check.normalize(value).as_deref(), e164, "{value}");
+        }
+    }
+
+    #[test]
     fn example_passes() {
         let c = PhoneCheck::compile("p", &mobile()).unwrap();
         assert_eq!(c.check(&c.example()), Ok(()));
@@ -547,7 +571,9 @@ mod tests {
 
     #[test]
     fn national_digits_keep_leading_zeros() {
-        assert_eq!(NationalDigits::new(1, 212345678).as_str(), "0212345678");
-        assert_eq!(NationalDigits::new(0, 0).as_str(), "0");
+        assert_eq!(
+            NationalDigits::from_digits(b"0212345678").as_str(),
+            "0212345678"
+        );
     }
 }

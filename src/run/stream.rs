@@ -316,7 +316,7 @@ impl<'a> RowOutcome<'a> {
     /// assert_eq!(outcome.normalized("email").as_deref(), Some("ada@example.com"));
     /// assert_eq!(outcome.normalized("businessMobilePhone"), None);
     /// assert_eq!(outcome.normalized("startDate"), None);
-    /// # Ok::<(), usercsv::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn normalized(&self, column: &str) -> Option<Cow<'a, str>> {
         let c = self.compiled.column_index(column)?;
