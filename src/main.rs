@@ -100,9 +100,10 @@ struct ValidateArgs {
     /// How many row errors the report lists (counts stay exact).
     #[arg(long, default_value_t = 1000)]
     max_errors: usize,
-    /// Threads in all, e.g. 2 to use two cores (1 = single-threaded; output is identical).
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
+    /// Threads in all (default: every core the machine offers; 1 =
+    /// single-threaded). The outputs are the same byte for byte.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
     /// Do not prefix formula-like cells with `'` in the error CSV.
     #[arg(long)]
     no_formula_guard: bool,
@@ -333,6 +334,11 @@ fn print_schema(args: &SchemaArgs, format: SchemaFormat) -> Result<ExitCode, Fat
     Ok(ExitCode::SUCCESS)
 }
 
+/// Every core the machine offers (1 when it cannot tell).
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn is_safe_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
@@ -411,7 +417,7 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
         .max_errors(args.max_errors)
         .delimiter(args.delimiter)
         .encoding(args.encoding)
-        .threads(args.threads)
+        .threads(args.threads.map_or_else(default_threads, usize::from))
         .formula_guard(!args.no_formula_guard)
         .input_len(total)
         .progress(progress.clone());

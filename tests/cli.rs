@@ -666,3 +666,49 @@ fn guide_is_rendered_from_the_schema() {
         Some(2)
     );
 }
+
+/// `--threads` defaults to every core; any count gives the same bytes.
+#[test]
+fn default_threads_give_the_same_outputs_as_one_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    // Enough rows for several batches, some failing (every 7th e-mail).
+    let mut csv = String::from("email,firstName,lastName,businessMobilePhone\n");
+    for i in 0..3_000 {
+        let email = if i % 7 == 0 {
+            format!("user{i}@example")
+        } else {
+            format!("user{i}@example.com")
+        };
+        csv.push_str(&format!(
+            "{email},Ada,Lovelace,+31 6 {:08}\n",
+            10_000_000 + i
+        ));
+    }
+    let input = dir.path().join("in.csv");
+    fs::write(&input, &csv).unwrap();
+    // Each run in a folder of its own, with the same relative output names.
+    let run = |name: &str, threads: &[&str]| {
+        let here = dir.path().join(name);
+        fs::create_dir(&here).unwrap();
+        let mut args = vec!["validate", path(&input), "--id", "same", "--quiet"];
+        args.extend(["--report", "report.json"]);
+        args.extend(threads);
+        let out = usercsv(&here, &args);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        (
+            fs::read(here.join("same.csv")).unwrap(),
+            fs::read(here.join("report.json")).unwrap(),
+            out.stdout,
+        )
+    };
+    let one = run("one", &["--threads", "1"]);
+    let default = run("default", &[]);
+    let three = run("three", &["--threads", "3"]);
+    assert_eq!(one.0.iter().filter(|&&b| b == b'\n').count(), 1 + 429);
+    assert!(one == default, "default threads differ from one thread");
+    assert!(one == three, "three threads differ from one thread");
+
+    let zero = usercsv(dir.path(), &["validate", path(&input), "--threads", "0"]);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(stderr(&zero).contains("--threads"), "{}", stderr(&zero));
+}
