@@ -276,6 +276,11 @@ impl Validator {
         &self.inner.schema
     }
 
+    /// The compiled rules of a schema column (by name or alias).
+    pub(crate) fn column_rules(&self, column: &str) -> Option<&ColumnRules> {
+        Some(&self.inner.columns[self.inner.column_index(column)?])
+    }
+
     /// Checks one value against a column's rules, as in a row: the list of
     /// failures as `(code, message)`, empty when the value passes.
     /// Cross-field and uniqueness rules are not applied. A column the schema

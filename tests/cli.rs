@@ -60,7 +60,7 @@ fn invalid_rows_exit_1_and_write_the_error_csv_named_after_the_id() {
         error_csv,
         "\u{feff}email,firstName,lastName,businessMobilePhone,startDate,endDate,language,errors\n\
          alan@example,Alan,Turing,'+31 20 123 4567,2024-01-01,2023-12-31,EN,\"email: expected an e-mail address like name@example.com, found \"\"alan@example\"\" (the domain needs a top-level domain such as .com); businessMobilePhone: expected a mobile phone number, found \"\"+31 20 123 4567\"\", which is a fixed-line number; endDate: \"\"2023-12-31\"\" is before startDate \"\"2024-01-01\"\"; expected a date on or after it\"\n\
-         '=cmd@example.com, Grace ,Hopper,,2024-1-5,,xx,\"startDate: expected a date as YYYY-MM-DD, found \"\"2024-1-5\"\" (check the order of year, month and day, the number of digits, and that the day exists); language: expected one of en, nl, de, fr, es, found \"\"xx\"\"\"\n"
+         '=cmd@example.com, Grace ,Hopper,,2024-1-5,,xx,\"startDate: expected a date as YYYY-MM-DD, found \"\"2024-1-5\"\" (check the order of year, month and day, the number of digits, and that the day exists); language: expected one of en, nl, de, fr, es (upper or lower case), found \"\"xx\"\"\"\n"
     );
     assert_eq!(
         stdout(&out),

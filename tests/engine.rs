@@ -80,7 +80,7 @@ fn builtin_schema_reports_every_rule() {
     );
     assert_eq!(
         m(3, "one_of"),
-        "language: expected one of en, nl, de, fr, es, found \"xx\""
+        "language: expected one of en, nl, de, fr, es (upper or lower case), found \"xx\""
     );
     assert_eq!(
         m(4, "phone_not_mobile"),

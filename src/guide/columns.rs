@@ -1,8 +1,6 @@
 //! Each column as the guide describes it: what it accepts, a valid example
 //! and typical mistakes, each run through the validator.
 
-use std::fmt::Write as _;
-
 use super::model::{GuideColumn, GuideExample};
 use crate::rules::ErrorCode;
 use crate::schema::{Column, Schema};
@@ -15,74 +13,39 @@ pub(super) fn guide_column(
     example: &str,
 ) -> GuideColumn {
     let key = schema.key.as_deref() == Some(column.name.as_str());
-    let mut accepts = Vec::new();
-    if let Some(rule) = &column.email {
-        let _ = rule;
-        accepts.push(
-            "An e-mail address like name@example.com: the address only, without a name, and a domain with a top-level domain such as .com."
-                .to_string(),
-        );
-    }
-    if let Some(rule) = &column.phone {
-        let kind = if rule.mobile_only {
-            "A mobile phone number"
-        } else {
-            "A phone number"
-        };
-        accepts.push(match &rule.default_region {
-            None => format!(
-                "{kind} in international format: + and the country code, then the number (spaces are fine)."
-            ),
-            Some(region) => format!(
-                "{kind} in international format (+ and the country code) or in the national format of {region}."
-            ),
-        });
-    }
-    if let Some(rule) = &column.date {
-        let formats = if rule.formats.is_empty() {
-            vec!["YYYY-MM-DD".to_string()]
-        } else {
-            rule.formats.clone()
-        };
-        let mut text = format!("A date written as {}", formats.join(" or "));
-        if let Some(min) = &rule.min {
-            let _ = write!(text, ", not before {min}");
-        }
-        if let Some(max) = &rule.max {
-            let _ = write!(text, ", not after {max}");
-        }
-        if rule.not_in_future {
-            text.push_str(", not in the future");
-        }
-        text.push_str(" (the day must exist; months and days have two digits).");
-        accepts.push(text);
-    }
-    if let Some(rule) = &column.pattern {
-        accepts.push(match &rule.description {
-            Some(d) => format!("{}{}.", d[..1].to_uppercase(), &d[1..]),
-            None => format!("A value matching the pattern {}.", rule.regex),
-        });
-    }
-    if let Some(rule) = &column.one_of {
-        accepts.push(format!(
-            "One of: {}{}.",
-            rule.values.join(", "),
-            if rule.case_insensitive {
-                " (upper or lower case)"
-            } else {
-                " (exactly as written here)"
-            }
-        ));
-    }
-    if let Some(rule) = &column.length {
-        accepts.push(match (rule.min, rule.max) {
-            (Some(min), Some(max)) if min == max => format!("Exactly {min} characters."),
-            (Some(min), Some(max)) => format!("{min} to {max} characters."),
-            (Some(min), None) => format!("At least {min} characters."),
-            (None, Some(max)) => format!("At most {max} characters."),
-            (None, None) => "Any length.".to_string(),
-        });
-    }
+    // The rules' own words (the messages say "expected <the same>"), with
+    // advice for people preparing a file after some of them.
+    let rules = validator.column_rules(&column.name);
+    let mut accepts: Vec<String> = rules
+        .map(|r| r.accepts())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|phrase| {
+            let mut chars = phrase.chars();
+            let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+            format!("{}{}.", first.unwrap_or_default(), chars.as_str())
+        })
+        .collect();
+    let advice = [
+        (
+            column.email.is_some(),
+            "Write the address only, without a name; the domain needs a top-level domain such as .com.",
+        ),
+        (
+            column.phone.is_some(),
+            "Spaces, hyphens, dots and brackets between the digits are fine.",
+        ),
+        (
+            column.date.is_some(),
+            "The day must exist; months and days have two digits.",
+        ),
+    ];
+    accepts.extend(
+        advice
+            .into_iter()
+            .filter(|(applies, _)| *applies)
+            .map(|(_, text)| text.to_string()),
+    );
     if let Some(rule) = &column.unique {
         accepts.push(if rule.case_insensitive {
             "Must not repeat within the file (upper and lower case count as the same).".to_string()

@@ -170,6 +170,33 @@ impl DateCheck {
         }
     }
 
+    /// What the rule accepts, as a noun phrase: its formats, then its
+    /// range. The messages and the guide both say it this way.
+    pub(crate) fn accepts(&self) -> String {
+        match self.range_text() {
+            Some(range) => format!("{}, {range}", self.format_text()),
+            None => self.format_text(),
+        }
+    }
+
+    /// The format part of [`DateCheck::accepts`].
+    fn format_text(&self) -> String {
+        format!("a date as {}", self.formats_text())
+    }
+
+    /// The range part of [`DateCheck::accepts`], when there is one.
+    fn range_text(&self) -> Option<String> {
+        Some(match (self.min, self.max, self.not_in_future) {
+            (Some(min), Some(max), false) => format!("from {min} to {max}"),
+            (Some(min), _, true) => format!("from {min} and not in the future"),
+            (Some(min), None, false) => format!("on or after {min}"),
+            (None, Some(max), false) => format!("on or before {max}"),
+            (None, Some(max), true) => format!("on or before {max} and not in the future"),
+            (None, None, true) => "not in the future".to_string(),
+            (None, None, false) => return None,
+        })
+    }
+
     fn formats_text(&self) -> String {
         let names: Vec<&str> = self.formats.iter().map(|f| f.text.as_str()).collect();
         names.join(" or ")
@@ -216,20 +243,13 @@ impl DateCheck {
         };
         Failure::new(
             ErrorCode::Date,
-            format!("expected a date as {formats}, found \"{value}\"{hint}"),
+            format!("expected {}, found \"{value}\"{hint}", self.format_text()),
         )
     }
 
     #[cold]
     fn fail_range(&self, value: &str) -> Failure {
-        let expected = match (self.min, self.max, self.not_in_future) {
-            (Some(min), Some(max), false) => format!("a date from {min} to {max}"),
-            (Some(min), _, true) => format!("a date from {min} and not in the future"),
-            (Some(min), None, false) => format!("a date on or after {min}"),
-            (None, Some(max), false) => format!("a date on or before {max}"),
-            (None, Some(max), true) => format!("a date on or before {max} and not in the future"),
-            (None, None, _) => "a date not in the future".to_string(),
-        };
+        let expected = format!("a date {}", self.range_text().unwrap_or_default());
         Failure::new(
             ErrorCode::DateRange,
             format!("expected {expected}, found \"{value}\""),

@@ -107,6 +107,12 @@ fn plain_address(value: &str) -> bool {
 pub(crate) struct EmailCheck;
 
 impl EmailCheck {
+    /// What the rule accepts, as a noun phrase; the messages and the guide
+    /// both say it this way.
+    pub(crate) fn accepts(&self) -> String {
+        "an e-mail address like name@example.com".to_string()
+    }
+
     pub fn check(&self, value: &str) -> Result<(), Failure> {
         if plain_address(value) {
             return Ok(());
@@ -135,7 +141,7 @@ impl EmailCheck {
         };
         Failure::new(
             ErrorCode::Email,
-            format!("expected an e-mail address like name@example.com, found \"{value}\"{hint}"),
+            format!("expected {}, found \"{value}\"{hint}", self.accepts()),
         )
     }
 

@@ -43,6 +43,24 @@ pub(crate) struct ColumnRules {
     pub example: String,
 }
 
+impl ColumnRules {
+    /// What each of the column's value rules accepts, as the noun phrases
+    /// its messages use ("expected …"): the guide shows the same words.
+    pub fn accepts(&self) -> Vec<String> {
+        [
+            self.email.as_ref().map(EmailCheck::accepts),
+            self.phone.as_ref().map(PhoneCheck::accepts),
+            self.date.as_ref().map(DateCheck::accepts),
+            self.pattern.as_ref().map(PatternCheck::accepts),
+            self.one_of.as_ref().map(OneOfCheck::accepts),
+            self.length.as_ref().map(LengthCheck::accepts),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
 /// Runs one rule over every non-empty value, failures to `fail`: generic,
 /// so that each rule's check is inlined into its own loop.
 fn each_value(

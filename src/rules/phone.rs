@@ -89,7 +89,9 @@ impl PhoneCheck {
         }
     }
 
-    fn expected(&self) -> String {
+    /// What the rule accepts, as a noun phrase; the messages and the
+    /// guide both say it this way.
+    pub(crate) fn accepts(&self) -> String {
         let kind = self.kind();
         match &self.region_name {
             None => format!("{kind} in international format, e.g. +31 6 12345678"),
@@ -102,7 +104,7 @@ impl PhoneCheck {
     }
 
     fn fail(&self, value: &str, hint: Option<&str>) -> Failure {
-        let mut detail = format!("expected {}, found \"{value}\"", self.expected());
+        let mut detail = format!("expected {}, found \"{value}\"", self.accepts());
         if let Some(hint) = hint {
             let _ = write!(detail, " ({hint})");
         }

@@ -30,6 +30,12 @@ pub(crate) struct PatternCheck {
 }
 
 impl PatternCheck {
+    /// What the rule accepts, as a noun phrase (the schema's description,
+    /// else the pattern); the messages and the guide both say it this way.
+    pub(crate) fn accepts(&self) -> String {
+        self.description.clone()
+    }
+
     pub fn compile(column: &str, rule: &PatternRule) -> Result<PatternCheck, SchemaError> {
         if rule.regex.is_empty() {
             // It matches only the empty cell, which skips every rule anyway.
@@ -153,7 +159,7 @@ impl PatternCheck {
         }
         Err(Failure::new(
             ErrorCode::Pattern,
-            format!("expected {}, found \"{value}\"", self.description),
+            format!("expected {}, found \"{value}\"", self.accepts()),
         ))
     }
 }
@@ -295,6 +301,17 @@ pub(crate) struct OneOfCheck {
 }
 
 impl OneOfCheck {
+    /// What the rule accepts, as a noun phrase; the messages and the guide
+    /// both say it this way.
+    pub(crate) fn accepts(&self) -> String {
+        let case = if self.case_insensitive {
+            " (upper or lower case)"
+        } else {
+            ""
+        };
+        format!("one of {}{case}", self.values.join(", "))
+    }
+
     pub fn compile(column: &str, rule: &OneOfRule) -> Result<OneOfCheck, SchemaError> {
         if rule.values.is_empty() {
             return Err(SchemaError::rule(column, "one_of needs at least one value"));
@@ -329,10 +346,7 @@ impl OneOfCheck {
         }
         Err(Failure::new(
             ErrorCode::OneOf,
-            format!(
-                "expected one of {}, found \"{value}\"",
-                self.values.join(", ")
-            ),
+            format!("expected {}, found \"{value}\"", self.accepts()),
         ))
     }
 
@@ -359,6 +373,18 @@ pub(crate) struct LengthCheck {
 }
 
 impl LengthCheck {
+    /// What the rule accepts, as a noun phrase; the messages and the guide
+    /// both say it this way.
+    pub(crate) fn accepts(&self) -> String {
+        match (self.min, self.max) {
+            (Some(min), Some(max)) if min == max => format!("exactly {min} characters"),
+            (Some(min), Some(max)) => format!("{min} to {max} characters"),
+            (Some(min), None) => format!("at least {min} characters"),
+            (None, Some(max)) => format!("at most {max} characters"),
+            (None, None) => "any length".to_string(),
+        }
+    }
+
     pub fn compile(column: &str, rule: &LengthRule) -> Result<LengthCheck, SchemaError> {
         if let (Some(min), Some(max)) = (rule.min, rule.max)
             && min > max
@@ -384,14 +410,8 @@ impl LengthCheck {
         if self.min.is_none_or(|min| chars >= min) && self.max.is_none_or(|max| chars <= max) {
             return Ok(());
         }
-        let expected = match (self.min, self.max) {
-            (Some(min), Some(max)) if min == max => format!("exactly {min} characters"),
-            (Some(min), Some(max)) => format!("{min} to {max} characters"),
-            (Some(min), None) => format!("at least {min} characters"),
-            (None, Some(max)) => format!("at most {max} characters"),
-            // A rule without bounds passed above; never reached.
-            (None, None) => "any length".to_string(),
-        };
+        // A rule without bounds passed above.
+        let expected = self.accepts();
         Err(Failure::new(
             ErrorCode::Length,
             format!(
@@ -500,7 +520,7 @@ mod tests {
         let f = c.check("fr").unwrap_err();
         assert_eq!(
             (f.code, f.detail.as_str()),
-            (ErrorCode::OneOf, "expected one of en, nl, found \"fr\"")
+            (ErrorCode::OneOf, "expected one of en, nl (upper or lower case), found \"fr\"")
         );
         let strict = OneOfCheck::compile(
             "c",
