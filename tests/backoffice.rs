@@ -326,6 +326,15 @@ async fn delta_upload_creates_updates_only_given_columns_and_is_idempotent() {
         );
         assert_eq!(db_users(dir.path()), after);
 
+        // A delta's empty cell keeps the stored value.
+        let blank = upload_ok(&server, "blank.csv", "email,department
+b@example.com,
+").await;
+        let done = wait_end(&server, &blank).await;
+        assert_eq!(done["status"], "done", "{done:#}");
+        assert_eq!(db_users(dir.path()), after);
+        assert_eq!(after["b@example.com"].1["department"], "Sales");
+
         // The e-mail names what was done.
         let done = wait_mail(&server, &id).await;
         assert_eq!(done["email"]["status"], "sent");
@@ -524,11 +533,21 @@ async fn a_sync_the_guard_holds_changes_nothing_until_approved() {
         let held = wait_mail(&server, &id).await;
         assert_eq!(held["email"]["status"], "sent");
         let eml = std::fs::read(dir.path().join("data/outbox").join(format!("{id}.eml"))).unwrap();
-        let body = parse_eml(&eml).body_text(0).unwrap().to_string();
+        let message = parse_eml(&eml);
+        // The library's held notification, not a file error's.
+        assert_eq!(
+            message.subject(),
+            Some(format!("Upload {id}: sync held: it would archive 3 of 4 users").as_str())
+        );
+        let body = message.body_text(0).unwrap().to_string();
         assert!(
             body.contains("would archive 3 of 4 existing users"),
             "{body}"
         );
+        assert!(body.contains("Nobody was archived"), "{body}");
+        // Admins approve on the page; no command-line flag is mentioned.
+        assert!(!body.contains("--"), "{body}");
+        assert_eq!(message.attachment_count(), 0);
         let page = client()
             .get(format!("{}/uploads/{id}", base(&server)))
             .send()
@@ -547,6 +566,8 @@ async fn a_sync_the_guard_holds_changes_nothing_until_approved() {
             ),
             "{page}"
         );
+        assert!(!page.contains("--allow"), "{page}");
+        assert!(!page.contains("could not be read"), "{page}");
 
         let approve = client()
             .post(format!("{}/uploads/{id}/approve", base(&server)))
@@ -574,14 +595,29 @@ async fn a_sync_the_guard_holds_changes_nothing_until_approved() {
         let restored = upload_ok(&server, "back.csv", FOUR).await;
         assert_eq!(wait_end(&server, &restored).await["applied"]["updated"], 3);
         let users = db_users(dir.path());
+        // This one has a failed row (b's landline): b stays, and the held
+        // e-mail attaches the error CSV.
         drop_sftp(
             dir.path(),
             "shorter.csv",
-            "email,firstName,lastName\na@example.com,Ann,Able\n",
+            "email,firstName,lastName,businessMobilePhone\n\
+             a@example.com,Ann,Able,+31 6 11111111\n\
+             b@example.com,Bob,Baker,+31 20 123 4567\n",
         );
         let held = wait_sftp(&server, "shorter.csv").await;
         assert_eq!(held["status"], "held", "{held:#}");
+        assert_eq!(held["rows"]["invalid"], 1, "{held:#}");
         let id = held["id"].as_str().unwrap();
+        assert_eq!(held["errors_csv_url"], format!("/uploads/{id}/errors.csv"));
+        let held = wait_mail(&server, id).await;
+        assert_eq!(held["email"]["status"], "sent", "{held:#}");
+        let eml = std::fs::read(dir.path().join("data/outbox").join(format!("{id}.eml"))).unwrap();
+        let message = parse_eml(&eml);
+        assert_eq!(
+            message.subject(),
+            Some(format!("Upload {id}: sync held: it would archive 2 of 4 users").as_str())
+        );
+        assert!(!attachment_bytes(&message, &format!("{id}.csv")).is_empty());
         let discard = client()
             .post(format!("{}/uploads/{id}/cancel", base(&server)))
             .send()

@@ -263,6 +263,9 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    // The handlers are in place before anything else: a SIGTERM during
+    // startup (or right after the address line) is kept, not fatal.
+    let signals = Signals::install();
     let server = match start(config).await {
         Ok(server) => server,
         Err(err) => {
@@ -272,24 +275,42 @@ async fn main() -> std::process::ExitCode {
     };
     // Tests read this line for the port.
     println!("back office on http://{}/", server.addr);
-    wait_for_signal().await;
+    signals.wait().await;
     eprintln!("stopping: finishing running uploads, keeping the queue");
     server.shutdown().await;
     std::process::ExitCode::SUCCESS
 }
 
-/// SIGTERM or SIGINT (Ctrl-C).
-async fn wait_for_signal() {
+/// SIGTERM and SIGINT (Ctrl-C), registered at once: a signal that
+/// arrives before [`Signals::wait`] is polled is delivered then.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    unix: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let unix = signal(SignalKind::terminate())
+                .and_then(|term| Ok((term, signal(SignalKind::interrupt())?)))
+                .ok();
+            Signals { unix }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut term, mut int)) = self.unix {
             tokio::select! {
                 _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+                _ = int.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
