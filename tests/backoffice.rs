@@ -11,7 +11,7 @@ mod backoffice;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use axum::response::IntoResponse;
@@ -705,31 +705,50 @@ async fn history_and_queue_survive_a_restart_and_nothing_is_applied_twice() {
     .await;
 }
 
-/// The example's binary, built by `cargo test` next to the test binaries.
-fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let debug = exe.parent().unwrap().parent().unwrap();
-    debug.join("examples").join("backoffice")
+/// Set in the environment of a child started by `spawn_binary`: the
+/// back office's command line, one argument a line.
+const CHILD_ARGS: &str = "BACKOFFICE_TEST_CHILD_ARGS";
+
+/// The child side of `spawn_binary`: this test binary run again, as the
+/// back office's binary (`main` is `run`). A test of its own so that it is
+/// always the code under test, never a stale `examples/backoffice` (which
+/// `cargo test --test backoffice` does not rebuild); without the variable
+/// it does nothing.
+#[test]
+fn child_process_entry_point() {
+    if let Ok(args) = std::env::var(CHILD_ARGS) {
+        let args = args.lines().map(str::to_string).collect();
+        std::process::exit(backoffice::run(args).into());
+    }
 }
 
-/// Starts the binary and reads the address from its first line.
+/// Starts the back office in a process of its own and reads the address
+/// from its line (libtest's own lines come first).
 async fn spawn_binary(data: &Path, extra: &[&str]) -> (tokio::process::Child, SocketAddr) {
-    let mut child = tokio::process::Command::new(example_binary())
-        .args(["--addr", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .args(extra)
+    let mut args = vec!["--addr".to_string(), "127.0.0.1:0".to_string()];
+    args.push("--data".to_string());
+    args.push(data.to_str().unwrap().to_string());
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_process_entry_point",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ARGS, args.join("\n"))
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("the example is built by cargo test");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines.next_line().await.unwrap().unwrap();
-    let addr = line
-        .trim_start_matches("back office on http://")
-        .trim_end_matches('/')
-        .parse()
         .unwrap();
-    (child, addr)
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    loop {
+        let line = lines.next_line().await.unwrap().expect("the address line");
+        // After libtest's "test child_process_entry_point ... ", on its line.
+        if let Some((_, addr)) = line.split_once("back office on http://") {
+            return (child, addr.trim_end_matches('/').parse().unwrap());
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -254,13 +254,20 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, Stri
 }
 
 #[cfg_attr(test, allow(dead_code))]
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(run(std::env::args().skip(1).collect()))
+}
+
+/// The binary: serves until SIGTERM or SIGINT, then shuts down and
+/// returns the exit status (0; 2 for a bad command line, 1 when it cannot
+/// start). The tests run it in a process of their own.
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let config = match parse_args(std::env::args().skip(1)) {
+pub async fn run(args: Vec<String>) -> u8 {
+    let config = match parse_args(args) {
         Ok(config) => config,
         Err(message) => {
             eprintln!("{message}");
-            return std::process::ExitCode::from(2);
+            return 2;
         }
     };
     // The handlers are in place before anything else: a SIGTERM during
@@ -270,7 +277,7 @@ async fn main() -> std::process::ExitCode {
         Ok(server) => server,
         Err(err) => {
             eprintln!("cannot start: {err}");
-            return std::process::ExitCode::FAILURE;
+            return 1;
         }
     };
     // Tests read this line for the port.
@@ -278,7 +285,7 @@ async fn main() -> std::process::ExitCode {
     signals.wait().await;
     eprintln!("stopping: finishing running uploads, keeping the queue");
     server.shutdown().await;
-    std::process::ExitCode::SUCCESS
+    0
 }
 
 /// SIGTERM and SIGINT (Ctrl-C), registered at once: a signal that
