@@ -327,9 +327,14 @@ async fn delta_upload_creates_updates_only_given_columns_and_is_idempotent() {
         assert_eq!(db_users(dir.path()), after);
 
         // A delta's empty cell keeps the stored value.
-        let blank = upload_ok(&server, "blank.csv", "email,department
+        let blank = upload_ok(
+            &server,
+            "blank.csv",
+            "email,department
 b@example.com,
-").await;
+",
+        )
+        .await;
         let done = wait_end(&server, &blank).await;
         assert_eq!(done["status"], "done", "{done:#}");
         assert_eq!(db_users(dir.path()), after);

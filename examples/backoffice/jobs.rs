@@ -223,7 +223,10 @@ impl App {
         let moved = super::sftp::link_out(self, &upload, true);
         let discarded = (|| {
             let db = self.db();
-            let tx = rusqlite::Transaction::new_unchecked(&db, rusqlite::TransactionBehavior::Immediate)?;
+            let tx = rusqlite::Transaction::new_unchecked(
+                &db,
+                rusqlite::TransactionBehavior::Immediate,
+            )?;
             if !store::set_status(&tx, id, &["held"], "cancelled")? {
                 return Ok(false);
             }
@@ -397,7 +400,8 @@ fn record_end(
     write: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<()>,
 ) -> rusqlite::Result<()> {
     let recorded = (|| {
-        let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+        let tx =
+            rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
         if let Some(moved) = &moved {
             store::set_path(&tx, id, &moved.path())?;
         }

@@ -263,6 +263,9 @@ fn main() -> std::process::ExitCode {
 /// start). The tests run it in a process of their own.
 #[tokio::main]
 pub async fn run(args: Vec<String>) -> u8 {
+    // The handlers are in place before anything else: a SIGTERM during
+    // startup (or right after the address line) is kept, not fatal.
+    let signals = Signals::install();
     let config = match parse_args(args) {
         Ok(config) => config,
         Err(message) => {
@@ -270,9 +273,6 @@ pub async fn run(args: Vec<String>) -> u8 {
             return 2;
         }
     };
-    // The handlers are in place before anything else: a SIGTERM during
-    // startup (or right after the address line) is kept, not fatal.
-    let signals = Signals::install();
     let server = match start(config).await {
         Ok(server) => server,
         Err(err) => {

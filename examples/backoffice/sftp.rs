@@ -173,7 +173,9 @@ pub fn link_out(app: &App, upload: &store::Upload, rejected: bool) -> Option<Mov
         match std::fs::hard_link(&from, &to) {
             Ok(()) => return Some(Moved { from, to }),
             // Linked by a run that stopped before recording its end.
-            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && same_file(&from, &to) => {
+            Err(err)
+                if err.kind() == std::io::ErrorKind::AlreadyExists && same_file(&from, &to) =>
+            {
                 return Some(Moved { from, to });
             }
             Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
