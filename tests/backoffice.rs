@@ -11,7 +11,7 @@ mod backoffice;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use axum::response::IntoResponse;
@@ -326,6 +326,20 @@ async fn delta_upload_creates_updates_only_given_columns_and_is_idempotent() {
         );
         assert_eq!(db_users(dir.path()), after);
 
+        // A delta's empty cell keeps the stored value.
+        let blank = upload_ok(
+            &server,
+            "blank.csv",
+            "email,department
+b@example.com,
+",
+        )
+        .await;
+        let done = wait_end(&server, &blank).await;
+        assert_eq!(done["status"], "done", "{done:#}");
+        assert_eq!(db_users(dir.path()), after);
+        assert_eq!(after["b@example.com"].1["department"], "Sales");
+
         // The e-mail names what was done.
         let done = wait_mail(&server, &id).await;
         assert_eq!(done["email"]["status"], "sent");
@@ -524,11 +538,21 @@ async fn a_sync_the_guard_holds_changes_nothing_until_approved() {
         let held = wait_mail(&server, &id).await;
         assert_eq!(held["email"]["status"], "sent");
         let eml = std::fs::read(dir.path().join("data/outbox").join(format!("{id}.eml"))).unwrap();
-        let body = parse_eml(&eml).body_text(0).unwrap().to_string();
+        let message = parse_eml(&eml);
+        // The library's held notification, not a file error's.
+        assert_eq!(
+            message.subject(),
+            Some(format!("Upload {id}: sync held: it would archive 3 of 4 users").as_str())
+        );
+        let body = message.body_text(0).unwrap().to_string();
         assert!(
             body.contains("would archive 3 of 4 existing users"),
             "{body}"
         );
+        assert!(body.contains("Nobody was archived"), "{body}");
+        // Admins approve on the page; no command-line flag is mentioned.
+        assert!(!body.contains("--"), "{body}");
+        assert_eq!(message.attachment_count(), 0);
         let page = client()
             .get(format!("{}/uploads/{id}", base(&server)))
             .send()
@@ -547,6 +571,8 @@ async fn a_sync_the_guard_holds_changes_nothing_until_approved() {
             ),
             "{page}"
         );
+        assert!(!page.contains("--allow"), "{page}");
+        assert!(!page.contains("could not be read"), "{page}");
 
         let approve = client()
             .post(format!("{}/uploads/{id}/approve", base(&server)))
@@ -574,14 +600,29 @@ async fn a_sync_the_guard_holds_changes_nothing_until_approved() {
         let restored = upload_ok(&server, "back.csv", FOUR).await;
         assert_eq!(wait_end(&server, &restored).await["applied"]["updated"], 3);
         let users = db_users(dir.path());
+        // This one has a failed row (b's landline): b stays, and the held
+        // e-mail attaches the error CSV.
         drop_sftp(
             dir.path(),
             "shorter.csv",
-            "email,firstName,lastName\na@example.com,Ann,Able\n",
+            "email,firstName,lastName,businessMobilePhone\n\
+             a@example.com,Ann,Able,+31 6 11111111\n\
+             b@example.com,Bob,Baker,+31 20 123 4567\n",
         );
         let held = wait_sftp(&server, "shorter.csv").await;
         assert_eq!(held["status"], "held", "{held:#}");
+        assert_eq!(held["rows"]["invalid"], 1, "{held:#}");
         let id = held["id"].as_str().unwrap();
+        assert_eq!(held["errors_csv_url"], format!("/uploads/{id}/errors.csv"));
+        let held = wait_mail(&server, id).await;
+        assert_eq!(held["email"]["status"], "sent", "{held:#}");
+        let eml = std::fs::read(dir.path().join("data/outbox").join(format!("{id}.eml"))).unwrap();
+        let message = parse_eml(&eml);
+        assert_eq!(
+            message.subject(),
+            Some(format!("Upload {id}: sync held: it would archive 2 of 4 users").as_str())
+        );
+        assert!(!attachment_bytes(&message, &format!("{id}.csv")).is_empty());
         let discard = client()
             .post(format!("{}/uploads/{id}/cancel", base(&server)))
             .send()
@@ -669,31 +710,50 @@ async fn history_and_queue_survive_a_restart_and_nothing_is_applied_twice() {
     .await;
 }
 
-/// The example's binary, built by `cargo test` next to the test binaries.
-fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let debug = exe.parent().unwrap().parent().unwrap();
-    debug.join("examples").join("backoffice")
+/// Set in the environment of a child started by `spawn_binary`: the
+/// back office's command line, one argument a line.
+const CHILD_ARGS: &str = "BACKOFFICE_TEST_CHILD_ARGS";
+
+/// The child side of `spawn_binary`: this test binary run again, as the
+/// back office's binary (`main` is `run`). A test of its own so that it is
+/// always the code under test, never a stale `examples/backoffice` (which
+/// `cargo test --test backoffice` does not rebuild); without the variable
+/// it does nothing.
+#[test]
+fn child_process_entry_point() {
+    if let Ok(args) = std::env::var(CHILD_ARGS) {
+        let args = args.lines().map(str::to_string).collect();
+        std::process::exit(backoffice::run(args).into());
+    }
 }
 
-/// Starts the binary and reads the address from its first line.
+/// Starts the back office in a process of its own and reads the address
+/// from its line (libtest's own lines come first).
 async fn spawn_binary(data: &Path, extra: &[&str]) -> (tokio::process::Child, SocketAddr) {
-    let mut child = tokio::process::Command::new(example_binary())
-        .args(["--addr", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .args(extra)
+    let mut args = vec!["--addr".to_string(), "127.0.0.1:0".to_string()];
+    args.push("--data".to_string());
+    args.push(data.to_str().unwrap().to_string());
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_process_entry_point",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ARGS, args.join("\n"))
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("the example is built by cargo test");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines.next_line().await.unwrap().unwrap();
-    let addr = line
-        .trim_start_matches("back office on http://")
-        .trim_end_matches('/')
-        .parse()
         .unwrap();
-    (child, addr)
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    loop {
+        let line = lines.next_line().await.unwrap().expect("the address line");
+        // After libtest's "test child_process_entry_point ... ", on its line.
+        if let Some((_, addr)) = line.split_once("back office on http://") {
+            return (child, addr.trim_end_matches('/').parse().unwrap());
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

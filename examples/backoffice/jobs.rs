@@ -205,20 +205,56 @@ impl App {
             let db = self.db();
             return store::set_status(&db, id, &["queued"], "cancelled").unwrap_or(false);
         }
-        if let Some(live) = self.live(id) {
+        // Under the lock a worker takes to pass its point of no return
+        // (`retire`): either the upload sees the cancel, or it is no
+        // longer live here.
+        if let Some(live) = lock(&self.live).get(id) {
             live.cancel.cancel();
             return true;
         }
         // A held sync that will not be approved: discarded, its file to
-        // `rejected/`.
-        let discarded = {
-            let db = self.db();
-            store::set_status(&db, id, &["held"], "cancelled").unwrap_or(false)
+        // `rejected/` before the status says so.
+        let Ok(Some(upload)) = store::get_upload(&self.read(), id) else {
+            return false;
         };
-        if discarded {
-            super::sftp::after(self, id, "cancelled", true);
+        if upload.status != "held" {
+            return false;
+        }
+        let moved = super::sftp::link_out(self, &upload, true);
+        let discarded = (|| {
+            let db = self.db();
+            let tx = rusqlite::Transaction::new_unchecked(
+                &db,
+                rusqlite::TransactionBehavior::Immediate,
+            )?;
+            if !store::set_status(&tx, id, &["held"], "cancelled")? {
+                return Ok(false);
+            }
+            if let Some(moved) = &moved {
+                store::set_path(&tx, id, &moved.path())?;
+            }
+            tx.commit()?;
+            Ok::<bool, rusqlite::Error>(true)
+        })()
+        .unwrap_or(false);
+        match moved {
+            Some(moved) if discarded => moved.finish(),
+            Some(moved) => moved.undo(),
+            None => {}
         }
         discarded
+    }
+
+    /// The point of no return of a running upload, taken just before its
+    /// end is recorded: it is no longer live, so a cancel from now on is
+    /// answered "too late". False when it was cancelled first.
+    fn retire(&self, id: &str, live: &Live) -> bool {
+        let mut all = lock(&self.live);
+        if live.cancel.is_cancelled() {
+            return false;
+        }
+        all.remove(id);
+        true
     }
 
     /// Queues a held full sync again, this time past the guard.
@@ -312,50 +348,80 @@ async fn run_one(app: &Arc<App>, id: String) {
     let Some(live) = app.live(&id) else { return };
     let worker_app = app.clone();
     let worker_id = id.clone();
+    // The run takes the upload out of `live` before its end is recorded: an
+    // approval right after a hold queues it again under the same id.
     let _ = tokio::task::spawn_blocking(move || run_blocking(&worker_app, &worker_id, &live)).await;
-    lock(&app.live).remove(&id);
     app.mail_wake.notify_one();
 }
 
 /// One upload from `queued` to its end; blocking.
 fn run_blocking(app: &App, id: &str, live: &Live) {
     if !store::set_status(&app.db(), id, &["queued"], "running").unwrap_or(false) {
+        lock(&app.live).remove(id);
         return;
     }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process(app, id, live)))
         .unwrap_or_else(|_| Outcome::Failed("the worker panicked".to_string()));
-    let (status, file_error) = match &outcome {
-        Outcome::Done { file_error } => ("done", *file_error),
-        Outcome::Held => ("held", false),
-        Outcome::Cancelled => {
-            let _ = store::finish_upload(&app.db(), id, "cancelled", None, false, None, false);
-            ("cancelled", false)
-        }
+    let failed = |status: &str, problem: Option<&str>| {
+        // Not live any more before the status says it ended.
+        lock(&app.live).remove(id);
+        let upload = store::get_upload(&app.read(), id).ok().flatten();
+        let rejected = status == "failed";
+        let moved = upload.and_then(|u| super::sftp::link_out(app, &u, rejected));
+        let _ = record_end(&app.db(), id, moved, |conn| {
+            store::finish_upload(conn, id, status, None, false, problem, false)
+        });
+    };
+    match outcome {
+        Outcome::Done | Outcome::Held => {}
+        Outcome::Cancelled => failed("cancelled", None),
         Outcome::Requeue => {
+            lock(&app.live).remove(id);
             let _ = store::set_status(&app.db(), id, &["running"], "queued");
-            return;
         }
         Outcome::Failed(message) => {
             eprintln!("upload {id} failed: {message}");
-            let _ = store::finish_upload(
-                &app.db(),
-                id,
+            failed(
                 "failed",
-                None,
-                false,
                 Some("the upload could not be processed on the server; nothing was changed"),
-                false,
             );
-            ("failed", false)
         }
-    };
-    super::sftp::after(app, id, status, file_error);
+    }
 }
 
+/// Records an upload's end with `write`, in one transaction with the new
+/// path of its SFTP file (`moved`, already linked there); the original
+/// leaves `processing/` once the end is committed. `conn` is in no
+/// transaction yet.
+fn record_end(
+    conn: &rusqlite::Connection,
+    id: &str,
+    moved: Option<super::sftp::Moved>,
+    write: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let recorded = (|| {
+        let tx =
+            rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(moved) = &moved {
+            store::set_path(&tx, id, &moved.path())?;
+        }
+        write(&tx)?;
+        tx.commit()
+    })();
+    if let Some(moved) = moved {
+        if recorded.is_ok() {
+            moved.finish();
+        } else {
+            moved.undo();
+        }
+    }
+    recorded
+}
+
+/// How an upload ended. `Done` and `Held` are recorded by `process`;
+/// the others by `run_blocking`.
 enum Outcome {
-    Done {
-        file_error: bool,
-    },
+    Done,
     Held,
     Cancelled,
     /// Cancelled by shutdown: processed again at the next start.
@@ -439,15 +505,7 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
             if matches!(err.kind(), ErrorKind::Cancelled { .. }) {
                 return Ok(cancelled(app));
             }
-            // The file could not be read: nothing is applied.
-            let result = JobResult {
-                report: ValidationReport::from_error(id, &err),
-                ..JobResult::default()
-            };
-            let db = app.db();
-            store::finish_upload(&db, id, "done", Some(&result), false, None, true)
-                .map_err(|e| e.to_string())?;
-            return Ok(Outcome::Done { file_error: true });
+            return file_error(app, id, &upload, live, &err);
         }
     };
     if let Some(failure) = lock(&users.failure).take() {
@@ -461,8 +519,8 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
         has_errors,
     } = read;
     if let Some((archive, existing, message)) = held_by_guard(&finished) {
-        // Nothing is applied; the e-mail and the page say why.
-        let _ = std::fs::remove_file(&part);
+        // Nothing is applied; the e-mail and the page say why. The error
+        // CSV of its failed rows is kept: the held e-mail attaches it.
         let mut plan = store::staged_counts(&lock(&users.conn)).map_err(|e| e.to_string())?;
         plan.archive = archive;
         report.plan = Some(plan);
@@ -480,8 +538,17 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
                 would_archive,
             }),
         };
+        if !app.retire(id, live) {
+            let _ = std::fs::remove_file(&part);
+            return Ok(cancelled(app));
+        }
+        if has_errors {
+            std::fs::rename(&part, app.error_csv_path(id))
+                .map_err(|e| format!("cannot keep the error CSV: {e}"))?;
+        }
+        // The file stays in `processing/` until approved or discarded.
         let db = app.db();
-        store::finish_upload(&db, id, "held", Some(&result), false, None, true)
+        store::finish_upload(&db, id, "held", Some(&result), has_errors, None, true)
             .map_err(|e| e.to_string())?;
         return Ok(Outcome::Held);
     }
@@ -493,38 +560,64 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
         }
         Err(err) => {
             let _ = std::fs::remove_file(&part);
-            let result = JobResult {
-                report: ValidationReport::from_error(id, &err),
-                ..JobResult::default()
-            };
-            let db = app.db();
-            store::finish_upload(&db, id, "done", Some(&result), false, None, true)
-                .map_err(|e| e.to_string())?;
-            return Ok(Outcome::Done { file_error: true });
+            return file_error(app, id, &upload, live, &err);
         }
     };
+    if !app.retire(id, live) {
+        let _ = std::fs::remove_file(&part);
+        return Ok(cancelled(app));
+    }
     if has_errors {
         std::fs::rename(&part, app.error_csv_path(id))
             .map_err(|e| format!("cannot keep the error CSV: {e}"))?;
     }
     let archive = plan.as_ref().map(|p| p.archive.clone()).unwrap_or_default();
     let conn = lock(&users.conn);
-    conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(|e| e.to_string())?;
-    let applied = store::apply(&conn, id, &archive).map_err(|e| e.to_string())?;
+    let moved = super::sftp::link_out(app, &upload, false);
+    // The changes, the result and the SFTP file's new path are recorded in
+    // one transaction: after a crash either all are there or the upload
+    // runs again; the status says `done` only once the file has moved.
+    record_end(&conn, id, moved, |conn| {
+        let applied = store::apply(conn, id, &archive)?;
+        let result = JobResult {
+            plan: report.plan,
+            report,
+            applied: Some(applied),
+            groups,
+            held: None,
+        };
+        store::finish_upload(conn, id, "done", Some(&result), has_errors, None, true)
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(Outcome::Done)
+}
+
+/// The file could not be read: nothing is applied, the report says why,
+/// an SFTP file goes to `rejected/`.
+fn file_error(
+    app: &App,
+    id: &str,
+    upload: &store::Upload,
+    live: &Live,
+    err: &usercsv::Error,
+) -> Result<Outcome, String> {
+    if !app.retire(id, live) {
+        return Ok(if app.shutdown_cancel.load(Ordering::SeqCst) {
+            Outcome::Requeue
+        } else {
+            Outcome::Cancelled
+        });
+    }
     let result = JobResult {
-        plan: report.plan,
-        report,
-        applied: Some(applied),
-        groups,
-        held: None,
+        report: ValidationReport::from_error(id, err),
+        ..JobResult::default()
     };
-    // The result is recorded in the same transaction as the changes: after
-    // a crash either both are there or the upload runs again.
-    store::finish_upload(&conn, id, "done", Some(&result), has_errors, None, true)
-        .map_err(|e| e.to_string())?;
-    conn.execute_batch("COMMIT").map_err(|e| e.to_string())?;
-    Ok(Outcome::Done { file_error: false })
+    let moved = super::sftp::link_out(app, upload, true);
+    record_end(&app.db(), id, moved, |conn| {
+        store::finish_upload(conn, id, "done", Some(&result), false, None, true)
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(Outcome::Done)
 }
 
 /// Users shown as "would be archived" on a held sync.

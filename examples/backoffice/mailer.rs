@@ -44,7 +44,7 @@ fn deliver(app: &App, id: &str) {
         .ok_or_else(|| "no result to report".to_string())
         .and_then(|result| {
             let report = &result.report;
-            let error_csv = if needs_attachment(report) && result.held.is_none() {
+            let error_csv = if needs_attachment(report) {
                 Some(
                     std::fs::read(app.error_csv_path(id))
                         .map_err(|e| format!("cannot read the error CSV: {e}"))?,

@@ -254,42 +254,70 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Config, Stri
 }
 
 #[cfg_attr(test, allow(dead_code))]
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(run(std::env::args().skip(1).collect()))
+}
+
+/// The binary: serves until SIGTERM or SIGINT, then shuts down and
+/// returns the exit status (0; 2 for a bad command line, 1 when it cannot
+/// start). The tests run it in a process of their own.
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let config = match parse_args(std::env::args().skip(1)) {
+pub async fn run(args: Vec<String>) -> u8 {
+    // The handlers are in place before anything else: a SIGTERM during
+    // startup (or right after the address line) is kept, not fatal.
+    let signals = Signals::install();
+    let config = match parse_args(args) {
         Ok(config) => config,
         Err(message) => {
             eprintln!("{message}");
-            return std::process::ExitCode::from(2);
+            return 2;
         }
     };
     let server = match start(config).await {
         Ok(server) => server,
         Err(err) => {
             eprintln!("cannot start: {err}");
-            return std::process::ExitCode::FAILURE;
+            return 1;
         }
     };
     // Tests read this line for the port.
     println!("back office on http://{}/", server.addr);
-    wait_for_signal().await;
+    signals.wait().await;
     eprintln!("stopping: finishing running uploads, keeping the queue");
     server.shutdown().await;
-    std::process::ExitCode::SUCCESS
+    0
 }
 
-/// SIGTERM or SIGINT (Ctrl-C).
-async fn wait_for_signal() {
+/// SIGTERM and SIGINT (Ctrl-C), registered at once: a signal that
+/// arrives before [`Signals::wait`] is polled is delivered then.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    unix: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let unix = signal(SignalKind::terminate())
+                .and_then(|term| Ok((term, signal(SignalKind::interrupt())?)))
+                .ok();
+            Signals { unix }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut term, mut int)) = self.unix {
             tokio::select! {
                 _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+                _ = int.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }

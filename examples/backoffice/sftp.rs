@@ -120,35 +120,83 @@ fn claim(app: &App, path: &Path, size: u64) {
     }
 }
 
-/// After an SFTP upload ended: its file goes to `processed/`, or to
-/// `rejected/` when the file could not be read, processing failed or a
-/// held sync was discarded. A held sync keeps its file until then.
-pub fn after(app: &App, id: &str, status: &str, file_error: bool) {
-    if status == "held" {
-        return;
+/// An SFTP upload's file on its way out of `processing/`: already linked
+/// into `processed/` or `rejected/`, the original not yet removed. The
+/// upload's end and its new path are recorded in one transaction between
+/// [`link_out`] and [`Moved::finish`], so its status never says it ended
+/// while the file is still in `processing/`; a crash before the commit
+/// leaves the original where the re-run reads it.
+pub struct Moved {
+    from: PathBuf,
+    to: PathBuf,
+}
+
+impl Moved {
+    /// The file's new path, to record with the upload's end.
+    pub fn path(&self) -> String {
+        self.to.to_string_lossy().into_owned()
     }
-    let Ok(Some(upload)) = store::get_upload(&app.read(), id) else {
-        return;
-    };
-    let Some(path) = upload.path.filter(|_| upload.source == "sftp") else {
-        return;
-    };
-    let folder = if file_error || status == "failed" {
-        "rejected"
-    } else {
-        "processed"
-    };
-    let dir = app.config.sftp_dir.join(folder);
-    let mut dest = dir.join(&upload.file_name);
-    if dest.exists() {
-        dest = dir.join(format!("{id}-{}", upload.file_name));
+
+    /// The end is recorded: the original leaves `processing/`.
+    pub fn finish(self) {
+        let _ = std::fs::remove_file(&self.from);
     }
-    if std::fs::rename(&path, &dest).is_ok() {
-        let _ = app.db().execute(
-            "UPDATE uploads SET path = ?2 WHERE id = ?1",
-            [id, &dest.to_string_lossy()],
-        );
+
+    /// Recording the end failed: the file stays only where it was.
+    pub fn undo(self) {
+        let _ = std::fs::remove_file(&self.to);
     }
+}
+
+/// When an SFTP upload ends: links its file into `processed/`, or into
+/// `rejected/` when `rejected` (the file could not be read, processing
+/// failed or a held sync was discarded). `None` for a web upload, or when
+/// the file cannot be linked (it then stays in `processing/`). A held sync
+/// keeps its file in `processing/` until it is approved or discarded.
+pub fn link_out(app: &App, upload: &store::Upload, rejected: bool) -> Option<Moved> {
+    if upload.source != "sftp" {
+        return None;
+    }
+    let from = PathBuf::from(upload.path.as_ref()?);
+    let dir = app
+        .config
+        .sftp_dir
+        .join(if rejected { "rejected" } else { "processed" });
+    // A name already taken (an earlier file of that name) gets the id; a
+    // link never replaces a file.
+    let names = [
+        upload.file_name.clone(),
+        format!("{}-{}", upload.id, upload.file_name),
+    ];
+    for name in names {
+        let to = dir.join(name);
+        match std::fs::hard_link(&from, &to) {
+            Ok(()) => return Some(Moved { from, to }),
+            // Linked by a run that stopped before recording its end.
+            Err(err)
+                if err.kind() == std::io::ErrorKind::AlreadyExists && same_file(&from, &to) =>
+            {
+                return Some(Moved { from, to });
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &Path, _: &Path) -> bool {
+    false
 }
 
 /// At start: a file in `processing/` that no upload row knows (the process
@@ -163,8 +211,22 @@ pub fn recover(app: &App) {
         let Some((id, name)) = file.to_str().and_then(|f| f.split_once("--")) else {
             continue;
         };
-        if matches!(store::get_upload(&app.read(), id), Ok(None)) {
-            let _ = std::fs::rename(entry.path(), app.config.sftp_dir.join(name));
+        match store::get_upload(&app.read(), id) {
+            Ok(None) => {
+                let _ = std::fs::rename(entry.path(), app.config.sftp_dir.join(name));
+            }
+            // Its end was recorded with its new path, the process stopped
+            // before the original was removed.
+            Ok(Some(upload))
+                if upload
+                    .path
+                    .as_deref()
+                    .map(Path::new)
+                    .is_some_and(|p| p != entry.path() && p.is_file()) =>
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+            _ => {}
         }
     }
 }

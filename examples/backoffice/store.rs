@@ -225,6 +225,12 @@ pub fn set_status(conn: &Connection, id: &str, from: &[&str], to: &str) -> rusql
     Ok(conn.execute(&sql, values.as_slice())? > 0)
 }
 
+/// Records where an upload's file is now.
+pub fn set_path(conn: &Connection, id: &str, path: &str) -> rusqlite::Result<()> {
+    conn.execute("UPDATE uploads SET path = ?2 WHERE id = ?1", [id, path])?;
+    Ok(())
+}
+
 /// Records an ended upload: its status, result and whether an e-mail is due.
 pub fn finish_upload(
     conn: &Connection,
