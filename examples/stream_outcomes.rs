@@ -7,7 +7,7 @@
 
 use std::error::Error;
 
-use usercsv::{ErrorCsvWriter, Schema, Validator};
+use usercsv::{Schema, Validator};
 
 const UPLOAD: &str = "\
 E-mail;First name;Surname;Mobile
@@ -32,13 +32,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         .id("upload-7")
         .from_reader(UPLOAD.as_bytes())?;
 
-    // The error CSV uses the upload's header and delimiter.
-    let mut errors = ErrorCsvWriter::with_formula_guard(
-        Vec::new(),
-        run.header(),
-        run.delimiter(),
-        run.formula_guard(),
-    )?;
+    // The error CSV uses the upload's header, delimiter and line ending.
+    let mut errors = run.error_csv_writer(Vec::new())?;
     let mut imported = Vec::new();
     while let Some(outcome) = run.next_outcome()? {
         if outcome.is_valid() {

@@ -213,13 +213,13 @@
 //! ([`normalized`](crate::RowOutcome::normalized): E.164 phones, ISO dates,
 //! lower-case e-mail).
 //!
-//! To write the error CSV in the same pass, open an
-//! [`ErrorCsvWriter`](crate::ErrorCsvWriter) with the run's header,
-//! delimiter and formula-guard setting, and hand it each failed row. The
-//! bytes are the same as those `validate` writes.
+//! To write the error CSV in the same pass, open its writer with
+//! [`Validation::error_csv_writer`](crate::Validation::error_csv_writer)
+//! (the upload's header, delimiter, line ending and formula guard) and hand
+//! it each failed row. The bytes are the same as those `validate` writes.
 //!
 //! ```
-//! use usercsv::{ErrorCsvWriter, Schema, Validator};
+//! use usercsv::{Schema, Validator};
 //!
 //! let validator = Validator::new(&Schema::users())?;
 //! let upload = "\
@@ -228,12 +228,8 @@
 //! alan@example;Alan;Turing;+31 6 87654321
 //! ";
 //! let mut run = validator.validation().id("upload-6").from_reader(upload.as_bytes())?;
-//! let mut errors = ErrorCsvWriter::with_formula_guard(
-//!     Vec::new(),
-//!     run.header(),
-//!     run.delimiter(),
-//!     run.formula_guard(),
-//! )?;
+//! // The upload's header, delimiter, line ending and formula guard.
+//! let mut errors = run.error_csv_writer(Vec::new())?;
 //! let mut imported = Vec::new();
 //! while let Some(outcome) = run.next_outcome()? {
 //!     if outcome.is_valid() {
@@ -841,12 +837,16 @@
 //! uniqueness tables be sized once instead of growing.
 //!
 //! ```
-//! use usercsv::generate::{TODAY, UserCsv};
-//! use usercsv::{Schema, ValidatorBuilder};
+//! use usercsv::{Schema, Validator};
 //!
-//! // 2,000 generated users, 5% with one mistake each.
-//! let upload = UserCsv::new(2_000).invalid_share(0.05).seed(3).to_bytes();
-//! let validator = ValidatorBuilder::new().today(TODAY).build(&Schema::users())?;
+//! // 2,000 users, every 20th with a mistyped e-mail address.
+//! let mut upload = String::from("email,firstName,lastName\n");
+//! for i in 0..2_000 {
+//!     let domain = if i % 20 == 0 { "example" } else { "example.com" };
+//!     upload.push_str(&format!("user{i}@{domain},Ada,Lovelace\n"));
+//! }
+//! let upload = upload.into_bytes();
+//! let validator = Validator::new(&Schema::users())?;
 //!
 //! let run = |threads| -> Result<_, usercsv::Error> {
 //!     let mut error_csv = Vec::new();
@@ -861,14 +861,13 @@
 //! let (one, four) = (run(1)?, run(4)?);
 //! assert_eq!(one, four);
 //! assert_eq!(four.0.rows.total, 2_000);
-//! assert!(four.0.rows.invalid > 0);
+//! assert_eq!(four.0.rows.invalid, 100);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! [`ValidatorBuilder::today`](crate::ValidatorBuilder::today) fixes the
 //! date `not_in_future` compares with, so that tests give the same results
-//! every day. [`generate::UserCsv`](crate::generate::UserCsv) writes such
-//! files, with a known number of mistakes, for tests and benchmarks.
+//! every day.
 //!
 //! # Where next
 //!

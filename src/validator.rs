@@ -75,7 +75,7 @@ impl ValidatorBuilder {
 
     /// Fixes the date `not_in_future` compares with for every run (default:
     /// the local date when each run starts;
-    /// [`ValidationBuilder::today`] sets it for one run).
+    /// [`ValidationBuilder::today`](crate::ValidationBuilder::today) sets it for one run).
     pub fn today(&mut self, today: NaiveDate) -> &mut ValidatorBuilder {
         self.today = Some(today);
         self

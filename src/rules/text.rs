@@ -520,7 +520,10 @@ mod tests {
         let f = c.check("fr").unwrap_err();
         assert_eq!(
             (f.code, f.detail.as_str()),
-            (ErrorCode::OneOf, "expected one of en, nl (upper or lower case), found \"fr\"")
+            (
+                ErrorCode::OneOf,
+                "expected one of en, nl (upper or lower case), found \"fr\""
+            )
         );
         let strict = OneOfCheck::compile(
             "c",
