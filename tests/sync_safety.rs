@@ -480,3 +480,57 @@ fn an_export_row_with_the_wrong_field_count_is_refused() {
         "the existing users' export has 4 fields at row 3 (line 3, byte 54) but its header has 3: its key cannot be read with certainty, so nothing was planned"
     );
 }
+
+/// The key column's uniqueness compares keys as the plan does (normalised),
+/// so two spellings of one user are a duplicate, never two updates of it.
+#[test]
+fn two_spellings_of_one_key_are_duplicates() {
+    use usercsv::{Column, PhoneRule, Schema};
+    let email_key = Schema::builder()
+        .key("email")
+        .column(Column::new("email").required().email().unique())
+        .column(Column::new("name"))
+        .build();
+    let phone_key = Schema::builder()
+        .key("phone")
+        .column(
+            Column::new("phone")
+                .required()
+                .phone(PhoneRule::default())
+                .unique(),
+        )
+        .column(Column::new("name"))
+        .build();
+    let cases = [
+        (
+            email_key,
+            "email,name\nA@x.com,Ada\na@x.com,Alan\n",
+            "a@x.com",
+        ),
+        (
+            phone_key,
+            "phone,name\n+31 6 12345678,Ada\n+31612345678,Alan\n",
+            "+31612345678",
+        ),
+    ];
+    for (schema, upload, key) in cases {
+        let validator = Validator::new(&schema).unwrap();
+        let mut existing = ExistingSet::new(&validator);
+        existing.insert(key, [] as [Option<&str>; 0]);
+        for threads in [1, 2] {
+            let mut builder = validator.validation();
+            builder
+                .existing(existing.clone())
+                .mode(Mode::Delta)
+                .threads(threads);
+            let report = builder.validate(upload.as_bytes(), None).unwrap();
+            let codes: Vec<(u64, &str)> = report
+                .errors
+                .iter()
+                .map(|e| (e.row, e.code.as_str()))
+                .collect();
+            assert_eq!(codes, [(3, "unique")], "{upload} threads {threads}");
+            assert_eq!(report.plan.map(|p| p.update), Some(1), "{upload}");
+        }
+    }
+}

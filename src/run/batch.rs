@@ -81,7 +81,13 @@ impl Checker<'_> {
         );
         batch.hashes.clear();
         for row in rows {
-            UniqueColumns::hashes(self.map, row, self.hashers, &mut batch.hashes);
+            UniqueColumns::hashes(
+                self.compiled,
+                self.map,
+                row,
+                self.hashers,
+                &mut batch.hashes,
+            );
         }
     }
 }

@@ -3,6 +3,7 @@
 //! checks each row against it, in input order.
 
 use crate::error::{Error, ErrorKind};
+use crate::plan::normalize_key;
 use crate::report::RowError;
 use crate::row::Row;
 use crate::rules::{ErrorCode, Failure, KeyHasher, UniqueBudget, UniqueSet};
@@ -42,14 +43,22 @@ impl UniqueColumns {
     /// The key hashes of one row, appended to `out` (one per hasher; `0`
     /// where the row is skipped). Stateless, so it runs on whichever thread
     /// checks the row.
-    pub fn hashes(map: &HeaderMap, row: &Row, hashers: &[(usize, KeyHasher)], out: &mut Vec<u64>) {
+    pub fn hashes(
+        compiled: &Compiled,
+        map: &HeaderMap,
+        row: &Row,
+        hashers: &[(usize, KeyHasher)],
+        out: &mut Vec<u64>,
+    ) {
         let whole = row.len() == map.width;
         out.extend(hashers.iter().map(|(c, hasher)| {
             let value = map.value(row, *c);
-            if whole && !value.is_empty() {
-                hasher.hash(value)
-            } else {
+            if !whole || value.is_empty() {
                 0
+            } else if Some(*c) == compiled.key {
+                hasher.hash(&compared(compiled, value))
+            } else {
+                hasher.hash(value)
             }
         }));
     }
@@ -109,14 +118,18 @@ impl UniqueColumns {
                 continue;
             }
             let at = row.position().row;
+            // The key column compares what the plan compares: normalised
+            // keys, so that two spellings of one user are duplicates.
+            let keyed = (Some(c) == compiled.key).then(|| compared(compiled, value));
+            let seen = keyed.as_deref().unwrap_or(value);
             let hash = match hashes.and_then(|h| h.get(k)) {
                 Some(&hash) => hash,
-                None => set.hasher().hash(value),
+                None => set.hasher().hash(seen),
             };
             let first = if fails_own_rules(compiled, c, errors) {
-                set.find_hashed(value, hash)
+                set.find_hashed(seen, hash)
             } else {
-                set.insert_hashed(value, hash, at, &mut budget.left)
+                set.insert_hashed(seen, hash, at, &mut budget.left)
                     .map_err(|_| {
                         Error::new(ErrorKind::UniqueBytes {
                             column: compiled.columns[c].name.clone(),
@@ -140,6 +153,12 @@ impl UniqueColumns {
         }
         Ok(())
     }
+}
+
+/// The key value as the plan compares it ([`normalize_key`]), or the
+/// trimmed value when it has no normal form.
+fn compared(compiled: &Compiled, value: &str) -> String {
+    normalize_key(compiled, value).unwrap_or_else(|| value.to_string())
 }
 
 /// Whether `errors` (a row's stateless errors) has a failure of column
