@@ -424,6 +424,13 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
     if let Some(path) = &args.existing {
         let file =
             File::open(path).map_err(|e| Fatal(format!("cannot open {}: {e}", path.display())))?;
+        // The archive list is written from a second read of the export.
+        if args.archive_out.is_some() && !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(Fatal(format!(
+                "--existing {} is not a regular file: --archive-out reads it a second time, so save the export to a file first",
+                path.display()
+            )));
+        }
         let existing = ExistingSet::from_reader(&validator, BufReader::new(file))
             .map_err(|e| Fatal(format!("existing users {}: {e}", path.display())))?;
         builder
@@ -566,6 +573,8 @@ fn write_archive(
         let row = row.map_err(|e| Fatal(format!("existing users {}: {e}", existing.display())))?;
         let key = row.get(key_index).and_then(|k| validator.normalize_key(k));
         if key.is_some_and(|k| archive.contains(k.as_str())) {
+            // Verbatim, as the export gave it: the list is data for the
+            // host's archive step, like the export itself.
             writer.write_record(row.fields()).map_err(|e| fail(&e))?;
         }
     }

@@ -248,11 +248,16 @@ impl Paths {
 struct Registry {
     temps: Vec<PathBuf>,
     owned: Vec<PathBuf>,
+    /// The files this run put in place: `(path, device, inode)`. An
+    /// interrupted run removes an owned path only while it still holds one
+    /// of them, never what another run wrote there since.
+    persisted: Vec<(PathBuf, u64, u64)>,
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     temps: Vec::new(),
     owned: Vec::new(),
+    persisted: Vec::new(),
 });
 
 fn registry() -> MutexGuard<'static, Registry> {
@@ -274,8 +279,22 @@ pub(crate) fn remove_on_signal() {
                 // Held until the process ends: no file is renamed into place
                 // or created after this.
                 let registry = registry();
-                for path in registry.temps.iter().chain(&registry.owned) {
+                for path in &registry.temps {
                     let _ = fs::remove_file(path);
+                }
+                for path in &registry.owned {
+                    let ours = fs::metadata(path)
+                        .ok()
+                        .and_then(|m| dev_ino(&m))
+                        .is_some_and(|(dev, ino)| {
+                            registry
+                                .persisted
+                                .iter()
+                                .any(|(p, d, i)| p == path && *d == dev && *i == ino)
+                        });
+                    if ours {
+                        let _ = fs::remove_file(path);
+                    }
                 }
                 eprintln!("usercsv: interrupted; no output was kept");
                 std::process::exit(128 + signal);
@@ -438,6 +457,11 @@ impl TempOut {
         let result = file.persist(&self.target).map(drop).map_err(|e| e.error);
         // On failure the temp file was dropped, and so removed, already.
         registry.temps.retain(|p| *p != temp);
+        if result.is_ok()
+            && let Some((dev, ino)) = fs::metadata(&self.target).ok().and_then(|m| dev_ino(&m))
+        {
+            registry.persisted.push((self.target.clone(), dev, ino));
+        }
         result
     }
 }

@@ -712,3 +712,52 @@ fn default_threads_give_the_same_outputs_as_one_thread() {
     assert_eq!(zero.status.code(), Some(2));
     assert!(stderr(&zero).contains("--threads"), "{}", stderr(&zero));
 }
+
+/// The archive list holds the export's rows verbatim, and needs an export
+/// it can read twice.
+#[test]
+fn archive_list_is_verbatim_and_needs_a_regular_export() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("current.csv"),
+        "email,firstName,lastName\nada@example.com,Ada,Lovelace\n\
+         eve@example.com,=HYPERLINK(\"http://evil/\"),Evil\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("all.csv"),
+        "email,firstName,lastName\nada@example.com,Ada,Lovelace\n",
+    )
+    .unwrap();
+    let full = [
+        "validate",
+        "all.csv",
+        "--existing",
+        "current.csv",
+        "--mode",
+        "full",
+        "--allow-mass-archive",
+        "--archive-out",
+        "archive.csv",
+        "--quiet",
+    ];
+    let out = usercsv(dir.path(), &full);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("archive.csv")).unwrap(),
+        "email,firstName,lastName\neve@example.com,\"=HYPERLINK(\"\"http://evil/\"\")\",Evil\n"
+    );
+
+    let export = fs::read(dir.path().join("current.csv")).unwrap();
+    let mut piped = full.to_vec();
+    piped[3] = "/dev/stdin";
+    let out = usercsv_stdin(dir.path(), &piped, &export);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "--existing /dev/stdin is not a regular file: --archive-out reads it a second time"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
