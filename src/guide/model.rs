@@ -22,7 +22,7 @@ pub struct GuideExample {
     /// The cell's value, exactly as it would be typed.
     pub value: String,
     /// The errors the value gets, as `(code, message)`; empty when it
-    /// passes. These are [`Validator::check_value`]'s results.
+    /// passes. These are [`Validator::check_value`](crate::Validator::check_value)'s results.
     pub errors: Vec<(ErrorCode, String)>,
 }
 

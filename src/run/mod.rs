@@ -133,6 +133,19 @@ impl ValidationBuilder {
     /// Plans the upload against these existing users: each valid row becomes
     /// a create, an update or unchanged, and the report gains a `plan`.
     /// Without existing users nothing is planned.
+    ///
+    /// ```
+    /// use usercsv::{ExistingSet, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let export = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    /// let existing = ExistingSet::from_reader(&validator, export.as_bytes())?;
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,King\ngrace@example.com,Grace,Hopper\n";
+    /// let report = validator.validation().existing(existing).validate(csv.as_bytes(), None)?;
+    /// let plan = report.plan.unwrap();
+    /// assert_eq!((plan.create, plan.update, plan.unchanged), (1, 1, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn existing(
         &mut self,
         existing: impl ExistingUsers + Send + Sync + 'static,
@@ -142,6 +155,21 @@ impl ValidationBuilder {
     }
 
     /// Like [`ValidationBuilder::existing`], sharing the users between runs.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use usercsv::{ExistingSet, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let export = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    /// let existing = Arc::new(ExistingSet::from_reader(&validator, export.as_bytes())?);
+    /// for _ in 0..2 {
+    ///     let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    ///     let report = validator.validation().existing_shared(existing.clone()).validate(csv.as_bytes(), None)?;
+    ///     assert_eq!(report.plan.unwrap().unchanged, 1);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn existing_shared(
         &mut self,
         existing: Arc<dyn ExistingUsers + Send + Sync>,
@@ -151,6 +179,20 @@ impl ValidationBuilder {
     }
 
     /// Delta (default) or full sync; only used with existing users.
+    ///
+    /// ```
+    /// use usercsv::{ExistingSet, Mode, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let export = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nalan@example.com,Alan,Turing\n";
+    /// let existing = ExistingSet::from_reader(&validator, export.as_bytes())?;
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    /// let (report, plan) = validator.validation().existing(existing).mode(Mode::Full)
+    ///     .validate_with_plan(csv.as_bytes(), None)?;
+    /// assert_eq!(report.plan.unwrap().archive, 1);
+    /// assert_eq!(plan.unwrap().archive, ["alan@example.com"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn mode(&mut self, mode: Mode) -> &mut ValidationBuilder {
         self.mode = mode;
         self
