@@ -197,12 +197,30 @@ impl<R: Read> Validation<R> {
         self.reader.header()
     }
 
-    /// The delimiter in use.
+    /// The delimiter in use: detected, or as forced.
+    ///
+    /// ```
+    /// use usercsv::{Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let csv = "email\tfirstName\tlastName\nada@example.com\tAda\tLovelace\n";
+    /// assert_eq!(validator.validation().from_reader(csv.as_bytes())?.delimiter(), b'\t');
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn delimiter(&self) -> u8 {
         self.reader.delimiter()
     }
 
     /// The input's line ending, for the error CSV.
+    ///
+    /// ```
+    /// use usercsv::{LineEnding, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    /// assert_eq!(validator.validation().from_reader(csv.as_bytes())?.line_ending(), LineEnding::Lf);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn line_ending(&self) -> LineEnding {
         self.reader.line_ending()
     }
