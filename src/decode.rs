@@ -40,6 +40,13 @@ pub enum Encoding {
 
 impl Encoding {
     /// The encoding's name: `utf-8`, `utf-16le`, `utf-16be` or `windows-1252`.
+    ///
+    /// ```
+    /// use usercsv::Encoding;
+    /// assert_eq!(Encoding::Windows1252.name(), "windows-1252");
+    /// assert_eq!(Encoding::Utf8.name().parse::<Encoding>()?, Encoding::Utf8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Encoding::Utf8 => "utf-8",

@@ -28,7 +28,12 @@ pub struct Position {
 }
 
 impl Position {
-    /// Makes a position.
+    /// Makes a position from its byte offset, line and row.
+    ///
+    /// ```
+    /// let pos = usercsv::Position::new(12, 3, 2);
+    /// assert_eq!((pos.byte, pos.line, pos.row), (12, 3, 2));
+    /// ```
     pub fn new(byte: u64, line: u64, row: u64) -> Position {
         Position { byte, line, row }
     }

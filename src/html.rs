@@ -60,6 +60,12 @@ pub struct Page {
 
 impl Page {
     /// A page with this title (plain text; it is escaped).
+    ///
+    /// ```
+    /// let html = usercsv::html::Page::new("Tom & Jerry").render("");
+    /// assert!(html.contains("<title>Tom &amp; Jerry</title>\n"));
+    /// assert!(html.ends_with("<body>\n</body>\n</html>\n"));
+    /// ```
     pub fn new(title: impl Into<String>) -> Page {
         Page {
             title: title.into(),
@@ -68,7 +74,14 @@ impl Page {
     }
 
     /// Adds markup to the page's `<head>`, before the title (trusted HTML,
-    /// not escaped).
+    /// not escaped). A missing final newline is added.
+    ///
+    /// ```
+    /// let mut page = usercsv::html::Page::new("T");
+    /// page.head("<link rel=\"icon\" href=\"data:,\">").head("<meta name=\"robots\" content=\"noindex\">\n");
+    /// let html = page.render("");
+    /// assert!(html.contains("<link rel=\"icon\" href=\"data:,\">\n<meta name=\"robots\" content=\"noindex\">\n<title>T</title>"));
+    /// ```
     pub fn head(&mut self, html: &str) -> &mut Page {
         self.head.push_str(html);
         if !html.ends_with('\n') {
@@ -77,7 +90,14 @@ impl Page {
         self
     }
 
-    /// The whole page around `body` (trusted HTML, not escaped).
+    /// The whole page around `body` (trusted HTML, not escaped). A missing
+    /// final newline after `body` is added.
+    ///
+    /// ```
+    /// let html = usercsv::html::Page::new("T").render("<p>a & b</p>");
+    /// assert!(html.ends_with("<body>\n<p>a & b</p>\n</body>\n</html>\n"));
+    /// assert_eq!(html.matches("<title>").count(), 1);
+    /// ```
     pub fn render(&self, body: &str) -> String {
         let mut out = String::with_capacity(body.len() + 512);
         let _ = write!(

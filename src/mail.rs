@@ -42,6 +42,17 @@ use crate::report::ValidationReport;
 ///
 /// `to` usually names one shared mailbox (the back office's admins), but
 /// any number of recipients is accepted.
+///
+/// ```
+/// use usercsv::mail::MailConfig;
+///
+/// let mut config = MailConfig::new("User import <noreply@example.com>", ["hr@example.com"])?;
+/// config.reply_to = Some("Support <support@example.com>".parse()?);
+/// config.html = false;
+/// assert_eq!(config.from.name.as_deref(), Some("User import"));
+/// assert_eq!(config.to[0].email.to_string(), "hr@example.com");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MailConfig {
     /// The sender, e.g. `User import <noreply@example.com>`.
@@ -95,6 +106,14 @@ fn parse_mailbox(text: &str) -> Result<Mailbox, MailError> {
 }
 
 /// Why a message could not be built.
+///
+/// ```
+/// use usercsv::mail::{MailConfig, MailError};
+///
+/// let err = MailConfig::new("noreply@example.com", Vec::<&str>::new()).unwrap_err();
+/// assert!(matches!(err, MailError::NoRecipient));
+/// assert_eq!(err.to_string(), "the e-mail needs at least one recipient");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MailError {
@@ -122,6 +141,17 @@ pub enum MailError {
 
 /// Whether the admin's e-mail carries the error CSV: the file was read and
 /// some rows failed.
+///
+/// ```
+/// use usercsv::{Schema, Validator, mail::needs_attachment};
+///
+/// let validator = Validator::new(&Schema::users())?;
+/// let good = validator.validate_reader("email,firstName,lastName\nada@example.com,Ada,Lovelace\n".as_bytes(), None)?;
+/// let bad = validator.validate_reader("email,firstName,lastName\nalan@example,Alan,Turing\n".as_bytes(), None)?;
+/// assert!(!needs_attachment(&good));
+/// assert!(needs_attachment(&bad));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn needs_attachment(report: &ValidationReport) -> bool {
     report.file_errors.is_empty() && report.rows.invalid > 0
 }
@@ -133,6 +163,20 @@ pub fn needs_attachment(report: &ValidationReport) -> bool {
 /// [`ValidationReport::error_csv_name`] byte for byte. Otherwise it is
 /// ignored. `Date` is now; `Message-ID` is unique per call and contains the
 /// upload id and the sender's domain.
+///
+/// ```
+/// use usercsv::mail::{MailConfig, MailError, build_message};
+/// use usercsv::{Schema, Validator};
+///
+/// let validator = Validator::new(&Schema::users())?;
+/// let csv = "email,firstName,lastName\nalan@example,Alan,Turing\n";
+/// let report = validator.validation().id("u-2").validate(csv.as_bytes(), None)?;
+/// let config = MailConfig::new("noreply@example.com", ["hr@example.com"])?;
+/// // Rows failed, so the error CSV is required.
+/// let err = build_message(&report, None, &config).unwrap_err();
+/// assert!(matches!(err, MailError::MissingErrorCsv { ref id } if id == "u-2"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn build_message(
     report: &ValidationReport,
     error_csv: Option<&[u8]>,
@@ -142,6 +186,23 @@ pub fn build_message(
 }
 
 /// [`build_message`] with a fixed `Date`, for reproducible output.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use usercsv::mail::{MailConfig, build_message_at, message_bytes};
+/// use usercsv::{Schema, Validator};
+///
+/// let validator = Validator::new(&Schema::users())?;
+/// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+/// let report = validator.validation().id("u-1").validate(csv.as_bytes(), None)?;
+/// let mut config = MailConfig::new("noreply@example.com", ["hr@example.com"])?;
+/// config.html = false;
+/// let date = SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+/// let eml = String::from_utf8(message_bytes(&build_message_at(&report, None, &config, date)?))?;
+/// assert!(eml.contains("Subject: Upload u-1: 1 user is valid and will be imported\r\nDate: Sun, 15 Jun 2025 15:06:40 +0000\r\n"));
+/// assert!(eml.contains("Content-Type: text/plain; charset=utf-8\r\n"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn build_message_at(
     report: &ValidationReport,
     error_csv: Option<&[u8]>,
@@ -202,6 +263,19 @@ pub fn build_message_at(
 
 /// The error CSV as an attachment part: `text/csv; charset=utf-8`, base64
 /// (so line ends and the byte-order mark arrive unchanged).
+///
+/// ```
+/// let part = usercsv::mail::csv_attachment("u-2.csv", b"\xEF\xBB\xBFemail,errors\r\n");
+/// let text = String::from_utf8(part.formatted())?;
+/// assert_eq!(
+///     text,
+///     "Content-Disposition: attachment; filename=\"u-2.csv\"\r\n\
+///      Content-Type: text/csv; charset=utf-8\r\n\
+///      Content-Transfer-Encoding: base64\r\n\r\n\
+///      77u/ZW1haWwsZXJyb3JzDQo=\r\n",
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn csv_attachment(filename: &str, bytes: &[u8]) -> SinglePart {
     // base64 accepts any bytes, so `new_with_encoding` cannot refuse them.
     let body = Body::new_with_encoding(bytes.to_vec(), ContentTransferEncoding::Base64)
@@ -213,11 +287,38 @@ pub fn csv_attachment(filename: &str, bytes: &[u8]) -> SinglePart {
 
 /// The message as RFC 5322 bytes (CRLF line ends), e.g. for an `.eml`
 /// file.
+///
+/// ```
+/// use usercsv::mail::{MailConfig, build_message, message_bytes};
+/// use usercsv::{Schema, Validator};
+///
+/// let validator = Validator::new(&Schema::users())?;
+/// let report = validator.validate_reader("email,firstName,lastName\nada@example.com,Ada,Lovelace\n".as_bytes(), None)?;
+/// let config = MailConfig::new("noreply@example.com", ["hr@example.com"])?;
+/// let bytes = message_bytes(&build_message(&report, None, &config)?);
+/// assert!(bytes.starts_with(b"From: noreply@example.com\r\n"));
+/// assert!(!bytes.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r'));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn message_bytes(message: &Message) -> Vec<u8> {
     message.formatted()
 }
 
 /// Builds the message and returns its bytes; see [`build_message`].
+///
+/// ```
+/// use usercsv::mail::{MailConfig, build_eml};
+/// use usercsv::{Schema, Validator};
+///
+/// let validator = Validator::new(&Schema::users())?;
+/// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+/// let report = validator.validation().id("u-1").validate(csv.as_bytes(), None)?;
+/// let config = MailConfig::new("noreply@example.com", ["hr@example.com"])?;
+/// let eml = String::from_utf8(build_eml(&report, None, &config)?)?;
+/// assert!(eml.contains("\r\nTo: hr@example.com\r\n"));
+/// assert!(eml.contains("Content-Type: multipart/alternative;"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn build_eml(
     report: &ValidationReport,
     error_csv: Option<&[u8]>,

@@ -59,6 +59,30 @@ pub enum Action {
 /// Keys are normalised as [`Validator::normalize_key`] does (trimmed; e-mail
 /// and case-insensitive keys lower-cased). A host backs this with its
 /// database; [`ExistingSet`] is an in-memory implementation loaded from CSV.
+///
+/// ```
+/// use std::{borrow::Cow, collections::HashMap};
+/// use usercsv::{ExistingUsers, Schema, Validator};
+///
+/// struct Db(HashMap<String, HashMap<String, String>>); // key -> column -> normalised value
+/// impl ExistingUsers for Db {
+///     fn len(&self) -> usize { self.0.len() }
+///     fn contains(&self, key: &str) -> bool { self.0.contains_key(key) }
+///     fn same_value(&self, key: &str, column: &str, normalized: &str) -> bool {
+///         self.0[key].get(column).map_or("", |v| v.as_str()) == normalized
+///     }
+///     fn keys(&self) -> Box<dyn Iterator<Item = Cow<'_, str>> + '_> {
+///         Box::new(self.0.keys().map(|k| Cow::Borrowed(k.as_str())))
+///     }
+/// }
+/// let ada = [("email", "ada@example.com"), ("firstName", "Ada"), ("lastName", "Lovelace")];
+/// let db = Db(HashMap::from([("ada@example.com".to_string(), ada.map(|(c, v)| (c.to_string(), v.to_string())).into())]));
+/// let csv = "email,firstName,lastName\nADA@example.com,Ada,Lovelace\ngrace@example.com,Grace,Hopper\n";
+/// let report = Validator::new(&Schema::users())?.validation().existing(db).validate(csv.as_bytes(), None)?;
+/// let plan = report.plan.unwrap();
+/// assert_eq!((plan.create, plan.update, plan.unchanged, plan.archive), (1, 0, 1, 0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait ExistingUsers {
     /// Number of existing users.
     fn len(&self) -> usize;

@@ -510,6 +510,17 @@ impl<R: Read> Reader<R> {
 
     /// Reads the next non-blank data row into `row`, reusing its buffers.
     /// Returns `false` at the end of the input.
+    ///
+    /// ```
+    /// use usercsv::{Position, ReaderBuilder, Row};
+    ///
+    /// let mut reader = ReaderBuilder::new().from_reader("email,firstName\n\nada@example.com,Ada\n".as_bytes())?;
+    /// let mut row = Row::new(Vec::<String>::new(), Position::default());
+    /// assert!(reader.read_row(&mut row)?); // the blank row is skipped
+    /// assert_eq!((row.get(1), row.position().row), (Some("Ada"), 3));
+    /// assert!(!reader.read_row(&mut row)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn read_row(&mut self, row: &mut Row) -> Result<bool, Error> {
         loop {
             if let Some(peeked) = self.peeked.pop_front() {
@@ -600,11 +611,27 @@ impl<R: Read> Reader<R> {
     }
 
     /// A borrowing iterator over rows.
+    ///
+    /// ```
+    /// let mut reader = usercsv::ReaderBuilder::new().from_reader("a;b\n1;2\n3;4\n".as_bytes())?;
+    /// let firsts = reader.rows().map(|row| Ok(row?.get(0).unwrap().to_string())).collect::<Result<Vec<_>, usercsv::Error>>()?;
+    /// assert_eq!(firsts, ["1", "3"]);
+    /// assert_eq!(reader.data_rows(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn rows(&mut self) -> RowsIter<'_, R> {
         RowsIter { reader: self }
     }
 
     /// An owning iterator over rows.
+    ///
+    /// ```
+    /// let reader = usercsv::ReaderBuilder::new().from_reader("a,b\n1,2\n".as_bytes())?;
+    /// let rows = reader.into_rows().collect::<Result<Vec<_>, _>>()?;
+    /// assert_eq!(rows.len(), 1);
+    /// assert_eq!(rows[0].fields(), vec!["1", "2"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_rows(self) -> RowsIntoIter<R> {
         RowsIntoIter { reader: self }
     }
@@ -615,6 +642,15 @@ impl<R: Read> Reader<R> {
     }
 
     /// Where the header starts (its row is the spreadsheet row of the header).
+    ///
+    /// ```
+    /// use usercsv::{Position, ReaderBuilder};
+    ///
+    /// let reader = ReaderBuilder::new().from_reader("a,b\n1,2\n".as_bytes())?;
+    /// assert_eq!(reader.header_position(), Position::new(0, 1, 1));
+    /// assert_eq!(reader.header(), vec!["a", "b"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn header_position(&self) -> Position {
         self.header_position
     }

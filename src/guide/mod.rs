@@ -42,6 +42,14 @@ use crate::validator::Validator;
 pub use self::model::{Guide, GuideColumn, GuideExample, GuideRowExample};
 
 /// The output format of the guide.
+///
+/// ```
+/// use usercsv::GuideFormat;
+/// assert_eq!("MD".parse::<GuideFormat>(), Ok(GuideFormat::Markdown));
+/// assert_eq!("htm".parse::<GuideFormat>(), Ok(GuideFormat::Html));
+/// assert_eq!(GuideFormat::Html.to_string(), "html");
+/// assert_eq!("pdf".parse::<GuideFormat>().unwrap_err(), "unknown guide format \"pdf\": expected md or html");
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum GuideFormat {
     /// CommonMark with GitHub tables (`md`).
@@ -73,12 +81,32 @@ impl std::fmt::Display for GuideFormat {
 }
 
 /// Renders the preparation guide for a compiled schema.
+///
+/// ```
+/// use usercsv::{GuideFormat, Schema, Validator, render_guide};
+///
+/// let validator = Validator::new(&Schema::users())?;
+/// let html = render_guide(&validator, GuideFormat::Html);
+/// assert!(html.starts_with("<!DOCTYPE html>\n"));
+/// assert!(html.contains("<title>How to prepare your user file</title>"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn render_guide(validator: &Validator, format: GuideFormat) -> String {
     Guide::new(validator).render(format)
 }
 
 impl Guide {
     /// Builds the guide, running every example through `validator`.
+    ///
+    /// ```
+    /// use usercsv::{Guide, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let guide = Guide::new(&validator);
+    /// assert_eq!(guide.columns.len(), validator.schema().columns.len());
+    /// assert!(guide.columns.iter().all(|c| c.examples[0].is_valid()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(validator: &Validator) -> Guide {
         let schema = validator.schema();
         let compiled = &validator.inner;
@@ -100,6 +128,16 @@ impl Guide {
     }
 
     /// Renders the guide.
+    ///
+    /// ```
+    /// use usercsv::{Guide, GuideFormat, Schema, Validator};
+    ///
+    /// let guide = Guide::new(&Validator::new(&Schema::users())?);
+    /// let markdown = guide.render(GuideFormat::Markdown);
+    /// assert!(markdown.contains("\n| `firstName` | yes | 1 to 100 characters. | `First name`, `Given name`, `Firstname` |\n"));
+    /// assert_eq!(markdown, guide.to_markdown());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn render(&self, format: GuideFormat) -> String {
         let doc = self.document();
         match format {
@@ -109,11 +147,28 @@ impl Guide {
     }
 
     /// The guide as Markdown.
+    ///
+    /// ```
+    /// use usercsv::{Guide, Schema, Validator};
+    ///
+    /// let guide = Guide::new(&Validator::new(&Schema::users())?);
+    /// assert!(guide.to_markdown().starts_with("# How to prepare your user file\n\nUpload your users as a CSV file"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn to_markdown(&self) -> String {
         self.render(GuideFormat::Markdown)
     }
 
     /// The guide as a standalone HTML page.
+    ///
+    /// ```
+    /// use usercsv::{Guide, Schema, Validator};
+    ///
+    /// let html = Guide::new(&Validator::new(&Schema::users())?).to_html();
+    /// assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">\n"));
+    /// assert!(html.ends_with("</body>\n</html>\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn to_html(&self) -> String {
         self.render(GuideFormat::Html)
     }

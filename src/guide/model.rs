@@ -5,6 +5,18 @@ use crate::markup::{Inline, code, t};
 use crate::rules::ErrorCode;
 
 /// A value shown in the guide, with the outcome the validator gives it.
+///
+/// ```
+/// use usercsv::{ErrorCode, Guide, Schema, Validator};
+///
+/// let guide = Guide::new(&Validator::new(&Schema::users())?);
+/// let email = &guide.columns[0].examples;
+/// assert_eq!(email[0].value, "ada.lovelace@example.com");
+/// assert!(email[0].is_valid());
+/// assert_eq!(email[1].value, "");
+/// assert_eq!(email[1].errors, [(ErrorCode::Required, "email: required, but the cell is empty".to_string())]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GuideExample {
     /// The cell's value, exactly as it would be typed.
@@ -16,12 +28,26 @@ pub struct GuideExample {
 
 impl GuideExample {
     /// Whether the value passes.
+    ///
+    /// ```
+    /// use usercsv::GuideExample;
+    /// let example = GuideExample { value: "Ada".into(), errors: vec![] };
+    /// assert!(example.is_valid());
+    /// ```
     pub fn is_valid(&self) -> bool {
         self.errors.is_empty()
     }
 
     /// How the guide shows the value: `an empty cell`, the value in a code
     /// span, or for long values `` `x` repeated N times ``.
+    ///
+    /// ```
+    /// use usercsv::GuideExample;
+    /// let shown = |value: &str| GuideExample { value: value.into(), errors: vec![] }.shown_markdown();
+    /// assert_eq!(shown(""), "an empty cell");
+    /// assert_eq!(shown("Ada"), "`Ada`");
+    /// assert_eq!(shown(&"x".repeat(101)), "`x` repeated 101 times");
+    /// ```
     pub fn shown_markdown(&self) -> String {
         shown(&self.value)
             .iter()
@@ -31,6 +57,18 @@ impl GuideExample {
 }
 
 /// One column as the guide describes it.
+///
+/// ```
+/// use usercsv::{Guide, Schema, Validator};
+///
+/// let guide = Guide::new(&Validator::new(&Schema::users())?);
+/// let email = &guide.columns[0];
+/// assert_eq!((email.name.as_str(), email.required, email.key), ("email", true, true));
+/// assert_eq!(email.aliases, ["E-mail", "Email address", "E-mail address", "Mail"]);
+/// assert_eq!(email.accepts.last().unwrap(), "Identifies the user (the key column).");
+/// assert_eq!(email.examples.len(), 4);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GuideColumn {
     /// The schema name (the template's header).
@@ -51,6 +89,21 @@ pub struct GuideColumn {
 
 /// A rule between rows or columns, with an example found by validating a
 /// small file.
+///
+/// ```
+/// use usercsv::{ErrorCode, Guide, Schema, Validator};
+///
+/// let guide = Guide::new(&Validator::new(&Schema::users())?);
+/// let unique = &guide.row_rules[0];
+/// assert_eq!(unique.column, "email");
+/// assert_eq!(unique.cells, [("email".to_string(), "ADA.LOVELACE@EXAMPLE.COM".to_string())]);
+/// assert_eq!((unique.row, unique.code), (3, ErrorCode::Unique));
+/// assert_eq!(
+///     unique.message,
+///     "email: \"ADA.LOVELACE@EXAMPLE.COM\" already appears in row 2; each email must be unique in the file"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GuideRowExample {
     /// The rule, in words.
@@ -70,6 +123,17 @@ pub struct GuideRowExample {
 }
 
 /// The guide's content as data; render it with [`Guide::render`].
+///
+/// ```
+/// use usercsv::{Guide, Schema, Validator};
+///
+/// let guide = Guide::new(&Validator::new(&Schema::users())?);
+/// assert_eq!(guide.key.as_deref(), Some("email"));
+/// let names: Vec<&str> = guide.columns.iter().map(|c| c.name.as_str()).collect();
+/// assert_eq!(names[..3], ["email", "firstName", "lastName"]);
+/// assert!(guide.template.starts_with("email,firstName,lastName,businessMobilePhone,"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Guide {
     /// The columns in template order.

@@ -133,6 +133,19 @@ impl ValidationBuilder {
     /// Plans the upload against these existing users: each valid row becomes
     /// a create, an update or unchanged, and the report gains a `plan`.
     /// Without existing users nothing is planned.
+    ///
+    /// ```
+    /// use usercsv::{ExistingSet, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let export = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    /// let existing = ExistingSet::from_reader(&validator, export.as_bytes())?;
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,King\ngrace@example.com,Grace,Hopper\n";
+    /// let report = validator.validation().existing(existing).validate(csv.as_bytes(), None)?;
+    /// let plan = report.plan.unwrap();
+    /// assert_eq!((plan.create, plan.update, plan.unchanged), (1, 1, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn existing(
         &mut self,
         existing: impl ExistingUsers + Send + Sync + 'static,
@@ -142,6 +155,21 @@ impl ValidationBuilder {
     }
 
     /// Like [`ValidationBuilder::existing`], sharing the users between runs.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use usercsv::{ExistingSet, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let export = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    /// let existing = Arc::new(ExistingSet::from_reader(&validator, export.as_bytes())?);
+    /// for _ in 0..2 {
+    ///     let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    ///     let report = validator.validation().existing_shared(existing.clone()).validate(csv.as_bytes(), None)?;
+    ///     assert_eq!(report.plan.unwrap().unchanged, 1);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn existing_shared(
         &mut self,
         existing: Arc<dyn ExistingUsers + Send + Sync>,
@@ -151,12 +179,39 @@ impl ValidationBuilder {
     }
 
     /// Delta (default) or full sync; only used with existing users.
+    ///
+    /// ```
+    /// use usercsv::{ExistingSet, Mode, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let export = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nalan@example.com,Alan,Turing\n";
+    /// let existing = ExistingSet::from_reader(&validator, export.as_bytes())?;
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    /// let (report, plan) = validator.validation().existing(existing).mode(Mode::Full)
+    ///     .validate_with_plan(csv.as_bytes(), None)?;
+    /// assert_eq!(report.plan.unwrap().archive, 1);
+    /// assert_eq!(plan.unwrap().archive, ["alan@example.com"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn mode(&mut self, mode: Mode) -> &mut ValidationBuilder {
         self.mode = mode;
         self
     }
 
     /// The mass-archive guard of a full sync.
+    ///
+    /// ```
+    /// use usercsv::{ArchiveGuard, ExistingSet, Mode, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let export = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nalan@example.com,Alan,Turing\n";
+    /// let existing = ExistingSet::from_reader(&validator, export.as_bytes())?;
+    /// let guard = ArchiveGuard { max_percent: 10.0, max_count: 0, allow: false };
+    /// let report = validator.validation().existing(existing).mode(Mode::Full).archive_guard(guard)
+    ///     .validate("email,firstName,lastName\nada@example.com,Ada,Lovelace\n".as_bytes(), None)?;
+    /// assert!(report.held.is_some()); // 50% and 1 user: held for an operator
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn archive_guard(&mut self, guard: ArchiveGuard) -> &mut ValidationBuilder {
         self.guard = guard;
         self
@@ -188,6 +243,16 @@ impl ValidationBuilder {
     }
 
     /// Sets the input limits.
+    ///
+    /// ```
+    /// use usercsv::{Limits, Schema, Validator};
+    ///
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nalan@example.com,Alan,Turing\n";
+    /// let limits = Limits { max_rows: 1, ..Limits::default() };
+    /// let result = Validator::new(&Schema::users())?.validation().limits(limits).validate(csv.as_bytes(), None);
+    /// assert_eq!(result.unwrap_err().code(), "limit_exceeded");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn limits(&mut self, limits: Limits) -> &mut ValidationBuilder {
         self.reader.limits(limits);
         self
@@ -202,6 +267,17 @@ impl ValidationBuilder {
     }
 
     /// Publishes progress to this handle.
+    ///
+    /// ```
+    /// use usercsv::{Progress, Schema, Validator};
+    ///
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nalan@example.com,Alan,Turing\n";
+    /// let progress = Progress::new();
+    /// Validator::new(&Schema::users())?.validation().progress(progress.clone()).validate(csv.as_bytes(), None)?;
+    /// assert_eq!(progress.rows(), 2);
+    /// assert!(progress.is_finished());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn progress(&mut self, progress: Progress) -> &mut ValidationBuilder {
         self.progress = Some(progress);
         self
@@ -230,6 +306,17 @@ impl ValidationBuilder {
     }
 
     /// Stops the run between rows when the token is cancelled.
+    ///
+    /// ```
+    /// use usercsv::{CancelToken, Schema, Validator};
+    ///
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nalan@example.com,Alan,Turing\n";
+    /// let cancel = CancelToken::new();
+    /// cancel.cancel();
+    /// let result = Validator::new(&Schema::users())?.validation().cancel_token(cancel).validate(csv.as_bytes(), None);
+    /// assert_eq!(result.unwrap_err().code(), "cancelled");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cancel_token(&mut self, cancel: CancelToken) -> &mut ValidationBuilder {
         self.cancel = Some(cancel);
         self
@@ -241,6 +328,19 @@ impl ValidationBuilder {
     /// the calling thread then applies the in-order part (uniqueness, plan,
     /// counts, error CSV). The report and error CSV are the same byte for
     /// byte as with one thread.
+    ///
+    /// ```
+    /// use usercsv::{Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nbad,Alan,Turing\n";
+    /// let (mut one, mut four) = (Vec::new(), Vec::new());
+    /// let a = validator.validation().id("u").validate(csv.as_bytes(), Some(&mut one))?;
+    /// let b = validator.validation().id("u").threads(4).validate(csv.as_bytes(), Some(&mut four))?;
+    /// assert_eq!((b.rows.valid, b.rows.invalid), (1, 1));
+    /// assert_eq!((a.errors, one), (b.errors, four));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn threads(&mut self, threads: usize) -> &mut ValidationBuilder {
         self.threads = threads.max(1);
         self

@@ -181,16 +181,46 @@ impl<R: Read> Validation<R> {
     }
 
     /// The file's header (without any `errors` column).
+    ///
+    /// ```
+    /// use usercsv::{LineEnding, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let csv = "email;firstName;lastName;errors\r\nada@example.com;Ada;Lovelace;\r\n";
+    /// let validation = validator.validation().from_reader(csv.as_bytes())?;
+    /// assert_eq!(validation.header(), vec!["email", "firstName", "lastName"]);
+    /// assert_eq!(validation.delimiter(), b';');
+    /// assert_eq!(validation.line_ending(), LineEnding::CrLf);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn header(&self) -> &csv::StringRecord {
         self.reader.header()
     }
 
-    /// The delimiter in use.
+    /// The delimiter in use: detected, or as forced.
+    ///
+    /// ```
+    /// use usercsv::{Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let csv = "email\tfirstName\tlastName\nada@example.com\tAda\tLovelace\n";
+    /// assert_eq!(validator.validation().from_reader(csv.as_bytes())?.delimiter(), b'\t');
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn delimiter(&self) -> u8 {
         self.reader.delimiter()
     }
 
     /// The input's line ending, for the error CSV.
+    ///
+    /// ```
+    /// use usercsv::{LineEnding, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    /// assert_eq!(validator.validation().from_reader(csv.as_bytes())?.line_ending(), LineEnding::Lf);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn line_ending(&self) -> LineEnding {
         self.reader.line_ending()
     }
@@ -201,11 +231,34 @@ impl<R: Read> Validation<R> {
     }
 
     /// The report so far.
+    ///
+    /// ```
+    /// use usercsv::{Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nbad,Alan,Turing\n";
+    /// let mut validation = validator.validation().from_reader(csv.as_bytes())?;
+    /// validation.next_outcome()?;
+    /// assert_eq!(validation.report().rows.total, 1);
+    /// let report = validation.finish()?; // reads the rest
+    /// assert_eq!((report.rows.total, report.rows.invalid), (2, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn report(&self) -> &ValidationReport {
         &self.tally.report
     }
 
     /// Reads any remaining rows and returns the report.
+    ///
+    /// ```
+    /// use usercsv::{Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let csv = "email,firstName,lastName\nbad,Alan,Turing\n";
+    /// let report = validator.validation().from_reader(csv.as_bytes())?.finish()?;
+    /// assert_eq!(report.errors[0].code.as_str(), "email");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn finish(self) -> Result<ValidationReport, Error> {
         self.finish_with_plan().map(|(report, _)| report)
     }
@@ -214,6 +267,20 @@ impl<R: Read> Validation<R> {
     /// users, the plan. A full sync's archive is withheld here when rows
     /// are untrusted ([`ValidationReport::archive_skipped`]) or the
     /// mass-archive guard trips ([`ValidationReport::held`]).
+    ///
+    /// ```
+    /// use usercsv::{ExistingSet, Mode, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let export = "email,firstName,lastName\nada@example.com,Ada,Lovelace\nalan@example.com,Alan,Turing\n";
+    /// let existing = ExistingSet::from_reader(&validator, export.as_bytes())?;
+    /// let csv = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    /// let validation = validator.validation().existing(existing).mode(Mode::Full).from_reader(csv.as_bytes())?;
+    /// let (report, plan) = validation.finish_with_plan()?;
+    /// assert_eq!(report.plan.unwrap().unchanged, 1);
+    /// assert_eq!(plan.unwrap().archive, ["alan@example.com"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn finish_with_plan(mut self) -> Result<(ValidationReport, Option<Plan>), Error> {
         while self.next_outcome()?.is_some() {}
         let tally = &mut self.tally;
