@@ -484,11 +484,12 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
     }
     if report.rows.invalid > 0 {
         if !args.quiet {
-            eprintln!(
-                "usercsv: {} failed rows written to {}",
-                report.rows.invalid,
-                errors_out.shown()
-            );
+            let rows = if report.rows.invalid == 1 {
+                "1 failed row".to_string()
+            } else {
+                format!("{} failed rows", report.rows.invalid)
+            };
+            eprintln!("usercsv: {rows} written to {}", errors_out.shown());
         }
         Ok(ExitCode::from(1))
     } else if report.held.is_some() {

@@ -473,7 +473,10 @@ impl Planner {
 
     /// Ends the plan: the archive list (full mode), withheld when rows are
     /// untrusted or the guard trips.
-    pub fn finish(&mut self, rows: u64) -> Finished {
+    /// Ends the plan after `rows` data rows. `error_csv`: the file is an
+    /// error CSV of this tool, so it holds only the rows that failed before
+    /// and nobody may be archived for missing from it.
+    pub fn finish(&mut self, rows: u64, error_csv: bool) -> Finished {
         let mut done = Finished {
             plan: Plan {
                 counts: self.counts,
@@ -491,11 +494,18 @@ impl Planner {
                 .collect();
             let count = missing.len() as u64;
             let existing = self.existing.len() as u64;
-            if self.untrusted > 0 && count > 0 {
+            if error_csv && count > 0 {
+                done.skipped = Some(ArchiveSkipped {
+                    missing: count,
+                    error_csv: true,
+                    ..ArchiveSkipped::default()
+                });
+            } else if self.untrusted > 0 && count > 0 {
                 done.skipped = Some(ArchiveSkipped {
                     rows: self.untrusted,
                     first_row: self.first_untrusted,
                     missing: count,
+                    error_csv: false,
                 });
             } else if let Err(held) = self.guard.check(count, existing, rows) {
                 done.held = Some(held);

@@ -561,6 +561,11 @@ pub struct ArchiveSkipped {
     pub first_row: u64,
     /// Existing users missing from the file, who were not archived.
     pub missing: u64,
+    /// The file is an error CSV of this tool (it holds only the rows that
+    /// failed before), so the users missing from it are no sign that they
+    /// left; `rows` and `first_row` are 0 then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub error_csv: bool,
 }
 
 impl ArchiveSkipped {
@@ -573,7 +578,18 @@ impl ArchiveSkipped {
             rows,
             first_row,
             missing,
+            error_csv,
         } = *self;
+        if error_csv {
+            let users = if missing == 1 {
+                "1 existing user is missing from it but was".to_string()
+            } else {
+                format!("{missing} existing users are missing from it but were")
+            };
+            return format!(
+                "nobody was archived: the file is an error CSV, which holds only the rows that failed before; {users} not archived (a full sync needs the whole file: fix the rows there and sync it again)"
+            );
+        }
         let (rows, verb) = if rows == 1 {
             (format!("1 row (row {first_row})"), "does")
         } else {

@@ -534,3 +534,42 @@ fn two_spellings_of_one_key_are_duplicates() {
         }
     }
 }
+
+/// An error CSV sent back as a full sync holds only the rows that failed:
+/// the users missing from it are no sign that they left.
+#[test]
+fn an_error_csv_sent_back_as_a_full_sync_archives_nobody() {
+    let mut export = String::from("email,firstName,lastName\n");
+    for i in 0..10 {
+        export.push_str(&format!("u{i}@x.com,F{i},L{i}\n"));
+    }
+    let all = export.replace("u2@x.com,F2,", "u2@x.com,,");
+    for threads in [1, 2] {
+        let first = sync_mode(&export, &all, ArchiveGuard::default(), threads, Mode::Full);
+        assert_eq!(first.report.rows.invalid, 1);
+        let fixed = first.error_csv.replace("u2@x.com,,L2", "u2@x.com,F2,L2");
+        let again = sync_mode(
+            &export,
+            &fixed,
+            ArchiveGuard::default(),
+            threads,
+            Mode::Full,
+        );
+        assert_eq!(again.report.rows.invalid, 0, "threads {threads}");
+        assert!(
+            again.archive.is_empty(),
+            "threads {threads}: {:?}",
+            again.archive
+        );
+        assert_eq!(again.report.plan.map(|p| p.archive), Some(0));
+        let skipped = again.report.archive_skipped.expect("skipped");
+        assert_eq!(
+            (skipped.error_csv, skipped.missing, skipped.rows),
+            (true, 9, 0)
+        );
+        assert_eq!(
+            again.report.warnings[0].message,
+            "nobody was archived: the file is an error CSV, which holds only the rows that failed before; 9 existing users are missing from it but were not archived (a full sync needs the whole file: fix the rows there and sync it again)"
+        );
+    }
+}

@@ -286,7 +286,7 @@ impl<R: Read> Validation<R> {
         let tally = &mut self.tally;
         let plan = match &mut tally.planner {
             Some(planner) => {
-                let done = planner.finish(tally.report.rows.total);
+                let done = planner.finish(tally.report.rows.total, self.reader.had_errors_column());
                 tally.report.held = done.held;
                 if let Some(skipped) = done.skipped {
                     tally
