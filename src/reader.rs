@@ -551,9 +551,15 @@ impl<R: Read> Reader<R> {
             if self.data_rows > self.limits.max_rows {
                 return Err(self.limit(Limit::Rows, self.limits.max_rows, row.position));
             }
+            row.previous_errors = None;
             if self.errors_column.is_some() {
                 let width = self.header.len();
                 let short = errors_at.and_then(|i| short_row_fields(&row.fields[i], width));
+                row.previous_errors = errors_at
+                    .and_then(|i| row.fields.get(i))
+                    .map(trim_value)
+                    .filter(|cell| !cell.is_empty())
+                    .map(str::to_string);
                 row.fields = self.strip_errors_column(&row.fields, errors_at);
                 // A short row padded by the writer and still untouched (its
                 // `field_count` message kept, the added cells empty) is read

@@ -16,6 +16,9 @@ use crate::error::Position;
 pub struct Row {
     pub(crate) fields: StringRecord,
     pub(crate) position: Position,
+    /// The `errors` cell the row had in a re-uploaded error CSV of this
+    /// tool (dropped from `fields`), when not empty.
+    pub(crate) previous_errors: Option<String>,
 }
 
 impl Row {
@@ -28,6 +31,7 @@ impl Row {
         Row {
             fields: fields.into_iter().collect(),
             position,
+            previous_errors: None,
         }
     }
 
@@ -49,6 +53,22 @@ impl Row {
     /// Whether the row has no fields.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
+    }
+
+    /// The messages this row had in the `errors` column of a re-uploaded
+    /// error CSV of this tool (that column is not among
+    /// [`Row::fields`]); `None` for other files or an empty cell.
+    ///
+    /// ```
+    /// let csv = "email,errors\nada@,email: expected an e-mail address\n";
+    /// let mut reader = usercsv::ReaderBuilder::new().from_reader(csv.as_bytes())?;
+    /// let row = reader.rows().next().unwrap()?;
+    /// assert_eq!(row.previous_errors(), Some("email: expected an e-mail address"));
+    /// assert_eq!(row.len(), 1);
+    /// # Ok::<(), usercsv::Error>(())
+    /// ```
+    pub fn previous_errors(&self) -> Option<&str> {
+        self.previous_errors.as_deref()
     }
 
     /// Where the row starts.

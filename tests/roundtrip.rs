@@ -121,14 +121,18 @@ fn error_csv_round_trips_and_fixed_rows_pass() {
     let (first, _) = run(&v, MIXED.as_bytes());
     assert_eq!((first.rows.valid, first.rows.invalid), (1, 5));
 
-    // The `unique` error of row 5 does not survive: row 2 is not in the file.
+    // The `unique` errors of row 5 survive although row 2, the value's first
+    // row, is not in the file: the row's old messages still name them.
     let (again, _) = run(&v, &error_csv);
     assert_eq!(
         common::codes(&again)
             .into_iter()
             .filter(|(row, _, _)| *row == 4)
             .collect::<Vec<_>>(),
-        []
+        [
+            (4, "email".to_string(), "unique"),
+            (4, "employeeNumber".to_string(), "unique")
+        ]
     );
 
     // Fix the values in place, keep the errors column, upload again.

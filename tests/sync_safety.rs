@@ -573,3 +573,68 @@ fn an_error_csv_sent_back_as_a_full_sync_archives_nobody() {
         );
     }
 }
+
+/// A row sent back in an error CSV with a duplicate key whose other row
+/// passed (so is not in the error CSV) stays a duplicate until its key is
+/// changed: fixing its other cells never lets it update the user the other
+/// row imported.
+#[test]
+fn an_error_csv_row_keeps_its_duplicate_key_error() {
+    let export = "email,firstName,lastName\nada@example.com,Ada,Lovelace\n";
+    let upload = "email,firstName,lastName,birthDate\n\
+                  ada@example.com,Ada,Lovelace,1815-12-10\n\
+                  ADA@example.com,Augusta,King,2999-01-01\n";
+    for threads in [1, 2] {
+        let first = sync_mode(
+            export,
+            upload,
+            ArchiveGuard::default(),
+            threads,
+            Mode::Delta,
+        );
+        let codes: Vec<&str> = first
+            .report
+            .errors
+            .iter()
+            .map(|e| e.code.as_str())
+            .collect();
+        assert_eq!(codes, ["date_range", "unique"]);
+        // Only the date is fixed: the row is still the same user twice.
+        let date_fixed = first.error_csv.replace("2999-01-01", "1816-01-01");
+        let again = sync_mode(
+            export,
+            &date_fixed,
+            ArchiveGuard::default(),
+            threads,
+            Mode::Delta,
+        );
+        let errors: Vec<(u64, &str, &str)> = again
+            .report
+            .errors
+            .iter()
+            .map(|e| (e.row, e.code.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            errors,
+            [(
+                2,
+                "unique",
+                "email: \"ADA@example.com\" already appeared in another row of the upload this error file came from; each email must be unique: change it, or delete this message from the errors cell if this row is the right one"
+            )],
+            "threads {threads}"
+        );
+        assert_eq!(again.report.plan.map(|p| p.update), Some(0));
+        // A new key is a new user.
+        let key_fixed =
+            date_fixed.replace("ADA@example.com,Augusta", "augusta@example.com,Augusta");
+        let fixed = sync_mode(
+            export,
+            &key_fixed,
+            ArchiveGuard::default(),
+            threads,
+            Mode::Delta,
+        );
+        assert!(fixed.report.is_valid(), "{:?}", fixed.report.errors);
+        assert_eq!(fixed.report.plan.map(|p| p.create), Some(1));
+    }
+}

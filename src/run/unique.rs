@@ -143,12 +143,17 @@ impl UniqueColumns {
                     "\"{value}\" already appears in row {first}; each {} must be unique in the file",
                     map.display[c]
                 );
-                errors.push(compiled.row_error(
-                    map,
-                    row,
-                    c,
-                    Failure::new(ErrorCode::Unique, detail),
-                ));
+                let failure = Failure::new(ErrorCode::Unique, detail);
+                errors.push(compiled.row_error(map, row, c, failure));
+            } else if was_duplicate(compiled, map, row, c, value) {
+                // Sent back in an error CSV whose other row with this value
+                // passed (so it is not in this file): still a duplicate.
+                let detail = format!(
+                    "\"{value}\" already appeared in another row of the upload this error file came from; each {} must be unique: change it, or delete this message from the errors cell if this row is the right one",
+                    map.display[c]
+                );
+                let failure = Failure::new(ErrorCode::Unique, detail);
+                errors.push(compiled.row_error(map, row, c, failure));
             }
         }
         Ok(())
@@ -159,6 +164,32 @@ impl UniqueColumns {
 /// trimmed value when it has no normal form.
 fn compared(compiled: &Compiled, value: &str) -> String {
     normalize_key(compiled, value).unwrap_or_else(|| value.to_string())
+}
+
+/// Whether a re-uploaded error CSV row had a `unique` error for the same
+/// value of column `c` (`<header>: "<value>" already appear…`), compared
+/// as the column compares values.
+fn was_duplicate(compiled: &Compiled, map: &HeaderMap, row: &Row, c: usize, value: &str) -> bool {
+    let Some(cell) = row.previous_errors() else {
+        return false;
+    };
+    let opening = format!("{}: \"", map.display[c]);
+    cell.split("; ").any(|message| {
+        let Some(old) = message
+            .strip_prefix(&opening)
+            .and_then(|rest| rest.split_once("\" already appea"))
+            .map(|(old, _)| old)
+        else {
+            return false;
+        };
+        if Some(c) == compiled.key {
+            compared(compiled, old) == compared(compiled, value)
+        } else if compiled.columns[c].unique == Some(true) {
+            old.to_lowercase() == value.to_lowercase()
+        } else {
+            old == value
+        }
+    })
 }
 
 /// Whether `errors` (a row's stateless errors) has a failure of column
