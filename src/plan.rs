@@ -10,6 +10,7 @@ use std::io::Read;
 
 use ahash::{AHashMap, AHashSet, RandomState};
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{Error, ErrorKind};
 use crate::reader::ReaderBuilder;
@@ -528,10 +529,17 @@ pub(crate) fn normalize_key(compiled: &Compiled, value: &str) -> Option<String> 
     }
     let rules = &compiled.columns[c];
     let normalized = rules.normalize(value);
-    Some(if rules.unique == Some(true) {
+    let key = if rules.unique == Some(true) {
         normalized.to_lowercase()
     } else {
         normalized.into_owned()
+    };
+    // One user, however the text was composed (`é` as one character or as
+    // `e` and an accent): keys compare in Unicode normal form C.
+    Some(if key.is_ascii() {
+        key
+    } else {
+        key.nfc().collect()
     })
 }
 

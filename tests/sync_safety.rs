@@ -638,3 +638,30 @@ fn an_error_csv_row_keeps_its_duplicate_key_error() {
         assert_eq!(fixed.report.plan.map(|p| p.create), Some(1));
     }
 }
+
+/// `josé` composed as one character or as `e` and an accent is one user.
+#[test]
+fn keys_compare_in_unicode_normal_form() {
+    let nfc = "jos\u{e9}@x.com";
+    let nfd = "jose\u{301}@x.com";
+    let export = format!("email,firstName,lastName\n{nfc},J,K\nada@x.com,Ada,L\n");
+    let upload = format!("email,firstName,lastName\n{nfd},J,K\nada@x.com,Ada,L\n");
+    let guard = ArchiveGuard {
+        allow: true,
+        ..ArchiveGuard::default()
+    };
+    for threads in [1, 2] {
+        let s = sync(&export, &upload, guard, threads);
+        assert!(s.archive.is_empty(), "threads {threads}: {:?}", s.archive);
+        assert_eq!(s.report.plan, Some(counts(0, 0, 2, 0)), "threads {threads}");
+        let both = format!("{upload}{nfc},J,K\n");
+        let s = sync(&export, &both, guard, threads);
+        let codes: Vec<(u64, &str)> = s
+            .report
+            .errors
+            .iter()
+            .map(|e| (e.row, e.code.as_str()))
+            .collect();
+        assert_eq!(codes, [(4, "unique")], "threads {threads}");
+    }
+}

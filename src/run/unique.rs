@@ -2,6 +2,8 @@
 //! unique column, and the memory budget they share) and the logic that
 //! checks each row against it, in input order.
 
+use std::borrow::Cow;
+
 use crate::error::{Error, ErrorKind};
 use crate::plan::normalize_key;
 use crate::report::RowError;
@@ -161,9 +163,20 @@ impl UniqueColumns {
 }
 
 /// The key value as the plan compares it ([`normalize_key`]), or the
-/// trimmed value when it has no normal form.
-fn compared(compiled: &Compiled, value: &str) -> String {
-    normalize_key(compiled, value).unwrap_or_else(|| value.to_string())
+/// trimmed value when it has no normal form. An ASCII value of a column
+/// that compares without case and only folds case when normalised (an
+/// e-mail key, the usual one) is its own form: the set ignores case, so no
+/// copy is made for it.
+fn compared<'v>(compiled: &Compiled, value: &'v str) -> Cow<'v, str> {
+    if let Some(rules) = compiled.key.map(|k| &compiled.columns[k])
+        && rules.unique == Some(true)
+        && rules.phone.is_none()
+        && rules.date.is_none()
+        && value.is_ascii()
+    {
+        return Cow::Borrowed(value);
+    }
+    Cow::Owned(normalize_key(compiled, value).unwrap_or_else(|| value.to_string()))
 }
 
 /// Whether a re-uploaded error CSV row had a `unique` error for the same
