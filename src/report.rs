@@ -290,6 +290,20 @@ impl ValidationReport {
     pub fn notification_for(&self, delivery: &ErrorCsvDelivery) -> Notification {
         let id = &self.id;
         if let Some(first) = self.file_errors.first() {
+            // A failure on our side (the error file could not be saved, the
+            // run was cancelled) is not a problem in the admin's file.
+            if matches!(first.code, FileErrorCode::Write | FileErrorCode::Cancelled) {
+                return Notification {
+                    subject: format!("Upload {id}: the upload could not be processed"),
+                    body: format!(
+                        "Your user upload {id} could not be processed on our side, so no users were imported. \
+                         Your file is not the cause; nothing in it needs to change.\n\n\
+                         Problem: {}\n\n\
+                         Upload the same file again later. If you need help, give support the upload id {id}.\n",
+                        first.message
+                    ),
+                };
+            }
             return Notification {
                 subject: format!("Upload {id}: the file could not be read"),
                 body: format!(

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use usercsv::{ErrorCsvWriter, ErrorKind, Schema, Validator};
+use usercsv::{ErrorCsvWriter, ErrorKind, Schema, ValidationReport, Validator};
 
 /// A writer whose disk is full after `room` bytes.
 struct Full {
@@ -67,4 +67,22 @@ fn the_error_csv_writer_reports_write_errors() {
         .and_then(|()| writer.finish().map(drop))
         .unwrap_err();
     assert_eq!(err.code(), "write");
+}
+
+/// A failure to save the error CSV is ours, not the admin's file's.
+#[test]
+fn a_write_failure_is_not_blamed_on_the_file() {
+    let validator = Validator::new(&Schema::users()).unwrap();
+    let err = validator
+        .validation()
+        .id("w")
+        .validate(MIXED.as_bytes(), Some(&mut Full { room: 0 }))
+        .unwrap_err();
+    let n = ValidationReport::from_error("w", &err).notification();
+    assert_eq!(n.subject, "Upload w: the upload could not be processed");
+    assert!(
+        n.body.starts_with("Your user upload w could not be processed on our side, so no users were imported. Your file is not the cause; nothing in it needs to change.\n\nProblem: could not write the error CSV: "),
+        "{}",
+        n.body
+    );
 }
