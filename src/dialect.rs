@@ -3,6 +3,24 @@
 /// The delimiters detected automatically, in order of preference on a tie.
 pub(crate) const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 
+/// Excel's `sep=X` first line: the delimiter it names and the line's
+/// length with its line ending, when `prefix` starts with one.
+pub(crate) fn excel_sep_line(prefix: &[u8]) -> Option<(u8, usize)> {
+    prefix
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case(b"sep="))?;
+    let delimiter = *prefix.get(4)?;
+    if matches!(delimiter, b'\r' | b'\n' | b'"') || !delimiter.is_ascii() {
+        return None;
+    }
+    match prefix.get(5..) {
+        Some([b'\r', b'\n', ..]) => Some((delimiter, 7)),
+        Some([b'\n' | b'\r', ..]) => Some((delimiter, 6)),
+        Some([]) | None => Some((delimiter, 5)),
+        Some(_) => None,
+    }
+}
+
 /// Reads the first record of `prefix` with each candidate delimiter the way
 /// the CSV parser does (a quote opens a quoted field only at the start of a
 /// field; elsewhere it is text) and returns the candidate that splits it
@@ -83,6 +101,16 @@ pub(crate) fn probable_delimiter(single_header_field: &str, used: u8) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn excel_sep_lines() {
+        assert_eq!(excel_sep_line(b"sep=;\r\nemail;name\r\n"), Some((b';', 7)));
+        assert_eq!(excel_sep_line(b"SEP=\t\nemail"), Some((b'\t', 6)));
+        assert_eq!(excel_sep_line(b"sep=|"), Some((b'|', 5)));
+        assert_eq!(excel_sep_line(b"sep=;x\n"), None);
+        assert_eq!(excel_sep_line(b"separator,name\n"), None);
+        assert_eq!(excel_sep_line(b"email;name\n"), None);
+    }
 
     #[test]
     fn quotes_hide_delimiters() {

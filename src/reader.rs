@@ -161,15 +161,25 @@ impl ReaderBuilder {
             .take_while(|c| *c == b"\xEF\xBB\xBF")
             .count();
         prefix.drain(..marks * 3);
+        // Excel's `sep=;` first line names the delimiter and is not part
+        // of the table (Excel does not show it): the header stays row 1.
+        let sep_line = dialect::excel_sep_line(&prefix);
+        if let Some((_, len)) = sep_line {
+            prefix.drain(..len);
+        }
         let delimiter = self
             .delimiter
+            .or(sep_line.map(|(d, _)| d))
             .unwrap_or_else(|| dialect::sniff_delimiter(&prefix));
         let line_ending = LineEnding::detect(&prefix).unwrap_or_default();
-        let scanner = Scanner::new(
+        let mut scanner = Scanner::new(
             Cursor::new(prefix).chain(source),
             delimiter,
             self.limits.max_record_bytes,
         );
+        if let Some((_, len)) = sep_line {
+            scanner.start_after_line(len as u64);
+        }
         let csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)

@@ -71,6 +71,19 @@ impl<R: Read> Scanner<R> {
         }
     }
 
+    /// Counts one line of `bytes` bytes as already read (a line the reader
+    /// dropped before the table, such as Excel's `sep=;`), so that lines and
+    /// bytes stay those of the file.
+    pub fn start_after_line(&mut self, bytes: u64) {
+        self.line += 1;
+        self.offset += bytes;
+        self.record_start = Position {
+            byte: self.offset,
+            line: self.line,
+            row: self.record_start.row,
+        };
+    }
+
     /// Where the next record the parser returns starts.
     pub fn next_start(&mut self) -> Option<Position> {
         self.starts.pop_front()

@@ -514,3 +514,26 @@ fn cli_on_spreadsheet_exports() {
     assert_eq!(report["delimiter"], ";");
     assert_eq!(report["rows"]["valid"], 1);
 }
+
+/// Excel's `sep=;` first line names the delimiter; the header stays row 1
+/// and lines are those of the file.
+#[test]
+fn excel_sep_line_names_the_delimiter() {
+    let input =
+        "sep=;\r\nemail;firstName;lastName\r\nada@example.com;Ada;Lovelace\r\nbad;Alan;Turing\r\n";
+    let validator = usercsv::Validator::new(&usercsv::Schema::users()).unwrap();
+    let mut error_csv = Vec::new();
+    let report = validator
+        .validation()
+        .validate(input.as_bytes(), Some(&mut error_csv))
+        .unwrap();
+    assert_eq!((report.rows.valid, report.rows.invalid), (1, 1));
+    assert_eq!(report.delimiter.as_deref(), Some(";"));
+    let e = &report.errors[0];
+    assert_eq!((e.row, e.line, e.code.as_str()), (3, 4, "email"));
+    let text = String::from_utf8(error_csv).unwrap();
+    assert!(
+        text.starts_with("\u{feff}email;firstName;lastName;errors\r\nbad;Alan;Turing;"),
+        "{text}"
+    );
+}

@@ -124,7 +124,11 @@ pub fn check_reader(data: &[u8]) {
     }
     assert_eq!(rdr.data_rows(), rows.len() as u64);
     // Differential check against the csv crate on plain UTF-8.
-    let plain = !data.starts_with(&[0xEF, 0xBB, 0xBF]) && !utf16 && !had_errors_column;
+    // (Excel's `sep=;` first line is not part of the table for the reader.)
+    let sep_line = data
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"sep="));
+    let plain = !data.starts_with(&[0xEF, 0xBB, 0xBF]) && !utf16 && !had_errors_column && !sep_line;
     if plain && std::str::from_utf8(data).is_ok() {
         let mut expected = csv::ReaderBuilder::new()
             .has_headers(false)
