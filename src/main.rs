@@ -158,9 +158,11 @@ enum SchemaFormat {
 fn parse_delimiter(text: &str) -> Result<u8, String> {
     match text {
         "tab" | "TAB" | "\\t" | "\t" => Ok(b'\t'),
-        _ if text.len() == 1 && text.is_ascii() && text != "\"" => Ok(text.as_bytes()[0]),
+        _ if text.len() == 1 && text.is_ascii() && !matches!(text, "\"" | "\r" | "\n") => {
+            Ok(text.as_bytes()[0])
+        }
         _ => Err(format!(
-            "expected one ASCII character (or `tab`), found \"{text}\""
+            "expected one ASCII character other than a quote or a line break (or `tab`), found {text:?}"
         )),
     }
 }

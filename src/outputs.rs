@@ -324,6 +324,15 @@ impl Output {
     /// removes it again if the run is interrupted.
     pub(crate) fn own(&self) -> Result<(), String> {
         if let Target::File(path) = &self.target {
+            // The temp file beside it is `.<name>.XXXXXX.tmp`: refuse a name
+            // too long for that before the previous file is removed.
+            let name = path.file_name().map_or(0, |n| n.len());
+            if name + 12 > 255 {
+                return Err(format!(
+                    "{}: the file name is {name} bytes long; at most 243 fit beside the temp file it is written through",
+                    self.label
+                ));
+            }
             match fs::remove_file(path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}

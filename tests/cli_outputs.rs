@@ -705,3 +705,39 @@ fn concurrent_runs_on_one_output_never_mix_their_bytes() {
         );
     }
 }
+
+/// A name too long for its temp file is refused before the previous file
+/// at that path is removed.
+#[test]
+fn an_output_name_too_long_for_its_temp_file_is_refused_first() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("in.csv"),
+        "email,firstName,lastName\nbad,A,B\n",
+    )
+    .unwrap();
+    let name = format!("{}.csv", "e".repeat(240));
+    fs::write(dir.path().join(&name), "previous").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_usercsv"))
+        .args(["validate", "in.csv", "--errors-out", &name, "--quiet"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the file name is 244 bytes long; at most 243 fit beside the temp file"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join(&name)).unwrap(),
+        "previous"
+    );
+
+    let newline = Command::new(env!("CARGO_BIN_EXE_usercsv"))
+        .args(["validate", "in.csv", "--delimiter", "\n"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(newline.status.code(), Some(2));
+}
