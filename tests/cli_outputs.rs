@@ -4,31 +4,13 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/cli")
-        .join(name)
-}
-
-fn usercsv(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_usercsv"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run usercsv")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
+#[path = "common/cli.rs"]
+mod cli_support;
+use cli_support::{data, path, stderr, stdout, usercsv};
 
 /// The names in `dir`, sorted: temp files (any name) show up here.
 fn listing(dir: &Path) -> Vec<String> {
@@ -302,10 +284,6 @@ fn a_fifo_output_is_written_directly() {
     assert_eq!(file.status.code(), Some(1));
     assert_eq!(piped, fs::read(dir.path().join("e.csv")).unwrap());
     assert_eq!(listing(dir.path()), ["e.csv", "pipe", "users.csv"]);
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]
@@ -718,13 +696,12 @@ fn an_output_name_too_long_for_its_temp_file_is_refused_first() {
     .unwrap();
     let name = format!("{}.csv", "e".repeat(240));
     fs::write(dir.path().join(&name), "previous").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_usercsv"))
-        .args(["validate", "in.csv", "--errors-out", &name, "--quiet"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = usercsv(
+        dir.path(),
+        &["validate", "in.csv", "--errors-out", &name, "--quiet"],
+    );
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains("the file name is 244 bytes long; at most 243 fit beside the temp file"),
         "{err}"
@@ -734,10 +711,6 @@ fn an_output_name_too_long_for_its_temp_file_is_refused_first() {
         "previous"
     );
 
-    let newline = Command::new(env!("CARGO_BIN_EXE_usercsv"))
-        .args(["validate", "in.csv", "--delimiter", "\n"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let newline = usercsv(dir.path(), &["validate", "in.csv", "--delimiter", "\n"]);
     assert_eq!(newline.status.code(), Some(2));
 }
