@@ -1,5 +1,7 @@
 //! The `usercsv` command line: a thin layer over the library.
 
+#![forbid(unsafe_code)]
+
 use std::fs::{self, File};
 use std::io::{self, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -16,6 +18,11 @@ use usercsv::{
 
 mod outputs;
 use outputs::{LazyOut, Output, Paths};
+
+// The binary's allocator, never the library's choice: a few percent on
+// whole runs and less memory in a full sync (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Validate bulk user CSV uploads.
 #[derive(Parser, Debug)]

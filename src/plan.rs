@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::io::Read;
 
-use ahash::{AHashMap, AHashSet, RandomState};
+use ahash::{AHashSet, RandomState};
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
@@ -16,7 +16,7 @@ use crate::error::{Error, ErrorKind};
 use crate::reader::ReaderBuilder;
 use crate::report::{ArchiveHeld, ArchiveSkipped, PlanCounts, RowError};
 use crate::row::{Row, trim_value};
-use crate::rules::ErrorCode;
+use crate::rules::{ErrorCode, UniqueSet};
 use crate::validator::{Compiled, HeaderMap, Validator};
 
 /// What an upload means for users that are not in it.
@@ -103,6 +103,35 @@ pub trait ExistingUsers {
 
     /// Every existing key, normalised.
     fn keys(&self) -> Box<dyn Iterator<Item = Cow<'_, str>> + '_>;
+
+    /// Whether user `key` holds every `(column, normalized)` value, each
+    /// compared as [`ExistingUsers::same_value`] compares one: the planner
+    /// asks this once per row, so that a store can look the user up once.
+    /// The provided method asks `same_value` column by column.
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use usercsv::ExistingUsers;
+    ///
+    /// struct OneUser;
+    /// impl ExistingUsers for OneUser {
+    ///     fn len(&self) -> usize { 1 }
+    ///     fn contains(&self, key: &str) -> bool { key == "ada@example.com" }
+    ///     fn same_value(&self, key: &str, column: &str, normalized: &str) -> bool {
+    ///         self.contains(key) && column == "firstName" && normalized == "Ada"
+    ///     }
+    ///     fn keys(&self) -> Box<dyn Iterator<Item = Cow<'_, str>> + '_> {
+    ///         Box::new(std::iter::once(Cow::Borrowed("ada@example.com")))
+    ///     }
+    /// }
+    /// assert!(OneUser.same_values("ada@example.com", &[("firstName", "Ada")]));
+    /// assert!(!OneUser.same_values("ada@example.com", &[("firstName", "Ada"), ("lastName", "Byron")]));
+    /// ```
+    fn same_values(&self, key: &str, values: &[(&str, &str)]) -> bool {
+        values
+            .iter()
+            .all(|&(column, normalized)| self.same_value(key, column, normalized))
+    }
 }
 
 /// Existing users held in memory: the normalised key and a 64-bit
@@ -122,7 +151,8 @@ pub trait ExistingUsers {
 #[derive(Clone, Debug)]
 pub struct ExistingSet {
     columns: Vec<String>,
-    index: AHashMap<Box<str>, u32>,
+    /// Each normalised key, in one arena, with its user's index.
+    index: UniqueSet,
     /// `columns.len()` fingerprints per user; `UNKNOWN` when the export
     /// did not have the column.
     fingerprints: Vec<u64>,
@@ -150,7 +180,7 @@ impl ExistingSet {
                 .iter()
                 .map(|c| c.name.clone())
                 .collect(),
-            index: AHashMap::new(),
+            index: UniqueSet::new(false),
             fingerprints: Vec::new(),
             hasher: fixed_hasher(),
         }
@@ -217,17 +247,32 @@ impl ExistingSet {
     /// Adds (or replaces) a user by its fingerprints, one per column.
     fn insert_fingerprints(&mut self, key: &str, prints: &[u64]) {
         let width = self.columns.len();
-        match self.index.get(key) {
-            Some(&i) => {
+        let next = self.index.len() as u64;
+        let hash = self.index.hasher().hash(key);
+        let mut unlimited = u64::MAX;
+        match self.index.insert_hashed(key, hash, next, &mut unlimited) {
+            Ok(Some(i)) => {
                 let start = i as usize * width;
                 self.fingerprints[start..start + width].copy_from_slice(prints);
             }
-            None => {
-                let i = self.index.len() as u32;
-                self.index.insert(key.into(), i);
-                self.fingerprints.extend_from_slice(prints);
-            }
+            // Err cannot happen: nothing costs more than an unlimited budget.
+            Ok(None) | Err(_) => self.fingerprints.extend_from_slice(prints),
         }
+    }
+
+    /// The stored fingerprints of user `key`, one per schema column.
+    fn user(&self, key: &str) -> Option<&[u64]> {
+        let width = self.columns.len();
+        let start = usize::try_from(self.index.get(key)?).ok()? * width;
+        self.fingerprints.get(start..start + width)
+    }
+
+    /// Whether `stored` (a user's fingerprint of `column`) is `normalized`'s.
+    fn same_print(&self, stored: &[u64], column: &str, normalized: &str) -> bool {
+        let Some(c) = self.columns.iter().position(|n| n == column) else {
+            return false;
+        };
+        stored[c] != UNKNOWN && stored[c] == fingerprint(&self.hasher, normalized)
     }
 }
 
@@ -237,25 +282,31 @@ impl ExistingUsers for ExistingSet {
     }
 
     fn contains(&self, key: &str) -> bool {
-        self.index.contains_key(key)
+        self.index.get(key).is_some()
     }
 
     fn same_value(&self, key: &str, column: &str, normalized: &str) -> bool {
-        let (Some(&i), Some(c)) = (
-            self.index.get(key),
-            self.columns.iter().position(|n| n == column),
-        ) else {
-            return false;
-        };
-        let stored = self.fingerprints[i as usize * self.columns.len() + c];
-        stored != UNKNOWN && stored == fingerprint(&self.hasher, normalized)
+        self.user(key)
+            .is_some_and(|stored| self.same_print(stored, column, normalized))
+    }
+
+    /// One lookup of the user for all the values.
+    fn same_values(&self, key: &str, values: &[(&str, &str)]) -> bool {
+        self.user(key).is_some_and(|stored| {
+            values
+                .iter()
+                .all(|&(column, normalized)| self.same_print(stored, column, normalized))
+        })
     }
 
     /// The keys in the order the users were first inserted.
     fn keys(&self) -> Box<dyn Iterator<Item = Cow<'_, str>> + '_> {
-        let mut keys: Vec<(u32, &str)> = self.index.iter().map(|(k, &i)| (i, &**k)).collect();
-        keys.sort_unstable_by_key(|&(i, _)| i);
-        Box::new(keys.into_iter().map(|(_, k)| Cow::Borrowed(k)))
+        // Keys went in as `&str`: the lossy conversion never replaces anything.
+        Box::new(
+            self.index
+                .records()
+                .map(|(_, key)| String::from_utf8_lossy(key)),
+        )
     }
 }
 
@@ -364,11 +415,16 @@ impl Planner {
         existing: std::sync::Arc<dyn ExistingUsers + Send + Sync>,
         guard: ArchiveGuard,
     ) -> Planner {
+        // Sized once: a full sync marks about every existing user as seen.
+        let seen = match mode {
+            Mode::Full => AHashSet::with_capacity(existing.len()),
+            _ => AHashSet::new(),
+        };
         Planner {
             mode,
             existing,
             guard,
-            seen: AHashSet::new(),
+            seen,
             hasher: fixed_hasher(),
             counts: PlanCounts::default(),
             untrusted: 0,
@@ -458,18 +514,22 @@ impl Planner {
         key: &str,
         key_column: usize,
     ) -> bool {
-        compiled.columns.iter().enumerate().all(|(c, rules)| {
-            if c == key_column || map.file_index[c].is_none() {
-                return true;
-            }
-            let value = map.value(row, c);
-            if value.is_empty() && self.mode == Mode::Delta {
+        let normalized: Vec<(&str, Cow<'_, str>)> = compiled
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|&(c, _)| c != key_column && map.file_index[c].is_some())
+            .filter_map(|(c, rules)| {
+                let value = map.value(row, c);
                 // An empty cell keeps the stored value in a delta upload.
-                return true;
-            }
-            self.existing
-                .same_value(key, &rules.name, &rules.normalize(value))
-        })
+                if value.is_empty() && self.mode == Mode::Delta {
+                    return None;
+                }
+                Some((rules.name.as_str(), rules.normalize(value)))
+            })
+            .collect();
+        let values: Vec<(&str, &str)> = normalized.iter().map(|(c, v)| (*c, &**v)).collect();
+        self.existing.same_values(key, &values)
     }
 
     /// Ends the plan: the archive list (full mode), withheld when rows are

@@ -258,9 +258,7 @@ impl DateCheck {
 
     /// ISO 8601 form.
     pub fn normalize(&self, value: &str) -> Option<String> {
-        // Plain integer formatting: chrono's strftime parses its pattern on every call.
-        self.parse(value)
-            .map(|d| format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()))
+        self.parse(value).map(iso)
     }
 
     /// A value that passes this rule.
@@ -287,6 +285,31 @@ impl DateCheck {
         }
         self.formats[0].render(date)
     }
+}
+
+/// `date` as `YYYY-MM-DD`, digit by digit: no formatter, no strftime
+/// pattern parsed per call (a full sync renders every date cell).
+fn iso(date: NaiveDate) -> String {
+    let (year, month, day) = (date.year(), date.month(), date.day());
+    if !(0..=9999).contains(&year) {
+        return format!("{year:04}-{month:02}-{day:02}");
+    }
+    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+    let year = year as u32;
+    [
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        '-',
+        digit(month / 10),
+        digit(month),
+        '-',
+        digit(day / 10),
+        digit(day),
+    ]
+    .into_iter()
+    .collect()
 }
 
 #[cfg(test)]
@@ -402,6 +425,26 @@ mod tests {
             "{}",
             f.detail
         );
+    }
+
+    #[test]
+    fn iso_renders_as_chrono_does() {
+        for (y, m, d) in [
+            (1, 1, 1),
+            (999, 12, 31),
+            (1953, 2, 25),
+            (2024, 10, 9),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-5, 3, 4),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let expected = format!("{y:04}-{m:02}-{d:02}");
+            assert_eq!(iso(date), expected);
+            if (0..=9999).contains(&y) {
+                assert_eq!(iso(date), date.format("%Y-%m-%d").to_string());
+            }
+        }
     }
 
     #[test]

@@ -144,11 +144,6 @@ impl EmailCheck {
             format!("expected {}, found \"{value}\"{hint}", self.accepts()),
         )
     }
-
-    /// Lower-case form, for comparisons.
-    pub fn normalize(&self, value: &str) -> String {
-        value.to_lowercase()
-    }
 }
 
 #[cfg(test)]

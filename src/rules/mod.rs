@@ -266,26 +266,35 @@ impl ColumnRules {
     /// The canonical form of a valid value: E.164 phones, ISO dates,
     /// lower-case e-mail, the listed spelling of one-of values.
     pub fn normalize<'v>(&self, value: &'v str) -> Cow<'v, str> {
+        // A value already in its canonical form is returned as it is: a
+        // full sync normalises every cell of every row, and most are.
+        let unless_same = |n: String| {
+            if n == value {
+                Cow::Borrowed(value)
+            } else {
+                Cow::Owned(n)
+            }
+        };
         if let Some(phone) = &self.phone
             && let Some(n) = phone.normalize(value)
         {
-            return Cow::Owned(n);
+            return unless_same(n);
         }
         if let Some(date) = &self.date
             && let Some(n) = date.normalize(value)
         {
-            return Cow::Owned(n);
+            return unless_same(n);
         }
-        if let Some(email) = &self.email {
-            return Cow::Owned(email.normalize(value));
+        if self.email.is_some() {
+            return lowercase(value);
         }
         if let Some(one_of) = &self.one_of
             && let Some(n) = one_of.normalize(value)
         {
-            return Cow::Owned(n);
+            return unless_same(n);
         }
         if self.unique == Some(true) {
-            return Cow::Owned(value.to_lowercase());
+            return lowercase(value);
         }
         Cow::Borrowed(value)
     }
@@ -294,6 +303,15 @@ impl ColumnRules {
     /// schema's `example`, checked when compiled) or the derived one.
     pub fn example(&self, given: Option<&str>) -> String {
         given.unwrap_or(&self.example).to_string()
+    }
+}
+
+/// `value` in lower case, borrowed when it is already.
+fn lowercase(value: &str) -> Cow<'_, str> {
+    if value.is_ascii() && !value.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(value.to_lowercase())
     }
 }
 
@@ -309,6 +327,35 @@ mod tests {
             .iter()
             .map(|column| ColumnRules::compile(column, today).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn canonical_values_are_normalised_without_a_copy() {
+        let rules = users_rules();
+        let by_name = |name: &str| rules.iter().find(|r| r.name == name).unwrap();
+        let cases = [
+            ("email", "ada@example.com", "ada@example.com", true),
+            ("email", "Ada@Example.com", "ada@example.com", false),
+            ("email", "ÉLA@example.com", "éla@example.com", false),
+            ("businessMobilePhone", "+31612345678", "+31612345678", true),
+            (
+                "businessMobilePhone",
+                "+31 6 12345678",
+                "+31612345678",
+                false,
+            ),
+            ("birthDate", "1953-02-25", "1953-02-25", true),
+            ("language", "en", "en", true),
+            ("language", "EN", "en", false),
+            // Unique with case: kept as written.
+            ("employeeNumber", "E00001", "E00001", true),
+            ("firstName", "Ada", "Ada", true),
+        ];
+        for (column, value, expected, borrowed) in cases {
+            let n = by_name(column).normalize(value);
+            assert_eq!(n, expected, "{column} {value}");
+            assert_eq!(matches!(n, Cow::Borrowed(_)), borrowed, "{column} {value}");
+        }
     }
 
     proptest::proptest! {

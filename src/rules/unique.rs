@@ -98,7 +98,7 @@ impl UniqueBudget {
 /// bits it holds, so growing the table never re-reads or re-hashes the
 /// values. Values whose hash parts are equal are compared byte for byte, so
 /// the answer is exact.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct UniqueSet {
     hasher: KeyHasher,
     /// `0` for empty, else `(hash >> 32) << 32 | (record offset + 1)`.
@@ -246,38 +246,12 @@ impl UniqueSet {
         if budget.is_some() && (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        let tag = hash >> 32;
-        let mask = self.slots.len() - 1;
-        let mut at = Self::home(tag, mask);
-        loop {
-            let slot = self.slots[at];
-            if slot == 0 {
-                break;
-            }
-            if slot >> 32 == tag {
-                // Stored keys are lower case already.
-                let (first, stored) = self.record((slot as u32 - 1) as usize);
-                let same = if fold {
-                    stored.eq_ignore_ascii_case(key)
-                } else {
-                    stored == key
-                };
-                if same {
-                    return Ok(Some(first));
-                }
-            }
-            at = (at + 1) & mask;
-        }
+        let at = match self.find(key, fold, hash) {
+            Ok(first) => return Ok(Some(first)),
+            Err(at) => at,
+        };
         let Some(budget) = budget else {
-            if self.overflow.is_empty() {
-                return Ok(None);
-            }
-            let key = if fold {
-                key.to_ascii_lowercase()
-            } else {
-                key.to_vec()
-            };
-            return Ok(self.overflow.get(key.as_slice()).copied());
+            return Ok(self.find_overflow(key, fold));
         };
         let cost = Self::cost(key.len());
         if cost > *budget {
@@ -293,7 +267,7 @@ impl UniqueSet {
             };
             return Ok(self.insert_overflow(&key, row));
         }
-        self.slots[at] = tag << 32 | offset;
+        self.slots[at] = (hash >> 32) << 32 | offset;
         self.len += 1;
         // Doubling, but never reserving more than the budget can still pay
         // for: the arena stays within what it was charged.
@@ -311,6 +285,88 @@ impl UniqueSet {
             self.arena[start..].make_ascii_lowercase();
         }
         Ok(None)
+    }
+
+    /// The row recorded for `key` (lower-casing its ASCII letters first
+    /// when `fold`), else the empty slot where it would go. The overflow
+    /// map is not searched.
+    fn find(&self, key: &[u8], fold: bool, hash: u64) -> Result<u64, usize> {
+        let tag = hash >> 32;
+        let mask = self.slots.len() - 1;
+        let mut at = Self::home(tag, mask);
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                return Err(at);
+            }
+            if slot >> 32 == tag {
+                // Stored keys are lower case already.
+                let (first, stored) = self.record((slot as u32 - 1) as usize);
+                let same = if fold {
+                    stored.eq_ignore_ascii_case(key)
+                } else {
+                    stored == key
+                };
+                if same {
+                    return Ok(first);
+                }
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    #[cold]
+    fn find_overflow(&self, key: &[u8], fold: bool) -> Option<u64> {
+        if self.overflow.is_empty() {
+            return None;
+        }
+        let key = if fold {
+            key.to_ascii_lowercase()
+        } else {
+            key.to_vec()
+        };
+        self.overflow.get(key.as_slice()).copied()
+    }
+
+    /// The row recorded for `value`, without recording it.
+    pub fn get(&self, value: &str) -> Option<u64> {
+        let hash = self.hasher.hash(value);
+        if self.hasher.case_insensitive && !value.is_ascii() {
+            let key = value.to_lowercase();
+            return self
+                .find(key.as_bytes(), false, hash)
+                .ok()
+                .or_else(|| self.find_overflow(key.as_bytes(), false));
+        }
+        let fold = self.hasher.case_insensitive;
+        self.find(value.as_bytes(), fold, hash)
+            .ok()
+            .or_else(|| self.find_overflow(value.as_bytes(), fold))
+    }
+
+    /// Values recorded.
+    pub fn len(&self) -> usize {
+        self.len + self.overflow.len()
+    }
+
+    /// Every value recorded (lower case when case does not matter), in the
+    /// order they were first recorded, with their rows.
+    pub fn records(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        let mut at = 0;
+        let in_arena = std::iter::from_fn(move || {
+            if at >= self.arena.len() {
+                return None;
+            }
+            let (row, start) = read_varint(&self.arena, at);
+            let (len, start) = read_varint(&self.arena, start);
+            let end = (start + len as usize).min(self.arena.len());
+            at = end;
+            Some((row, &self.arena[start.min(end)..end]))
+        });
+        let mut past: Vec<(u64, &[u8])> =
+            self.overflow.iter().map(|(k, &row)| (row, &**k)).collect();
+        past.sort_unstable_by_key(|&(row, _)| row);
+        in_arena.chain(past)
     }
 
     /// Makes room for `values` values in all, so that the table does not
