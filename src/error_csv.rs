@@ -72,7 +72,8 @@ pub struct ErrorCsvWriter<W: Write> {
     /// Fields of the header, without `errors`: where the `errors` cell goes.
     width: usize,
     rows: u64,
-    record: Vec<String>,
+    /// One buffer for every row written: no allocation per field.
+    record: csv::ByteRecord,
 }
 
 impl<W: Write> std::fmt::Debug for ErrorCsvWriter<W> {
@@ -153,8 +154,14 @@ impl LineEnding {
 
 /// The joined messages of a row, as written in its `errors` cell.
 pub fn errors_cell(errors: &[RowError]) -> String {
-    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
-    messages.join("; ")
+    let mut cell = String::with_capacity(errors.iter().map(|e| e.message.len() + 2).sum());
+    for (i, error) in errors.iter().enumerate() {
+        if i > 0 {
+            cell.push_str("; ");
+        }
+        cell.push_str(&error.message);
+    }
+    cell
 }
 
 impl<W: Write> ErrorCsvWriter<W> {
@@ -214,7 +221,7 @@ impl<W: Write> ErrorCsvWriter<W> {
             formula_guard,
             width: header.len(),
             rows: 0,
-            record: Vec::new(),
+            record: csv::ByteRecord::new(),
         };
         let mut fields: Vec<&str> = header.iter().collect();
         fields.push("errors");
@@ -236,14 +243,15 @@ impl<W: Write> ErrorCsvWriter<W> {
     fn write_fields<'a>(&mut self, fields: impl Iterator<Item = &'a str>) -> Result<(), Error> {
         self.record.clear();
         for field in fields {
-            let cell = if self.formula_guard {
-                guard_formula(field)
+            if self.formula_guard {
+                self.record.push_field(guard_formula(field).as_bytes());
             } else {
-                field.into()
-            };
-            self.record.push(cell.into_owned());
+                self.record.push_field(field.as_bytes());
+            }
         }
-        self.csv.write_record(&self.record).map_err(csv_to_error)
+        self.csv
+            .write_byte_record(&self.record)
+            .map_err(csv_to_error)
     }
 
     /// Writes one failed row: its fields as read, padded with empty cells
@@ -258,7 +266,7 @@ impl<W: Write> ErrorCsvWriter<W> {
             .take(width)
             .chain(std::iter::repeat_n("", padding))
             .chain(std::iter::once(cell.as_str()))
-            .chain(fields.iter().skip(width));
+            .chain((width..fields.len()).filter_map(|i| fields.get(i)));
         self.write_fields(row)?;
         self.rows += 1;
         Ok(())

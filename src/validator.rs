@@ -551,7 +551,7 @@ impl Compiled {
             line: pos.line,
             column: Some(self.columns[c].name.clone()),
             code: failure.code,
-            message: format!("{}: {}", map.display[c], failure.detail),
+            message: [map.display[c].as_str(), ": ", &failure.detail].concat(),
             value: map.raw(row, c).map(str::to_string),
         }
     }
