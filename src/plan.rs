@@ -99,6 +99,11 @@ pub trait ExistingUsers {
     /// Whether the stored value of schema column `column` of user `key`,
     /// normalised by the schema's rules ([`Validator::normalize`]), equals
     /// `normalized` (`""` for an empty value).
+    ///
+    /// It must be that equality test: the planner first asks with the
+    /// values as uploaded (trimmed), which equal a stored normalised value
+    /// only when they are in normal form already, and normalises them only
+    /// when that answer is `false`.
     fn same_value(&self, key: &str, column: &str, normalized: &str) -> bool;
 
     /// Every existing key, normalised.
@@ -416,8 +421,11 @@ impl Planner {
         guard: ArchiveGuard,
     ) -> Planner {
         // Sized once: a full sync marks about every existing user as seen.
+        // Capped, since `len` is the host's word (a store's size, or a
+        // wrong one) and the file may be short: past the cap it grows.
+        const MAX_RESERVED: usize = 1 << 20;
         let seen = match mode {
-            Mode::Full => AHashSet::with_capacity(existing.len()),
+            Mode::Full => AHashSet::with_capacity(existing.len().min(MAX_RESERVED)),
             _ => AHashSet::new(),
         };
         Planner {
@@ -514,20 +522,34 @@ impl Planner {
         key: &str,
         key_column: usize,
     ) -> bool {
-        let normalized: Vec<(&str, Cow<'_, str>)> = compiled
+        let raw: Vec<(usize, &str, &str)> = compiled
             .columns
             .iter()
             .enumerate()
             .filter(|&(c, _)| c != key_column && map.file_index[c].is_some())
-            .filter_map(|(c, rules)| {
-                let value = map.value(row, c);
-                // An empty cell keeps the stored value in a delta upload.
-                if value.is_empty() && self.mode == Mode::Delta {
-                    return None;
-                }
-                Some((rules.name.as_str(), rules.normalize(value)))
-            })
+            .map(|(c, rules)| (c, rules.name.as_str(), map.value(row, c)))
+            // An empty cell keeps the stored value in a delta upload.
+            .filter(|&(_, _, value)| !(value.is_empty() && self.mode == Mode::Delta))
             .collect();
+        // Values as uploaded first: an unchanged row is usually written as
+        // it was exported, and a value equal to a stored (normalised) one is
+        // canonical, so normalising it could not change the answer. Only
+        // when that fails are the values normalised, and asked again if any
+        // changed.
+        let as_uploaded: Vec<(&str, &str)> = raw.iter().map(|&(_, n, v)| (n, v)).collect();
+        if self.existing.same_values(key, &as_uploaded) {
+            return true;
+        }
+        let normalized: Vec<(&str, Cow<'_, str>)> = raw
+            .iter()
+            .map(|&(c, name, value)| (name, compiled.columns[c].normalize(value)))
+            .collect();
+        if normalized
+            .iter()
+            .all(|(_, v)| matches!(v, Cow::Borrowed(_)))
+        {
+            return false;
+        }
         let values: Vec<(&str, &str)> = normalized.iter().map(|(c, v)| (*c, &**v)).collect();
         self.existing.same_values(key, &values)
     }

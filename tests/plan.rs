@@ -380,3 +380,56 @@ proptest! {
         prop_assert_eq!(archive, expected);
     }
 }
+
+/// A store that claims more users than memory could hold (a host's bug, or
+/// a huge directory): the plan does not size anything by that claim.
+struct ClaimsTooMany;
+
+impl ExistingUsers for ClaimsTooMany {
+    fn len(&self) -> usize {
+        usize::MAX
+    }
+    fn contains(&self, key: &str) -> bool {
+        key == "ada@example.com"
+    }
+    fn same_value(&self, _key: &str, _column: &str, _normalized: &str) -> bool {
+        true
+    }
+    fn keys(&self) -> Box<dyn Iterator<Item = std::borrow::Cow<'_, str>> + '_> {
+        Box::new(std::iter::once("ada@example.com".into()))
+    }
+}
+
+#[test]
+fn a_store_claiming_usize_max_users_does_not_size_the_plan() {
+    let upload =
+        "email,firstName,lastName\nada@example.com,Ada,Lovelace\ngrace@example.com,Grace,Hopper\n";
+    let mut builder = validator().validation();
+    builder
+        .existing(ClaimsTooMany)
+        .mode(Mode::Full)
+        .archive_guard(ArchiveGuard {
+            allow: true,
+            ..ArchiveGuard::default()
+        });
+    let report = builder.validate(upload.as_bytes(), None).unwrap();
+    let plan = report.plan.unwrap();
+    assert_eq!((plan.create, plan.unchanged, plan.archive), (1, 1, 0));
+}
+
+#[test]
+fn an_unchanged_row_written_differently_is_still_unchanged() {
+    // Stored normalised; uploaded in other spellings of the same values.
+    let v = validator();
+    let upload = "email,firstName,lastName,businessMobilePhone,language\nADA@example.com,Ada,Lovelace,+31 6 1234 5678,EN\nalan@example.com,Alan,Turing,+44 7400 123456,en\ngrace@example.com,Grace,Hopper,,NL\n";
+    let (report, _, actions) =
+        plan(&v, EXISTING, Mode::Delta, ArchiveGuard::default(), upload).unwrap();
+    assert_eq!(report.rows.invalid, 0, "{:?}", report.errors);
+    assert_eq!(actions, vec![Some(Action::Unchanged); 3]);
+    // One value changed: the first try (as uploaded) and the second
+    // (normalised) both fail, so it is an update.
+    let changed = "email,firstName,lastName,businessMobilePhone,language\nada@example.com,Ada,Lovelace,+31 6 1234 5679,en\n";
+    let (_, _, actions) =
+        plan(&v, EXISTING, Mode::Delta, ArchiveGuard::default(), changed).unwrap();
+    assert_eq!(actions, vec![Some(Action::Update)]);
+}

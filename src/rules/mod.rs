@@ -392,5 +392,26 @@ mod tests {
                 proptest::prop_assert_eq!(&dates, &alone_dates, "{}", rules.name);
             }
         }
+
+        /// The planner relies on it: a value equal to a normalised one is
+        /// its own normal form (`ExistingUsers::same_value`).
+        #[test]
+        fn normalising_twice_changes_nothing(
+            value in proptest::prop_oneof![
+                "[a-zA-Z.]{1,12}@[a-zA-Z]{1,8}\\.(com|nl|x)",
+                "\\+?[0-9 ()./-]{6,18}",
+                "0[0-9 -]{8,12}",
+                "(19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]",
+                "[0-3][0-9][./-][01][0-9][./-](19|20)[0-9]{2}",
+                "(en|EN|Nl|de|fr|xx)",
+                "[a-zA-Zé É0-9-]{1,30}",
+            ]
+        ) {
+            for rules in users_rules() {
+                let once = rules.normalize(&value).into_owned();
+                let twice = rules.normalize(&once);
+                proptest::prop_assert_eq!(&twice, &once, "{}", rules.name);
+            }
+        }
     }
 }
