@@ -132,9 +132,10 @@ fn main() {
                 .build(&Schema::users())
                 .expect("schema");
             let start = Instant::now();
-            let existing = ExistingSet::from_reader(
+            let existing = ExistingSet::from_reader_with_threads(
                 &validator,
                 BufReader::new(File::open(&existing_path).expect("open existing")),
+                threads,
             )
             .expect("existing users");
             let loaded = start.elapsed().as_secs_f64();

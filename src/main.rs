@@ -440,8 +440,10 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
                 path.display()
             )));
         }
-        let existing = ExistingSet::from_reader(&validator, BufReader::new(file))
-            .map_err(|e| Fatal(format!("existing users {}: {e}", path.display())))?;
+        let threads = args.threads.map_or_else(default_threads, usize::from);
+        let existing =
+            ExistingSet::from_reader_with_threads(&validator, BufReader::new(file), threads)
+                .map_err(|e| Fatal(format!("existing users {}: {e}", path.display())))?;
         builder
             .existing(existing)
             .mode(match args.mode {

@@ -197,6 +197,27 @@ impl ExistingSet {
     /// different number of fields than the header is the error
     /// `existing_field_count`.
     pub fn from_reader<R: Read>(validator: &Validator, input: R) -> Result<ExistingSet, Error> {
+        ExistingSet::from_reader_with_threads(validator, input, 1)
+    }
+
+    /// [`ExistingSet::from_reader`] on `threads` threads in all: the calling
+    /// thread reads the export and stores the users in order, the others
+    /// normalise and fingerprint the values (most of the work). The set is
+    /// the same whatever the number of threads.
+    ///
+    /// ```
+    /// use usercsv::{ExistingSet, ExistingUsers, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users()).unwrap();
+    /// let export = "email,firstName,lastName\nada@example.com,Ada,Lovelace\ngrace@example.com,Grace,Hopper\n";
+    /// let existing = ExistingSet::from_reader_with_threads(&validator, export.as_bytes(), 2).unwrap();
+    /// assert_eq!(existing.keys().collect::<Vec<_>>(), ["ada@example.com", "grace@example.com"]);
+    /// ```
+    pub fn from_reader_with_threads<R: Read>(
+        validator: &Validator,
+        input: R,
+        threads: usize,
+    ) -> Result<ExistingSet, Error> {
         let compiled: &Compiled = &validator.inner;
         if compiled.key.is_none() {
             return Err(Error::new(ErrorKind::MissingColumns {
@@ -208,30 +229,20 @@ impl ExistingSet {
         let mut warnings = Vec::new();
         let map = HeaderMap::new(compiled, reader.header(), false, &mut warnings)?;
         let mut set = ExistingSet::new(validator);
-        let mut row = Row::default();
-        let mut prints: Vec<u64> = Vec::with_capacity(compiled.columns.len());
-        while reader.read_row(&mut row)? {
-            // A shifted row would key one user by another's cell, and so
-            // archive or recreate the wrong user.
-            if row.len() != map.width {
-                return Err(Error::new(ErrorKind::ExistingFieldCount {
-                    position: row.position(),
-                    found: row.len(),
-                    expected: map.width,
-                }));
+        let load = Load {
+            compiled,
+            map: &map,
+            hasher: set.hasher.clone(),
+        };
+        if threads <= 1 {
+            let mut batch = LoadBatch::default();
+            while load.fill(&mut reader, &mut batch)? {
+                load.prepare(&mut batch);
+                set.store(&batch)?;
             }
-            let Some(key) = validator.normalize_key(map.value(&row, compiled.key.unwrap_or(0)))
-            else {
-                continue;
-            };
-            prints.clear();
-            for (c, rules) in compiled.columns.iter().enumerate() {
-                prints.push(map.file_index[c].map_or(UNKNOWN, |_| {
-                    fingerprint(&set.hasher, &rules.normalize(map.value(&row, c)))
-                }));
-            }
-            set.insert_fingerprints(&key, &prints);
+            return Ok(set);
         }
+        load.on_workers(&mut reader, &mut set, threads - 1)?;
         Ok(set)
     }
 
@@ -265,6 +276,17 @@ impl ExistingSet {
         }
     }
 
+    /// Stores the prepared users of `batch`, in order.
+    fn store(&mut self, batch: &LoadBatch) -> Result<(), Error> {
+        let width = self.columns.len();
+        for (i, key) in batch.keys.iter().enumerate() {
+            if let Some(key) = key {
+                self.insert_fingerprints(key, &batch.prints[i * width..(i + 1) * width]);
+            }
+        }
+        Ok(())
+    }
+
     /// The stored fingerprints of user `key`, one per schema column.
     fn user(&self, key: &str) -> Option<&[u64]> {
         let width = self.columns.len();
@@ -278,6 +300,166 @@ impl ExistingSet {
             return false;
         };
         stored[c] != UNKNOWN && stored[c] == fingerprint(&self.hasher, normalized)
+    }
+}
+
+/// Rows of an export read but not yet stored, and what they store.
+#[derive(Default)]
+struct LoadBatch {
+    seq: u64,
+    rows: Vec<Row>,
+    len: usize,
+    /// Per row: its normalised key, `None` when the key cell is empty.
+    keys: Vec<Option<String>>,
+    /// Per row, one fingerprint per schema column, back to back.
+    prints: Vec<u64>,
+}
+
+/// Rows per [`LoadBatch`].
+const LOAD_BATCH: usize = 256;
+
+/// How an export's rows become users; shared by the loading threads.
+struct Load<'a> {
+    compiled: &'a Compiled,
+    map: &'a HeaderMap,
+    hasher: RandomState,
+}
+
+impl Load<'_> {
+    /// Reads the next rows into `batch`; `false` at the end of the export.
+    /// A row with the wrong number of fields stops the load: a shifted row
+    /// would key one user by another's cell, and so archive or recreate
+    /// the wrong user.
+    fn fill<R: Read>(
+        &self,
+        reader: &mut crate::reader::Reader<R>,
+        batch: &mut LoadBatch,
+    ) -> Result<bool, Error> {
+        batch.len = 0;
+        while batch.len < LOAD_BATCH {
+            if batch.rows.len() == batch.len {
+                batch.rows.push(Row::default());
+            }
+            let row = &mut batch.rows[batch.len];
+            if !reader.read_row(row)? {
+                break;
+            }
+            if row.len() != self.map.width {
+                return Err(Error::new(ErrorKind::ExistingFieldCount {
+                    position: row.position(),
+                    found: row.len(),
+                    expected: self.map.width,
+                }));
+            }
+            batch.len += 1;
+        }
+        Ok(batch.len > 0)
+    }
+
+    /// Normalises and fingerprints the rows of `batch`.
+    fn prepare(&self, batch: &mut LoadBatch) {
+        let compiled = self.compiled;
+        batch.keys.clear();
+        batch.prints.clear();
+        for row in &batch.rows[..batch.len] {
+            let key_column = compiled.key.unwrap_or(0);
+            batch
+                .keys
+                .push(normalize_key(compiled, self.map.value(row, key_column)));
+            for (c, rules) in compiled.columns.iter().enumerate() {
+                batch
+                    .prints
+                    .push(self.map.file_index[c].map_or(UNKNOWN, |_| {
+                        fingerprint(&self.hasher, &rules.normalize(self.map.value(row, c)))
+                    }));
+            }
+        }
+    }
+
+    /// Reads on this thread, prepares on `workers` others (and on this one
+    /// when they are all busy), stores in input order.
+    fn on_workers<R: Read>(
+        &self,
+        reader: &mut crate::reader::Reader<R>,
+        set: &mut ExistingSet,
+        workers: usize,
+    ) -> Result<(), Error> {
+        use std::collections::BTreeMap;
+        use std::sync::mpsc;
+        let stopped = || Error::from(std::io::Error::other("loading worker stopped"));
+        let (work_tx, work_rx) = mpsc::sync_channel::<LoadBatch>(2 * workers);
+        let work_rx = std::sync::Mutex::new(work_rx);
+        let work_rx = &work_rx;
+        // Moved into the scope, so that any early return drops it and the
+        // workers, waiting for work, end before the scope joins them.
+        let mut work_tx = Some(work_tx);
+        std::thread::scope(|scope| -> Result<(), Error> {
+            let Some(work_tx) = work_tx.take() else {
+                return Err(stopped());
+            };
+            let (done_tx, done_rx) = mpsc::channel::<LoadBatch>();
+            for _ in 0..workers {
+                let done = done_tx.clone();
+                scope.spawn(move || {
+                    loop {
+                        let next = match work_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(mut batch) = next else { return };
+                        self.prepare(&mut batch);
+                        if done.send(batch).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            let mut pending: BTreeMap<u64, LoadBatch> = BTreeMap::new();
+            let mut free: Vec<LoadBatch> = Vec::new();
+            let (mut next, mut seq, mut in_flight) = (0u64, 0u64, 0usize);
+            let mut store_ready = |batch: LoadBatch,
+                                   pending: &mut BTreeMap<u64, LoadBatch>,
+                                   free: &mut Vec<LoadBatch>,
+                                   next: &mut u64|
+             -> Result<(), Error> {
+                pending.insert(batch.seq, batch);
+                while let Some(batch) = pending.remove(next) {
+                    *next += 1;
+                    set.store(&batch)?;
+                    free.push(batch);
+                }
+                Ok(())
+            };
+            loop {
+                let mut batch = free.pop().unwrap_or_default();
+                if !self.fill(reader, &mut batch)? {
+                    break;
+                }
+                batch.seq = seq;
+                seq += 1;
+                match work_tx.try_send(batch) {
+                    Ok(()) => in_flight += 1,
+                    // Every worker busy: this thread prepares the batch.
+                    Err(mpsc::TrySendError::Full(mut batch)) => {
+                        self.prepare(&mut batch);
+                        store_ready(batch, &mut pending, &mut free, &mut next)?;
+                    }
+                    Err(mpsc::TrySendError::Disconnected(_)) => return Err(stopped()),
+                }
+                while let Ok(batch) = done_rx.try_recv() {
+                    in_flight -= 1;
+                    store_ready(batch, &mut pending, &mut free, &mut next)?;
+                }
+            }
+            drop(work_tx);
+            while in_flight > 0 {
+                let batch = done_rx.recv().map_err(|_| stopped())?;
+                in_flight -= 1;
+                store_ready(batch, &mut pending, &mut free, &mut next)?;
+            }
+            Ok(())
+        })
     }
 }
 

@@ -665,3 +665,61 @@ fn keys_compare_in_unicode_normal_form() {
         assert_eq!(codes, [(4, "unique")], "threads {threads}");
     }
 }
+
+/// An export of `rows` users in the generator's shapes, with a repeated key
+/// (a later row replaces an earlier one) and an empty key every so often.
+fn export_of(rows: u64) -> String {
+    let mut csv = Vec::new();
+    usercsv::generate::UserCsv::new(rows)
+        .phone_countries(20)
+        .write_to(&mut csv)
+        .unwrap();
+    let mut text = String::from_utf8(csv).unwrap();
+    text.push_str(",Nobody,Empty,,E9999998,,,,,\n");
+    let first = text.lines().nth(1).unwrap().to_string();
+    text.push_str(&first.replace(",E0000000,", ",E7777777,"));
+    text.push('\n');
+    text
+}
+
+#[test]
+fn loading_an_export_on_more_threads_gives_the_same_set() {
+    use usercsv::ExistingUsers;
+    let v = validator();
+    let export = export_of(3_000);
+    let one = ExistingSet::from_reader(&v, export.as_bytes()).unwrap();
+    let keys: Vec<String> = one.keys().map(|k| k.into_owned()).collect();
+    assert_eq!(keys.len(), 3_000);
+    for threads in [2, 3, 8] {
+        let many = ExistingSet::from_reader_with_threads(&v, export.as_bytes(), threads).unwrap();
+        let many_keys: Vec<String> = many.keys().map(|k| k.into_owned()).collect();
+        assert_eq!(many_keys, keys, "{threads} threads");
+        for key in keys.iter().step_by(97) {
+            for column in ["firstName", "employeeNumber", "businessMobilePhone"] {
+                // Same fingerprints: the same answers for any value.
+                for value in ["E0000000", "E7777777", "+31612345678", "Ada"] {
+                    assert_eq!(
+                        many.same_value(key, column, value),
+                        one.same_value(key, column, value)
+                    );
+                }
+            }
+        }
+        // The repeated key's later row replaced the earlier one.
+        assert!(many.same_value(&keys[0], "employeeNumber", "E7777777"));
+    }
+    // A bad row far into the export: the same error, at the same row.
+    let bad = format!(
+        "{export}a@example.com,too,few\n{}",
+        export.lines().nth(5).unwrap()
+    );
+    for threads in [1, 2, 8] {
+        let err = ExistingSet::from_reader_with_threads(&v, bad.as_bytes(), threads).unwrap_err();
+        assert_eq!(err.code(), "existing_field_count");
+        assert_eq!(
+            err.position().map(|p| p.row),
+            Some(3_004),
+            "{threads} threads"
+        );
+    }
+}
