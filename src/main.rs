@@ -19,11 +19,6 @@ use usercsv::{
 mod outputs;
 use outputs::{LazyOut, Output, Paths};
 
-// The binary's allocator, never the library's choice: a few percent on
-// whole runs and less memory in a full sync (BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Validate bulk user CSV uploads.
 #[derive(Parser, Debug)]
 #[command(name = "usercsv", version, about, long_about = None)]
