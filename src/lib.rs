@@ -107,7 +107,7 @@ pub use crate::formula::{guard_formula, unguard_formula};
 pub use crate::guide::{
     Guide, GuideColumn, GuideExample, GuideFormat, GuideRowExample, render_guide,
 };
-pub use crate::plan::{Action, ArchiveGuard, ExistingSet, ExistingUsers, Mode, Plan};
+pub use crate::plan::{Action, ArchiveGuard, ExistingSet, ExistingUsers, Mode, Plan, RowValue};
 pub use crate::progress::{CancelToken, Progress};
 pub use crate::reader::{Limits, Reader, ReaderBuilder, RowsIntoIter, RowsIter};
 pub use crate::report::{

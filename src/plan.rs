@@ -99,24 +99,21 @@ pub trait ExistingUsers {
     /// Whether the stored value of schema column `column` of user `key`,
     /// normalised by the schema's rules ([`Validator::normalize`]), equals
     /// `normalized` (`""` for an empty value).
-    ///
-    /// It must be that equality test: the planner first asks with the
-    /// values as uploaded (trimmed), which equal a stored normalised value
-    /// only when they are in normal form already, and normalises them only
-    /// when that answer is `false`.
     fn same_value(&self, key: &str, column: &str, normalized: &str) -> bool;
 
     /// Every existing key, normalised.
     fn keys(&self) -> Box<dyn Iterator<Item = Cow<'_, str>> + '_>;
 
-    /// Whether user `key` holds every `(column, normalized)` value, each
-    /// compared as [`ExistingUsers::same_value`] compares one: the planner
-    /// asks this once per row, so that a store can look the user up once.
-    /// The provided method asks `same_value` column by column.
+    /// Whether user `key` holds every value of `values` (one uploaded row's
+    /// compared cells), each compared as [`ExistingUsers::same_value`]
+    /// compares one. The planner asks this once per row, so that a store
+    /// can look the user up once; a [`RowValue`] is normalised only when
+    /// [`RowValue::normalized`] is first called. The provided method asks
+    /// `same_value` column by column.
     ///
     /// ```
     /// use std::borrow::Cow;
-    /// use usercsv::ExistingUsers;
+    /// use usercsv::{ExistingUsers, RowValue};
     ///
     /// struct OneUser;
     /// impl ExistingUsers for OneUser {
@@ -129,15 +126,95 @@ pub trait ExistingUsers {
     ///         Box::new(std::iter::once(Cow::Borrowed("ada@example.com")))
     ///     }
     /// }
-    /// assert!(OneUser.same_values("ada@example.com", &[("firstName", "Ada")]));
-    /// assert!(!OneUser.same_values("ada@example.com", &[("firstName", "Ada"), ("lastName", "Byron")]));
+    /// let first = RowValue::new("firstName", " Ada ", "Ada");
+    /// let last = RowValue::new("lastName", "Byron", "Byron");
+    /// assert!(OneUser.same_values("ada@example.com", &[first.clone()]));
+    /// assert!(!OneUser.same_values("ada@example.com", &[first, last]));
     /// ```
-    fn same_values(&self, key: &str, values: &[(&str, &str)]) -> bool {
+    fn same_values(&self, key: &str, values: &[RowValue<'_>]) -> bool {
         values
             .iter()
-            .all(|&(column, normalized)| self.same_value(key, column, normalized))
+            .all(|value| self.same_value(key, value.column(), value.normalized()))
     }
 }
+
+/// One cell of an uploaded row as [`ExistingUsers::same_values`] compares
+/// it with a stored user: the schema column, the value as uploaded
+/// (trimmed), and its normal form, computed on first use.
+#[derive(Clone, Debug)]
+pub struct RowValue<'a> {
+    column: &'a str,
+    as_uploaded: &'a str,
+    normalizer: Normalizer<'a>,
+    normalized: std::sync::OnceLock<Cow<'a, str>>,
+}
+
+#[derive(Clone, Debug)]
+enum Normalizer<'a> {
+    Rules(&'a crate::rules::ColumnRules),
+    Given(&'a str),
+}
+
+impl<'a> RowValue<'a> {
+    /// A value whose normal form is known (for a host's own tests).
+    ///
+    /// ```
+    /// let value = usercsv::RowValue::new("businessMobilePhone", "+31 6 12345678", "+31612345678");
+    /// assert_eq!((value.column(), value.as_uploaded(), value.normalized()), ("businessMobilePhone", "+31 6 12345678", "+31612345678"));
+    /// ```
+    pub fn new(column: &'a str, as_uploaded: &'a str, normalized: &'a str) -> RowValue<'a> {
+        RowValue {
+            column,
+            as_uploaded,
+            normalizer: Normalizer::Given(normalized),
+            normalized: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn by_rules(
+        rules: &'a crate::rules::ColumnRules,
+        as_uploaded: &'a str,
+    ) -> RowValue<'a> {
+        RowValue {
+            column: &rules.name,
+            as_uploaded,
+            normalizer: Normalizer::Rules(rules),
+            normalized: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The schema column's name.
+    ///
+    /// ```
+    /// assert_eq!(usercsv::RowValue::new("email", "A@b.com", "a@b.com").column(), "email");
+    /// ```
+    pub fn column(&self) -> &'a str {
+        self.column
+    }
+
+    /// The value as uploaded, trimmed; `""` for an empty cell.
+    ///
+    /// ```
+    /// assert_eq!(usercsv::RowValue::new("email", "A@b.com", "a@b.com").as_uploaded(), "A@b.com");
+    /// ```
+    pub fn as_uploaded(&self) -> &'a str {
+        self.as_uploaded
+    }
+
+    /// The value normalised by the schema's rules, as
+    /// [`Validator::normalize`] would give it; computed on the first call.
+    ///
+    /// ```
+    /// assert_eq!(usercsv::RowValue::new("email", "A@b.com", "a@b.com").normalized(), "a@b.com");
+    /// ```
+    pub fn normalized(&self) -> &str {
+        self.normalized.get_or_init(|| match self.normalizer {
+            Normalizer::Rules(rules) => rules.normalize(self.as_uploaded),
+            Normalizer::Given(given) => Cow::Borrowed(given),
+        })
+    }
+}
+
 
 /// Existing users held in memory: the normalised key and a 64-bit
 /// fingerprint of each normalised value, never the raw rows, so a million
@@ -477,12 +554,17 @@ impl ExistingUsers for ExistingSet {
             .is_some_and(|stored| self.same_print(stored, column, normalized))
     }
 
-    /// One lookup of the user for all the values.
-    fn same_values(&self, key: &str, values: &[(&str, &str)]) -> bool {
+    /// One lookup of the user for all the values; each value is compared
+    /// as uploaded first and normalised only when that differs. Sound
+    /// because the stored fingerprints are of normal forms: a value equal
+    /// to a normal form is one, and normalising it changes nothing
+    /// (`normalising_twice_changes_nothing`).
+    fn same_values(&self, key: &str, values: &[RowValue<'_>]) -> bool {
         self.user(key).is_some_and(|stored| {
-            values
-                .iter()
-                .all(|&(column, normalized)| self.same_print(stored, column, normalized))
+            values.iter().all(|value| {
+                self.same_print(stored, value.column(), value.as_uploaded())
+                    || self.same_print(stored, value.column(), value.normalized())
+            })
         })
     }
 
@@ -704,35 +786,15 @@ impl Planner {
         key: &str,
         key_column: usize,
     ) -> bool {
-        let raw: Vec<(usize, &str, &str)> = compiled
+        let values: Vec<RowValue<'_>> = compiled
             .columns
             .iter()
             .enumerate()
             .filter(|&(c, _)| c != key_column && map.file_index[c].is_some())
-            .map(|(c, rules)| (c, rules.name.as_str(), map.value(row, c)))
+            .map(|(c, rules)| RowValue::by_rules(rules, map.value(row, c)))
             // An empty cell keeps the stored value in a delta upload.
-            .filter(|&(_, _, value)| !(value.is_empty() && self.mode == Mode::Delta))
+            .filter(|value| !(value.as_uploaded().is_empty() && self.mode == Mode::Delta))
             .collect();
-        // Values as uploaded first: an unchanged row is usually written as
-        // it was exported, and a value equal to a stored (normalised) one is
-        // canonical, so normalising it could not change the answer. Only
-        // when that fails are the values normalised, and asked again if any
-        // changed.
-        let as_uploaded: Vec<(&str, &str)> = raw.iter().map(|&(_, n, v)| (n, v)).collect();
-        if self.existing.same_values(key, &as_uploaded) {
-            return true;
-        }
-        let normalized: Vec<(&str, Cow<'_, str>)> = raw
-            .iter()
-            .map(|&(c, name, value)| (name, compiled.columns[c].normalize(value)))
-            .collect();
-        if normalized
-            .iter()
-            .all(|(_, v)| matches!(v, Cow::Borrowed(_)))
-        {
-            return false;
-        }
-        let values: Vec<(&str, &str)> = normalized.iter().map(|(c, v)| (*c, &**v)).collect();
         self.existing.same_values(key, &values)
     }
 

@@ -241,9 +241,15 @@ impl PhoneCheck {
     /// E.164 form (`+31612345678`), with `;ext=` for an extension.
     pub fn normalize(&self, value: &str) -> Option<String> {
         let (parsed, _) = self.parse(value).ok()?;
-        let mut out = format!("+{}{}", parsed.code, parsed.national.as_str());
+        // Pushed, not formatted: a full sync normalises every phone cell.
+        let national = parsed.national.as_str();
+        let mut out = String::with_capacity(4 + national.len());
+        out.push('+');
+        push_decimal(&mut out, u64::from(parsed.code));
+        out.push_str(national);
         if let Some(ext) = parsed.extension {
-            let _ = write!(out, ";ext={ext}");
+            out.push_str(";ext=");
+            out.push_str(&ext);
         }
         Some(out)
     }
@@ -358,6 +364,14 @@ fn mangling_hint(number: &str) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_decimal(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[cfg(test)]
