@@ -215,7 +215,6 @@ impl<'a> RowValue<'a> {
     }
 }
 
-
 /// Existing users held in memory: the normalised key and a 64-bit
 /// fingerprint of each normalised value, never the raw rows, so a million
 /// users take about 230 MB (measured in `BENCHMARKS.md`).
@@ -650,15 +649,85 @@ impl Plan {
     }
 }
 
-/// The per-run planning state, fed rows in input order.
-/// A row's user as the plan sees it; from [`Planner::lookup`].
+/// A row's user as the plan sees it; from [`PlanView::lookup`].
 pub(crate) struct Lookup {
     key: Option<String>,
     exists: bool,
+    /// Whether the row leaves its (existing) user as stored, when already
+    /// known ([`PlanView::lookup_ahead`]).
+    unchanged: Option<bool>,
 }
 
+/// The read-only part of planning: which user a row names and whether it
+/// changes it. Cloned to the threads that check rows, so that this work
+/// (normalising keys and values, asking the store) is spread over them.
+#[derive(Clone)]
+pub(crate) struct PlanView {
+    mode: Mode,
+    existing: std::sync::Arc<dyn ExistingUsers + Send + Sync>,
+}
+
+impl PlanView {
+    /// Looks up a row's user: its normalised key (`None` when the key cell
+    /// gives none) and whether that user exists.
+    pub fn lookup(&self, compiled: &Compiled, map: &HeaderMap, row: &Row) -> Lookup {
+        let key = compiled
+            .key
+            .and_then(|key_column| normalize_key(compiled, map.value(row, key_column)));
+        let exists = key.as_deref().is_some_and(|k| self.existing.contains(k));
+        Lookup {
+            key,
+            exists,
+            unchanged: None,
+        }
+    }
+
+    /// [`PlanView::lookup`], and whether an existing user is left
+    /// unchanged, for a row with no errors so far (`passes`); the rest of
+    /// its checks come later, in input order.
+    pub fn lookup_ahead(
+        &self,
+        compiled: &Compiled,
+        map: &HeaderMap,
+        row: &Row,
+        passes: bool,
+    ) -> Lookup {
+        let mut lookup = self.lookup(compiled, map, row);
+        if passes
+            && lookup.exists
+            && row.len() == map.width
+            && let (Some(key), Some(key_column)) = (lookup.key.as_deref(), compiled.key)
+        {
+            lookup.unchanged = Some(self.unchanged(compiled, map, row, key, key_column));
+        }
+        lookup
+    }
+
+    fn unchanged(
+        &self,
+        compiled: &Compiled,
+        map: &HeaderMap,
+        row: &Row,
+        key: &str,
+        key_column: usize,
+    ) -> bool {
+        let values: Vec<RowValue<'_>> = compiled
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|&(c, _)| c != key_column && map.file_index[c].is_some())
+            .map(|(c, rules)| RowValue::by_rules(rules, map.value(row, c)))
+            // An empty cell keeps the stored value in a delta upload.
+            .filter(|value| !(value.as_uploaded().is_empty() && self.mode == Mode::Delta))
+            .collect();
+        self.existing.same_values(key, &values)
+    }
+}
+
+/// The per-run planning state, fed rows in input order.
 pub(crate) struct Planner {
     pub mode: Mode,
+    view: PlanView,
     existing: std::sync::Arc<dyn ExistingUsers + Send + Sync>,
     guard: ArchiveGuard,
     /// Fingerprints of the existing keys seen in the file. A collision can
@@ -694,6 +763,10 @@ impl Planner {
         };
         Planner {
             mode,
+            view: PlanView {
+                mode,
+                existing: existing.clone(),
+            },
             existing,
             guard,
             seen,
@@ -710,14 +783,14 @@ impl Planner {
         self.mode == Mode::Delta
     }
 
-    /// Looks up a row's user: its normalised key (`None` when the key cell
-    /// gives none) and whether that user exists.
+    /// The read-only part of this plan, for the threads that check rows.
+    pub fn view(&self) -> &PlanView {
+        &self.view
+    }
+
+    /// Looks up a row's user ([`PlanView::lookup`]).
     pub fn lookup(&self, compiled: &Compiled, map: &HeaderMap, row: &Row) -> Lookup {
-        let key = compiled
-            .key
-            .and_then(|key_column| normalize_key(compiled, map.value(row, key_column)));
-        let exists = key.as_deref().is_some_and(|k| self.existing.contains(k));
-        Lookup { key, exists }
+        self.view.lookup(compiled, map, row)
     }
 
     /// Whether the row must fill every required column although this plan
@@ -739,7 +812,11 @@ impl Planner {
         errors: &[RowError],
     ) -> Option<Action> {
         let key_column = compiled.key?;
-        let Lookup { key, exists } = lookup;
+        let Lookup {
+            key,
+            exists,
+            unchanged,
+        } = lookup;
         if self.mode == Mode::Full {
             // Only rows that say for certain which user they are may let
             // the others be archived; see `ArchiveSkipped`.
@@ -765,7 +842,9 @@ impl Planner {
         }
         let action = if !exists {
             Action::Create
-        } else if self.unchanged(compiled, map, row, &key, key_column) {
+        } else if unchanged
+            .unwrap_or_else(|| self.view.unchanged(compiled, map, row, &key, key_column))
+        {
             Action::Unchanged
         } else {
             Action::Update
@@ -776,26 +855,6 @@ impl Planner {
             Action::Unchanged => self.counts.unchanged += 1,
         }
         Some(action)
-    }
-
-    fn unchanged(
-        &self,
-        compiled: &Compiled,
-        map: &HeaderMap,
-        row: &Row,
-        key: &str,
-        key_column: usize,
-    ) -> bool {
-        let values: Vec<RowValue<'_>> = compiled
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|&(c, _)| c != key_column && map.file_index[c].is_some())
-            .map(|(c, rules)| RowValue::by_rules(rules, map.value(row, c)))
-            // An empty cell keeps the stored value in a delta upload.
-            .filter(|value| !(value.as_uploaded().is_empty() && self.mode == Mode::Delta))
-            .collect();
-        self.existing.same_values(key, &values)
     }
 
     /// Ends the plan: the archive list (full mode), withheld when rows are

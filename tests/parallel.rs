@@ -126,3 +126,76 @@ fn streaming_outcomes_match_the_batch_pipeline() {
         .collect();
     assert_eq!(codes, ["field_count", "date_order", "unique"]);
 }
+
+/// A plan against existing users: the same counts, archive list and error
+/// CSV on any number of threads, in both modes (the lookups and the
+/// unchanged checks run on the checking threads).
+#[test]
+fn plans_against_existing_users_are_the_same_on_any_threads() {
+    use usercsv::{ArchiveGuard, ExistingSet, Mode};
+    let validator = validator();
+    let mut export = Vec::new();
+    UserCsv::new(3_000)
+        .phone_countries(30)
+        .write_to(&mut export)
+        .unwrap();
+    // The upload: the export with every 7th user's first name changed,
+    // 100 users left out (a full sync archives them), 300 new users (the
+    // first 300 again under other addresses) and some invalid rows.
+    let export_text = String::from_utf8(export.clone()).unwrap();
+    let mut lines = export_text.lines();
+    let mut upload = format!("{}\n", lines.next().unwrap());
+    let rows: Vec<&str> = lines.collect();
+    for (i, line) in rows.iter().enumerate() {
+        if (1_000..1_100).contains(&i) {
+            continue;
+        }
+        let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+        if i % 7 == 3 && cells.len() > 2 {
+            cells[1] = "Changed".into();
+        }
+        if i % 50 == 9 && cells.len() > 3 {
+            cells[3] = "+31 6 123".into();
+        }
+        upload.push_str(&cells.join(","));
+        upload.push('\n');
+    }
+    for line in &rows[..300] {
+        upload.push_str(&line.replacen('@', "+new@", 1).replacen(",E0", ",N0", 1));
+        upload.push('\n');
+    }
+    let existing = ExistingSet::from_reader(&validator, export.as_slice()).unwrap();
+    for mode in [Mode::Delta, Mode::Full] {
+        let run = |threads: usize| {
+            let mut errors = Vec::new();
+            let mut builder = validator.validation();
+            builder
+                .id("same")
+                .threads(threads)
+                .existing(existing.clone())
+                .mode(mode)
+                .archive_guard(ArchiveGuard {
+                    allow: true,
+                    ..ArchiveGuard::default()
+                });
+            let (report, plan) = builder
+                .validate_with_plan(upload.as_bytes(), Some(&mut errors))
+                .unwrap();
+            let archive: Vec<String> = plan
+                .map(|p| p.archive_keys().map(str::to_string).collect())
+                .unwrap_or_default();
+            (serde_json::to_string(&report).unwrap(), archive, errors)
+        };
+        let one = run(1);
+        let plan = serde_json::from_str::<serde_json::Value>(&one.0).unwrap()["plan"].clone();
+        assert!(plan["update"].as_u64().unwrap() > 300, "{plan}");
+        assert!(plan["unchanged"].as_u64().unwrap() > 2_000, "{plan}");
+        assert!(plan["create"].as_u64().unwrap() > 200, "{plan}");
+        if mode == Mode::Full {
+            assert!(one.1.len() >= 90, "{plan}");
+        }
+        for threads in [2, 3] {
+            assert!(run(threads) == one, "{mode:?} with {threads} threads");
+        }
+    }
+}

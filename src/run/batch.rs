@@ -18,7 +18,7 @@ use std::io::{Read, Write};
 use std::sync::mpsc;
 
 use crate::error::{Error, ErrorKind};
-use crate::plan::Plan;
+use crate::plan::{Lookup, Plan, PlanView};
 use crate::report::{RowError, ValidationReport};
 use crate::row::Row;
 use crate::rules::KeyHasher;
@@ -46,6 +46,8 @@ struct Batch {
     errors: Vec<Vec<RowError>>,
     /// The unique-key hashes of the rows, one per unique column, back to back.
     hashes: Vec<u64>,
+    /// Each row's user, when the run plans ([`PlanView::lookup_ahead`]).
+    lookups: Vec<Option<Lookup>>,
 }
 
 impl Batch {
@@ -56,6 +58,7 @@ impl Batch {
             rows: Vec::with_capacity(BATCH),
             errors: Vec::with_capacity(BATCH),
             hashes: Vec::new(),
+            lookups: Vec::new(),
         }
     }
 }
@@ -66,6 +69,7 @@ struct Checker<'a> {
     map: &'a HeaderMap,
     relax_required: bool,
     hashers: &'a [(usize, KeyHasher)],
+    plan: Option<PlanView>,
     scratch: Scratch,
 }
 
@@ -88,6 +92,13 @@ impl Checker<'_> {
                 self.hashers,
                 &mut batch.hashes,
             );
+        }
+        batch.lookups.clear();
+        if let Some(plan) = &self.plan {
+            for (row, errors) in rows.iter().zip(&batch.errors) {
+                let lookup = plan.lookup_ahead(self.compiled, self.map, row, errors.is_empty());
+                batch.lookups.push(Some(lookup));
+            }
         }
     }
 }
@@ -134,7 +145,8 @@ fn finish<R: Read, W: Write>(
         }
         let hashes = &batch.hashes[i * per_row..(i + 1) * per_row];
         let errors = &mut batch.errors[i];
-        run.finish_row(&batch.rows[i], Some(hashes), errors)?;
+        let lookup = batch.lookups.get_mut(i).and_then(Option::take);
+        run.finish_row(&batch.rows[i], Some(hashes), lookup, errors)?;
         if !errors.is_empty() {
             sink.write(batch.rows[i].fields(), errors)?;
         }
@@ -170,6 +182,7 @@ pub(crate) fn validate<R: Read, W: Write>(
         map: &map,
         relax_required: run.tally.relaxes_required(),
         hashers: &hashers,
+        plan: run.tally.planner.as_ref().map(|p| p.view().clone()),
         scratch: Scratch::default(),
     };
     if threads > 1 {
@@ -211,6 +224,7 @@ fn on_workers<R: Read, W: Write>(
             let (tx, rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT_PER_WORKER);
             let done = done_tx.clone();
             let mut checker = Checker {
+                plan: checker.plan.clone(),
                 scratch: Scratch::default(),
                 ..checker
             };

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind};
 use crate::error_csv::{ErrorCsvWriter, LineEnding};
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Lookup, Plan};
 use crate::progress::CancelToken;
 use crate::reader::Reader;
 use crate::report::{RowError, ValidationReport, Warning};
@@ -87,6 +87,7 @@ impl<R: Read> Validation<R> {
             &self.map,
             &self.row,
             None,
+            None,
             &mut self.row_errors,
             self.reader.bytes_read(),
         )?;
@@ -103,11 +104,13 @@ impl<R: Read> Validation<R> {
 
     /// The sequential part of a row's validation, in input order; see
     /// [`Tally::finish_row`]. `hashes` are the row's key hashes from
-    /// [`UniqueColumns::hashes`](super::unique::UniqueColumns::hashes), if computed.
+    /// [`UniqueColumns::hashes`](super::unique::UniqueColumns::hashes), and
+    /// `lookup` its user ([`PlanView::lookup_ahead`](crate::plan::PlanView::lookup_ahead)), if computed.
     pub(crate) fn finish_row(
         &mut self,
         row: &Row,
         hashes: Option<&[u64]>,
+        lookup: Option<Lookup>,
         errors: &mut Vec<RowError>,
     ) -> Result<(), Error> {
         let bytes_read = self.reader.bytes_read();
@@ -116,6 +119,7 @@ impl<R: Read> Validation<R> {
             &self.map,
             row,
             hashes,
+            lookup,
             errors,
             bytes_read,
         )?;

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::error::Error;
 use crate::error_csv::{ErrorCsvWriter, LineEnding};
-use crate::plan::{Action, Planner};
+use crate::plan::{Action, Lookup, Planner};
 use crate::progress::Progress;
 use crate::report::{RowError, ValidationReport};
 use crate::row::Row;
@@ -40,13 +40,14 @@ impl Tally {
         map: &HeaderMap,
         row: &Row,
         hashes: Option<&[u64]>,
+        lookup: Option<Lookup>,
         errors: &mut Vec<RowError>,
         bytes_read: u64,
     ) -> Result<(), Error> {
         self.unique.check(compiled, map, row, hashes, errors)?;
         self.action = match &mut self.planner {
             Some(planner) => {
-                let lookup = planner.lookup(compiled, map, row);
+                let lookup = lookup.unwrap_or_else(|| planner.lookup(compiled, map, row));
                 if planner.needs_required(&lookup, map, row) {
                     compiled.check_required_for_new_user(map, row, errors);
                 }
