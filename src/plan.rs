@@ -144,6 +144,9 @@ pub trait ExistingUsers {
 #[derive(Clone, Debug)]
 pub struct RowValue<'a> {
     column: &'a str,
+    /// The column's place in the schema, when known: saves a store that
+    /// keeps columns in schema order a search by name.
+    schema_index: Option<usize>,
     as_uploaded: &'a str,
     normalizer: Normalizer<'a>,
     normalized: std::sync::OnceLock<Cow<'a, str>>,
@@ -165,6 +168,7 @@ impl<'a> RowValue<'a> {
     pub fn new(column: &'a str, as_uploaded: &'a str, normalized: &'a str) -> RowValue<'a> {
         RowValue {
             column,
+            schema_index: None,
             as_uploaded,
             normalizer: Normalizer::Given(normalized),
             normalized: std::sync::OnceLock::new(),
@@ -172,11 +176,13 @@ impl<'a> RowValue<'a> {
     }
 
     pub(crate) fn by_rules(
+        schema_index: usize,
         rules: &'a crate::rules::ColumnRules,
         as_uploaded: &'a str,
     ) -> RowValue<'a> {
         RowValue {
             column: &rules.name,
+            schema_index: Some(schema_index),
             as_uploaded,
             normalizer: Normalizer::Rules(rules),
             normalized: std::sync::OnceLock::new(),
@@ -370,10 +376,21 @@ impl ExistingSet {
         self.fingerprints.get(start..start + width)
     }
 
-    /// Whether `stored` (a user's fingerprint of `column`) is `normalized`'s.
-    fn same_print(&self, stored: &[u64], column: &str, normalized: &str) -> bool {
-        let Some(c) = self.columns.iter().position(|n| n == column) else {
-            return false;
+    /// Whether `stored` (a user's fingerprints) holds `normalized` for
+    /// `column`, which is usually the schema's column `at`.
+    fn same_print(
+        &self,
+        stored: &[u64],
+        column: &str,
+        at: Option<usize>,
+        normalized: &str,
+    ) -> bool {
+        let c = match at {
+            Some(c) if self.columns.get(c).is_some_and(|n| n == column) => c,
+            _ => match self.columns.iter().position(|n| n == column) {
+                Some(c) => c,
+                None => return false,
+            },
         };
         stored[c] != UNKNOWN && stored[c] == fingerprint(&self.hasher, normalized)
     }
@@ -550,7 +567,7 @@ impl ExistingUsers for ExistingSet {
 
     fn same_value(&self, key: &str, column: &str, normalized: &str) -> bool {
         self.user(key)
-            .is_some_and(|stored| self.same_print(stored, column, normalized))
+            .is_some_and(|stored| self.same_print(stored, column, None, normalized))
     }
 
     /// One lookup of the user for all the values; each value is compared
@@ -561,8 +578,12 @@ impl ExistingUsers for ExistingSet {
     fn same_values(&self, key: &str, values: &[RowValue<'_>]) -> bool {
         self.user(key).is_some_and(|stored| {
             values.iter().all(|value| {
-                self.same_print(stored, value.column(), value.as_uploaded())
-                    || self.same_print(stored, value.column(), value.normalized())
+                let (column, at) = (value.column(), value.schema_index);
+                self.same_print(stored, column, at, value.as_uploaded()) || {
+                    let normalized = value.normalized();
+                    normalized != value.as_uploaded()
+                        && self.same_print(stored, column, at, normalized)
+                }
             })
         })
     }
@@ -711,15 +732,18 @@ impl PlanView {
         key: &str,
         key_column: usize,
     ) -> bool {
-        let values: Vec<RowValue<'_>> = compiled
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|&(c, _)| c != key_column && map.file_index[c].is_some())
-            .map(|(c, rules)| RowValue::by_rules(rules, map.value(row, c)))
+        let mut values: Vec<RowValue<'_>> = Vec::with_capacity(compiled.columns.len());
+        for (c, rules) in compiled.columns.iter().enumerate() {
+            if c == key_column || map.file_index[c].is_none() {
+                continue;
+            }
+            let value = map.value(row, c);
             // An empty cell keeps the stored value in a delta upload.
-            .filter(|value| !(value.as_uploaded().is_empty() && self.mode == Mode::Delta))
-            .collect();
+            if value.is_empty() && self.mode == Mode::Delta {
+                continue;
+            }
+            values.push(RowValue::by_rules(c, rules, value));
+        }
         self.existing.same_values(key, &values)
     }
 }
