@@ -10,6 +10,8 @@
         the same file validated with the built-in schema (a phone column)
         and with SCHEMA_WITHOUT_PHONE, round by round.
 
+$USERCSV_THREADS sets --threads for `ratio` (default 1).
+
 Binaries: $USERCSV_BIN (default target/release/usercsv) and $BASELINE_BIN
 (default target/release/examples/peak_rss); build them with
 `cargo build --release --bin usercsv --example peak_rss`.
@@ -23,6 +25,7 @@ import time
 
 BIN = os.environ.get("USERCSV_BIN", "target/release/usercsv")
 BASE = os.environ.get("BASELINE_BIN", "target/release/examples/peak_rss")
+THREADS = os.environ.get("USERCSV_THREADS", "1")
 
 
 def timed(cmd):
@@ -56,8 +59,8 @@ def main():
             compare(
                 rounds,
                 [BASE, "baseline", path],
-                [BIN, "validate", path, "--threads", "1", "-q"],
-                ("baseline", "validate"),
+                [BIN, "validate", path, "--threads", THREADS, "-q"],
+                ("baseline", f"validate --threads {THREADS}"),
             )
     elif mode == "startup":
         path, schema = sys.argv[3], sys.argv[4]

@@ -591,6 +591,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! The planner asks about a row's values once per row, through
+//! [`ExistingUsers::same_values`](crate::ExistingUsers::same_values) with the
+//! row's [`RowValue`](crate::RowValue)s; the provided method calls
+//! `same_value` column by column. A database store overrides it to fetch the
+//! user once per row; it may compare [`RowValue::as_uploaded`](crate::RowValue::as_uploaded)
+//! first and call [`RowValue::normalized`](crate::RowValue::normalized) (computed on
+//! first use) only when that differs, as `ExistingSet` does. The planner
+//! asks from the threads that check rows ([`ValidationBuilder::threads`](crate::ValidationBuilder::threads)),
+//! hence `Send + Sync`.
+//!
 //! No database at hand? [`ExistingSet`](crate::ExistingSet) loads a CSV
 //! export of the current users (the key column plus any other schema
 //! columns, matched like an upload's header) and keeps only the normalised

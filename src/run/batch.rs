@@ -25,7 +25,7 @@ use crate::rules::KeyHasher;
 use crate::validator::{Compiled, HeaderMap, Scratch};
 
 use super::stream::Validation;
-use super::tally::ErrorSink;
+use super::tally::{Ahead, ErrorSink};
 use super::unique::UniqueColumns;
 
 /// Rows per batch: large enough to amortise the hand-over and to overlap
@@ -145,8 +145,11 @@ fn finish<R: Read, W: Write>(
         }
         let hashes = &batch.hashes[i * per_row..(i + 1) * per_row];
         let errors = &mut batch.errors[i];
-        let lookup = batch.lookups.get_mut(i).and_then(Option::take);
-        run.finish_row(&batch.rows[i], Some(hashes), lookup, errors)?;
+        let ahead = Ahead {
+            hashes: Some(hashes),
+            lookup: batch.lookups.get_mut(i).and_then(Option::take),
+        };
+        run.finish_row(&batch.rows[i], ahead, errors)?;
         if !errors.is_empty() {
             sink.write(batch.rows[i].fields(), errors)?;
         }

@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind};
 use crate::error_csv::{ErrorCsvWriter, LineEnding};
-use crate::plan::{Action, Lookup, Plan};
+use crate::plan::{Action, Plan};
 use crate::progress::CancelToken;
 use crate::reader::Reader;
 use crate::report::{RowError, ValidationReport, Warning};
 use crate::row::Row;
 use crate::validator::{Compiled, HeaderMap, Scratch, Validator};
 
-use super::tally::Tally;
+use super::tally::{Ahead, Tally};
 
 /// A validation run in progress: rows are read, checked and counted one at
 /// a time, in bounded memory (uniqueness sets aside).
@@ -86,8 +86,7 @@ impl<R: Read> Validation<R> {
             &self.validator.inner,
             &self.map,
             &self.row,
-            None,
-            None,
+            Ahead::default(),
             &mut self.row_errors,
             self.reader.bytes_read(),
         )?;
@@ -103,14 +102,11 @@ impl<R: Read> Validation<R> {
     }
 
     /// The sequential part of a row's validation, in input order; see
-    /// [`Tally::finish_row`]. `hashes` are the row's key hashes from
-    /// [`UniqueColumns::hashes`](super::unique::UniqueColumns::hashes), and
-    /// `lookup` its user ([`PlanView::lookup_ahead`](crate::plan::PlanView::lookup_ahead)), if computed.
+    /// [`Tally::finish_row`], with what the checking threads worked out ahead.
     pub(crate) fn finish_row(
         &mut self,
         row: &Row,
-        hashes: Option<&[u64]>,
-        lookup: Option<Lookup>,
+        ahead: Ahead<'_>,
         errors: &mut Vec<RowError>,
     ) -> Result<(), Error> {
         let bytes_read = self.reader.bytes_read();
@@ -118,8 +114,7 @@ impl<R: Read> Validation<R> {
             &self.validator.inner,
             &self.map,
             row,
-            hashes,
-            lookup,
+            ahead,
             errors,
             bytes_read,
         )?;

@@ -13,6 +13,15 @@ use crate::validator::{Compiled, HeaderMap};
 
 use super::unique::UniqueColumns;
 
+/// What the checking threads worked out ahead for a row's in-order part.
+#[derive(Default)]
+pub(crate) struct Ahead<'a> {
+    /// The row's unique-key hashes ([`UniqueColumns::hashes`]).
+    pub hashes: Option<&'a [u64]>,
+    /// Its user ([`PlanView::lookup_ahead`](crate::plan::PlanView::lookup_ahead)).
+    pub lookup: Option<Lookup>,
+}
+
 /// The sequential state of a run: uniqueness sets, plan, counts and the
 /// report. Rows reach it in input order, whichever thread checked them.
 pub(crate) struct Tally {
@@ -39,11 +48,11 @@ impl Tally {
         compiled: &Compiled,
         map: &HeaderMap,
         row: &Row,
-        hashes: Option<&[u64]>,
-        lookup: Option<Lookup>,
+        ahead: Ahead<'_>,
         errors: &mut Vec<RowError>,
         bytes_read: u64,
     ) -> Result<(), Error> {
+        let Ahead { hashes, lookup } = ahead;
         self.unique.check(compiled, map, row, hashes, errors)?;
         self.action = match &mut self.planner {
             Some(planner) => {
