@@ -13,7 +13,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use usercsv::ExistingUsers;
+use usercsv::{ExistingUsers, RowValue};
 
 /// The schema of the database; `CREATE … IF NOT EXISTS` keeps it idempotent.
 const SCHEMA: &str = "
@@ -454,6 +454,20 @@ impl ExistingUsers for SqlUsers {
                 let value = stored.values.get(column).and_then(Value::as_str);
                 value.unwrap_or("") == normalized
             }
+            _ => false,
+        }
+    }
+
+    /// One fetch of the user for the whole row, not one per column. A
+    /// value as uploaded that equals the stored (normalised) one is in
+    /// normal form already, so it is only normalised when it differs.
+    fn same_values(&self, key: &str, values: &[RowValue<'_>]) -> bool {
+        match self.lookup(key) {
+            Some(stored) if !stored.archived => values.iter().all(|value| {
+                let kept = stored.values.get(value.column()).and_then(Value::as_str);
+                let kept = kept.unwrap_or("");
+                kept == value.as_uploaded() || kept == value.normalized()
+            }),
             _ => false,
         }
     }
