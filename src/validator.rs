@@ -39,6 +39,9 @@ pub(crate) struct Compiled {
     date_order: Vec<(usize, usize)>,
     required_if: Vec<(usize, usize)>,
     pub key: Option<usize>,
+    /// Whether an ASCII key value is compared as it is: the key column
+    /// ignores case and only folds case when normalised (an e-mail key).
+    pub key_ascii_as_is: bool,
     /// Columns whose parsed dates cross-field rules need.
     date_needed: Vec<bool>,
     /// The date `not_in_future` compares with, and whether
@@ -224,6 +227,10 @@ impl Compiled {
                 Some(i)
             }
         };
+        let key_ascii_as_is = key.is_some_and(|k| {
+            let rules = &columns[k];
+            rules.unique == Some(true) && rules.phone.is_none() && rules.date.is_none()
+        });
         Ok(Compiled {
             schema,
             columns,
@@ -231,6 +238,7 @@ impl Compiled {
             date_order,
             required_if,
             key,
+            key_ascii_as_is,
             date_needed,
             today,
             fixed_today: false,

@@ -168,12 +168,7 @@ impl UniqueColumns {
 /// e-mail key, the usual one) is its own form: the set ignores case, so no
 /// copy is made for it.
 fn compared<'v>(compiled: &Compiled, value: &'v str) -> Cow<'v, str> {
-    if let Some(rules) = compiled.key.map(|k| &compiled.columns[k])
-        && rules.unique == Some(true)
-        && rules.phone.is_none()
-        && rules.date.is_none()
-        && value.is_ascii()
-    {
+    if compiled.key_ascii_as_is && value.is_ascii() {
         return Cow::Borrowed(value);
     }
     Cow::Owned(normalize_key(compiled, value).unwrap_or_else(|| value.to_string()))
