@@ -148,6 +148,8 @@ pub struct RowValue<'a> {
     /// keeps columns in schema order a search by name.
     schema_index: Option<usize>,
     as_uploaded: &'a str,
+    /// See [`RowValue::compares_as_uploaded`].
+    compares_as_uploaded: bool,
     normalizer: Normalizer<'a>,
     normalized: std::sync::OnceLock<Cow<'a, str>>,
 }
@@ -170,6 +172,7 @@ impl<'a> RowValue<'a> {
             column,
             schema_index: None,
             as_uploaded,
+            compares_as_uploaded: false,
             normalizer: Normalizer::Given(normalized),
             normalized: std::sync::OnceLock::new(),
         }
@@ -184,6 +187,7 @@ impl<'a> RowValue<'a> {
             column: &rules.name,
             schema_index: Some(schema_index),
             as_uploaded,
+            compares_as_uploaded: rules.normal_forms_are_fixed,
             normalizer: Normalizer::Rules(rules),
             normalized: std::sync::OnceLock::new(),
         }
@@ -205,6 +209,20 @@ impl<'a> RowValue<'a> {
     /// ```
     pub fn as_uploaded(&self) -> &'a str {
         self.as_uploaded
+    }
+
+    /// Whether a value as uploaded that equals a stored normal form is that
+    /// normal form, so that a store may compare [`RowValue::as_uploaded`]
+    /// first and normalise only when it differs. False where the column's
+    /// rules could read a normal form as another value (a date format such
+    /// as `YYYY-DD-MM` reads the ISO `1990-01-02` as 1 February), and for
+    /// values made with [`RowValue::new`].
+    ///
+    /// ```
+    /// assert!(!usercsv::RowValue::new("email", "A@b.com", "a@b.com").compares_as_uploaded());
+    /// ```
+    pub fn compares_as_uploaded(&self) -> bool {
+        self.compares_as_uploaded
     }
 
     /// The value normalised by the schema's rules, as
@@ -571,18 +589,20 @@ impl ExistingUsers for ExistingSet {
     }
 
     /// One lookup of the user for all the values; each value is compared
-    /// as uploaded first and normalised only when that differs. Sound
-    /// because the stored fingerprints are of normal forms: a value equal
-    /// to a normal form is one, and normalising it changes nothing
-    /// (`normalising_twice_changes_nothing`).
+    /// as uploaded first where that is sound ([`RowValue::compares_as_uploaded`]:
+    /// the stored fingerprints are of normal forms) and normalised only
+    /// when that differs.
     fn same_values(&self, key: &str, values: &[RowValue<'_>]) -> bool {
         self.user(key).is_some_and(|stored| {
             values.iter().all(|value| {
                 let (column, at) = (value.column(), value.schema_index);
-                self.same_print(stored, column, at, value.as_uploaded()) || {
+                let uploaded = value.as_uploaded();
+                if !value.compares_as_uploaded() {
+                    return self.same_print(stored, column, at, value.normalized());
+                }
+                self.same_print(stored, column, at, uploaded) || {
                     let normalized = value.normalized();
-                    normalized != value.as_uploaded()
-                        && self.same_print(stored, column, at, normalized)
+                    normalized != uploaded && self.same_print(stored, column, at, normalized)
                 }
             })
         })

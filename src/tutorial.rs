@@ -595,7 +595,8 @@
 //! [`ExistingUsers::same_values`](crate::ExistingUsers::same_values) with the
 //! row's [`RowValue`](crate::RowValue)s; the provided method calls
 //! `same_value` column by column. A database store overrides it to fetch the
-//! user once per row; it may compare [`RowValue::as_uploaded`](crate::RowValue::as_uploaded)
+//! user once per row; where [`RowValue::compares_as_uploaded`](crate::RowValue::compares_as_uploaded)
+//! says so, it may compare [`RowValue::as_uploaded`](crate::RowValue::as_uploaded)
 //! first and call [`RowValue::normalized`](crate::RowValue::normalized) (computed on
 //! first use) only when that differs, as `ExistingSet` does. The planner
 //! asks from the threads that check rows ([`ValidationBuilder::threads`](crate::ValidationBuilder::threads)),

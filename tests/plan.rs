@@ -433,3 +433,46 @@ fn an_unchanged_row_written_differently_is_still_unchanged() {
         plan(&v, EXISTING, Mode::Delta, ArchiveGuard::default(), changed).unwrap();
     assert_eq!(actions, vec![Some(Action::Update)]);
 }
+
+/// A date format that reads an ISO date as another one (`YYYY-DD-MM`):
+/// the upload's `1990-01-02` (1 February) equals, as text, the stored
+/// normal form of the export's `1990-02-01` (2 January), yet the date
+/// changed. It is an update, in both modes, on any number of threads.
+#[test]
+fn a_value_equal_to_a_stored_normal_form_as_text_is_still_compared_by_meaning() {
+    let schema = Schema::from_toml_str(
+        r#"
+key = "email"
+[[columns]]
+name = "email"
+required = true
+[columns.email]
+[columns.unique]
+case_insensitive = true
+[[columns]]
+name = "hired"
+[columns.date]
+formats = ["YYYY-DD-MM"]
+"#,
+    )
+    .unwrap();
+    let v = Validator::new(&schema).unwrap();
+    let export = "email,hired\nada@x.com,1990-02-01\ngrace@x.com,1990-02-01\n";
+    let upload = "email,hired\nada@x.com,1990-01-02\ngrace@x.com,1990-02-01\n";
+    for mode in [Mode::Delta, Mode::Full] {
+        for threads in [1, 2] {
+            let mut builder = v.validation();
+            builder
+                .existing(existing(&v, export))
+                .mode(mode)
+                .threads(threads);
+            let report = builder.validate(upload.as_bytes(), None).unwrap();
+            let plan = report.plan.unwrap();
+            assert_eq!(
+                (plan.update, plan.unchanged),
+                (1, 1),
+                "{mode:?}, {threads} threads"
+            );
+        }
+    }
+}

@@ -466,7 +466,8 @@ impl ExistingUsers for SqlUsers {
             Some(stored) if !stored.archived => values.iter().all(|value| {
                 let kept = stored.values.get(value.column()).and_then(Value::as_str);
                 let kept = kept.unwrap_or("");
-                kept == value.as_uploaded() || kept == value.normalized()
+                (value.compares_as_uploaded() && kept == value.as_uploaded())
+                    || kept == value.normalized()
             }),
             _ => false,
         }

@@ -202,6 +202,17 @@ impl DateCheck {
         names.join(" or ")
     }
 
+    /// Whether every ISO date (the normal form) reads back as itself, or
+    /// not at all: false when a format such as `YYYY-DD-MM` reads
+    /// `1990-01-02` as another date. Probed with dates whose day and month
+    /// are both at most 12 and differ, so that a swap shows.
+    pub fn reads_iso_as_itself(&self) -> bool {
+        [(1990, 1, 2), (2001, 11, 12), (1975, 3, 4)]
+            .into_iter()
+            .filter_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
+            .all(|date| self.parse(&iso(date)).is_none_or(|read| read == date))
+    }
+
     /// Parses the value with the first matching format.
     pub fn parse(&self, value: &str) -> Option<NaiveDate> {
         self.formats.iter().find_map(|f| f.parse(value))

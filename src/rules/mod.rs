@@ -41,6 +41,12 @@ pub(crate) struct ColumnRules {
     /// The template value: the schema's `example`, checked to pass the
     /// column's rules, or one derived that does.
     pub example: String,
+    /// Whether a value equal to a normal form is that normal form
+    /// ([`ColumnRules::normalize`] leaves normal forms as they are), so
+    /// that a value as uploaded may be compared with a stored normal form
+    /// before it is normalised. Not so for a date format such as
+    /// `YYYY-DD-MM`, which reads the ISO `1990-01-02` as 1 February.
+    pub normal_forms_are_fixed: bool,
 }
 
 impl ColumnRules {
@@ -112,8 +118,19 @@ impl ColumnRules {
                 .transpose()?,
             unique: column.unique.as_ref().map(|u| u.case_insensitive),
             example: String::new(),
+            normal_forms_are_fixed: false,
         };
         rules.refuse_contradictions()?;
+        rules.normal_forms_are_fixed = rules
+            .date
+            .as_ref()
+            .is_none_or(DateCheck::reads_iso_as_itself)
+            && rules.one_of.as_ref().is_none_or(|one_of| {
+                one_of
+                    .values()
+                    .iter()
+                    .all(|v| one_of.normalize(v).as_deref() == Some(v.as_str()))
+            });
         rules.example = match &column.example {
             Some(given) => {
                 if let Some(why) = rules.fails(given) {
@@ -355,6 +372,26 @@ mod tests {
             let n = by_name(column).normalize(value);
             assert_eq!(n, expected, "{column} {value}");
             assert_eq!(matches!(n, Cow::Borrowed(_)), borrowed, "{column} {value}");
+        }
+    }
+
+    #[test]
+    fn normal_forms_are_fixed_unless_a_date_format_reads_iso_otherwise() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        assert!(users_rules().iter().all(|r| r.normal_forms_are_fixed));
+        for (formats, fixed) in [
+            (vec!["YYYY-DD-MM"], false),
+            (vec!["YYYY-DD-MM", "YYYY-MM-DD"], false),
+            (vec!["YYYY-MM-DD", "YYYY-DD-MM"], true),
+            (vec!["DD.MM.YYYY"], true),
+            (vec!["DD-MM-YYYY", "MM/DD/YYYY"], true),
+        ] {
+            let column = crate::Column::new("d").date(crate::DateRule {
+                formats: formats.iter().map(|f| f.to_string()).collect(),
+                ..crate::DateRule::default()
+            });
+            let rules = ColumnRules::compile(&column, today).unwrap();
+            assert_eq!(rules.normal_forms_are_fixed, fixed, "{formats:?}");
         }
     }
 
