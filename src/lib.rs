@@ -116,7 +116,7 @@ pub use crate::report::{
 };
 pub use crate::row::Row;
 pub use crate::rules::ErrorCode;
-pub use crate::run::{OwnedRowOutcome, RowOutcome, Validation, ValidationBuilder};
+pub use crate::run::{MAX_THREADS, OwnedRowOutcome, RowOutcome, Validation, ValidationBuilder};
 pub use crate::schema::{
     Column, DateOrderRule, DateRule, EmailRule, LengthRule, OneOfRule, PatternRule, PhoneRule,
     RequiredIfRule, Schema, SchemaBuilder, UniqueRule,

@@ -303,7 +303,9 @@ impl ExistingSet {
     /// [`ExistingSet::from_reader`] on `threads` threads in all: the calling
     /// thread reads the export and stores the users in order, the others
     /// normalise and fingerprint the values (most of the work). The set is
-    /// the same whatever the number of threads.
+    /// the same whatever the number of threads; at most
+    /// [`MAX_THREADS`](crate::MAX_THREADS) are used, and a thread the system
+    /// refuses to start is done without.
     ///
     /// ```
     /// use usercsv::{ExistingSet, ExistingUsers, Schema, Validator};
@@ -334,6 +336,7 @@ impl ExistingSet {
             map: &map,
             hasher: set.hasher.clone(),
         };
+        let threads = threads.min(crate::MAX_THREADS);
         if threads <= 1 {
             let mut batch = LoadBatch::default();
             while load.fill(&mut reader, &mut batch)? {
@@ -509,9 +512,10 @@ impl Load<'_> {
                 return Err(stopped());
             };
             let (done_tx, done_rx) = mpsc::channel::<LoadBatch>();
+            let mut spawned = 0;
             for _ in 0..workers {
                 let done = done_tx.clone();
-                scope.spawn(move || {
+                let worker = std::thread::Builder::new().spawn_scoped(scope, move || {
                     loop {
                         let next = match work_rx.lock() {
                             Ok(rx) => rx.recv(),
@@ -524,8 +528,22 @@ impl Load<'_> {
                         }
                     }
                 });
+                // A thread the system refuses is done without.
+                if worker.is_err() {
+                    break;
+                }
+                spawned += 1;
             }
             drop(done_tx);
+            if spawned == 0 {
+                drop(work_tx);
+                let mut batch = LoadBatch::default();
+                while self.fill(reader, &mut batch)? {
+                    self.prepare(&mut batch);
+                    set.store(&batch)?;
+                }
+                return Ok(());
+            }
             let mut pending: BTreeMap<u64, LoadBatch> = BTreeMap::new();
             let mut free: Vec<LoadBatch> = Vec::new();
             let (mut next, mut seq, mut in_flight) = (0u64, 0u64, 0usize);

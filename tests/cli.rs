@@ -670,6 +670,38 @@ fn default_threads_give_the_same_outputs_as_one_thread() {
     assert_eq!(one.0.iter().filter(|&&b| b == b'\n').count(), 1 + 429);
     assert!(one == default, "default threads differ from one thread");
     assert!(one == three, "three threads differ from one thread");
+    // More threads than the system would start (the trial saw an abort at
+    // 20,000): taken as MAX_THREADS, the same bytes.
+    let many = run("many", &["--threads", "65535"]);
+    assert!(one == many, "65535 threads differ from one thread");
+    // Loading existing users on as many: the same plan.
+    fs::write(dir.path().join("current.csv"), &csv).unwrap();
+    let plan = |threads: &str| {
+        let current = dir.path().join("current.csv");
+        let report = dir.path().join(format!("plan-{threads}.json"));
+        let out = usercsv(
+            dir.path(),
+            &[
+                "validate",
+                path(&input),
+                "--existing",
+                path(&current),
+                "--threads",
+                threads,
+                "--report",
+                path(&report),
+                "--errors-out",
+                "-",
+                "--quiet",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let report: serde_json::Value =
+            serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+        assert_eq!(report["plan"]["unchanged"], 3_000 - 429, "{report}");
+        report["plan"].to_string()
+    };
+    assert_eq!(plan("65535"), plan("1"));
 
     let zero = usercsv(dir.path(), &["validate", path(&input), "--threads", "0"]);
     assert_eq!(zero.status.code(), Some(2));

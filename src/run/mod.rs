@@ -44,6 +44,15 @@ impl Validator {
     }
 }
 
+/// The most threads a run or a load uses in all
+/// ([`ValidationBuilder::threads`], [`ExistingSet::from_reader_with_threads`](crate::ExistingSet::from_reader_with_threads));
+/// more are taken as this many.
+///
+/// ```
+/// assert_eq!(usercsv::MAX_THREADS, 256);
+/// ```
+pub const MAX_THREADS: usize = 256;
+
 /// Configures one validation run; from [`Validator::validation`].
 ///
 /// ```
@@ -327,7 +336,8 @@ impl ValidationBuilder {
     /// reads rows in batches and `threads - 1` worker threads check them;
     /// the calling thread then applies the in-order part (uniqueness, plan,
     /// counts, error CSV). The report and error CSV are the same byte for
-    /// byte as with one thread.
+    /// byte as with one thread. At most [`MAX_THREADS`](crate::MAX_THREADS)
+    /// are used, and a thread the system refuses to start is done without.
     ///
     /// ```
     /// use usercsv::{Schema, Validator};
@@ -342,7 +352,7 @@ impl ValidationBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn threads(&mut self, threads: usize) -> &mut ValidationBuilder {
-        self.threads = threads.max(1);
+        self.threads = threads.clamp(1, MAX_THREADS);
         self
     }
 
