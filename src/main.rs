@@ -550,11 +550,16 @@ fn write_archive(
 ) -> Result<(), Fatal> {
     let fail = |e: &dyn std::fmt::Display| Fatal(format!("cannot write {}: {e}", out.label()));
     let archive: std::collections::HashSet<&str> = plan.archive_keys().collect();
-    let file = File::open(existing)
-        .map_err(|e| Fatal(format!("cannot open {}: {e}", existing.display())))?;
-    let mut reader = ReaderBuilder::new()
-        .from_reader(BufReader::new(file))
-        .map_err(|e| Fatal(format!("existing users {}: {e}", existing.display())))?;
+    let open = || -> Result<usercsv::Reader<BufReader<File>>, Fatal> {
+        let file = File::open(existing)
+            .map_err(|e| Fatal(format!("cannot open {}: {e}", existing.display())))?;
+        ReaderBuilder::new()
+            .from_reader(BufReader::new(file))
+            .map_err(|e| Fatal(format!("existing users {}: {e}", existing.display())))
+    };
+    let unreadable =
+        |e: usercsv::Error| Fatal(format!("existing users {}: {e}", existing.display()));
+    let mut reader = open()?;
     let key_column = validator.schema().key.clone().unwrap_or_default();
     let key_index = reader
         .header()
@@ -572,14 +577,25 @@ fn write_archive(
                 existing.display()
             ))
         })?;
+    // The row of each archived user that the plan used: the export's last
+    // one with that key, as a later row replaces an earlier one.
+    let mut kept: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for (i, row) in reader.rows().enumerate() {
+        let row = row.map_err(unreadable)?;
+        let key = row.get(key_index).and_then(|k| validator.normalize_key(k));
+        if let Some(&user) = key.as_deref().and_then(|k| archive.get(k)) {
+            kept.insert(user, i as u64);
+        }
+    }
+    let mut reader = open()?;
     let mut writer = csv::WriterBuilder::new()
         .delimiter(reader.delimiter())
         .from_writer(out.create().map_err(|e| fail(&e))?);
     writer.write_record(reader.header()).map_err(|e| fail(&e))?;
-    for row in reader.rows() {
-        let row = row.map_err(|e| Fatal(format!("existing users {}: {e}", existing.display())))?;
+    for (i, row) in reader.rows().enumerate() {
+        let row = row.map_err(unreadable)?;
         let key = row.get(key_index).and_then(|k| validator.normalize_key(k));
-        if key.is_some_and(|k| archive.contains(k.as_str())) {
+        if key.is_some_and(|k| kept.get(k.as_str()) == Some(&(i as u64))) {
             // Verbatim, as the export gave it: the list is data for the
             // host's archive step, like the export itself.
             writer.write_record(row.fields()).map_err(|e| fail(&e))?;

@@ -743,6 +743,28 @@ fn archive_list_is_verbatim_and_needs_a_regular_export() {
         "email,firstName,lastName\neve@example.com,\"=HYPERLINK(\"\"http://evil/\"\")\",Evil\n"
     );
 
+    // One user exported twice (two spellings of the key): the plan keeps
+    // the later row, and so does the archive list: one row per archived
+    // user, as the report counts them.
+    fs::write(
+        dir.path().join("current.csv"),
+        "email,firstName,lastName\nbob@example.com,Bob,Old\nada@example.com,Ada,Lovelace\n\
+         BOB@example.com,Bob,New\n",
+    )
+    .unwrap();
+    let out = usercsv(dir.path(), &full);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("archive.csv")).unwrap(),
+        "email,firstName,lastName\nBOB@example.com,Bob,New\n"
+    );
+    fs::write(
+        dir.path().join("current.csv"),
+        "email,firstName,lastName\nada@example.com,Ada,Lovelace\n\
+         eve@example.com,=HYPERLINK(\"http://evil/\"),Evil\n",
+    )
+    .unwrap();
+
     let export = fs::read(dir.path().join("current.csv")).unwrap();
     let mut piped = full.to_vec();
     piped[3] = "/dev/stdin";
