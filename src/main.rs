@@ -587,6 +587,7 @@ fn write_archive(
             kept.insert(user, i as u64);
         }
     }
+    let rows: std::collections::HashSet<u64> = kept.into_values().collect();
     let mut reader = open()?;
     let mut writer = csv::WriterBuilder::new()
         .delimiter(reader.delimiter())
@@ -594,8 +595,7 @@ fn write_archive(
     writer.write_record(reader.header()).map_err(|e| fail(&e))?;
     for (i, row) in reader.rows().enumerate() {
         let row = row.map_err(unreadable)?;
-        let key = row.get(key_index).and_then(|k| validator.normalize_key(k));
-        if key.is_some_and(|k| kept.get(k.as_str()) == Some(&(i as u64))) {
+        if rows.contains(&(i as u64)) {
             // Verbatim, as the export gave it: the list is data for the
             // host's archive step, like the export itself.
             writer.write_record(row.fields()).map_err(|e| fail(&e))?;

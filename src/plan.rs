@@ -338,14 +338,10 @@ impl ExistingSet {
         };
         let threads = threads.min(crate::MAX_THREADS);
         if threads <= 1 {
-            let mut batch = LoadBatch::default();
-            while load.fill(&mut reader, &mut batch)? {
-                load.prepare(&mut batch);
-                set.store(&batch)?;
-            }
-            return Ok(set);
+            load.on_this_thread(&mut reader, &mut set)?;
+        } else {
+            load.on_workers(&mut reader, &mut set, threads - 1)?;
         }
-        load.on_workers(&mut reader, &mut set, threads - 1)?;
         Ok(set)
     }
 
@@ -380,14 +376,13 @@ impl ExistingSet {
     }
 
     /// Stores the prepared users of `batch`, in order.
-    fn store(&mut self, batch: &LoadBatch) -> Result<(), Error> {
+    fn store(&mut self, batch: &LoadBatch) {
         let width = self.columns.len();
         for (i, key) in batch.keys.iter().enumerate() {
             if let Some(key) = key {
                 self.insert_fingerprints(key, &batch.prints[i * width..(i + 1) * width]);
             }
         }
-        Ok(())
     }
 
     /// The stored fingerprints of user `key`, one per schema column.
@@ -490,6 +485,20 @@ impl Load<'_> {
         }
     }
 
+    /// Reads, prepares and stores every row on this thread.
+    fn on_this_thread<R: Read>(
+        &self,
+        reader: &mut crate::reader::Reader<R>,
+        set: &mut ExistingSet,
+    ) -> Result<(), Error> {
+        let mut batch = LoadBatch::default();
+        while self.fill(reader, &mut batch)? {
+            self.prepare(&mut batch);
+            set.store(&batch);
+        }
+        Ok(())
+    }
+
     /// Reads on this thread, prepares on `workers` others (and on this one
     /// when they are all busy), stores in input order.
     fn on_workers<R: Read>(
@@ -537,12 +546,7 @@ impl Load<'_> {
             drop(done_tx);
             if spawned == 0 {
                 drop(work_tx);
-                let mut batch = LoadBatch::default();
-                while self.fill(reader, &mut batch)? {
-                    self.prepare(&mut batch);
-                    set.store(&batch)?;
-                }
-                return Ok(());
+                return self.on_this_thread(reader, set);
             }
             let mut pending: BTreeMap<u64, LoadBatch> = BTreeMap::new();
             let mut free: Vec<LoadBatch> = Vec::new();
@@ -550,15 +554,13 @@ impl Load<'_> {
             let mut store_ready = |batch: LoadBatch,
                                    pending: &mut BTreeMap<u64, LoadBatch>,
                                    free: &mut Vec<LoadBatch>,
-                                   next: &mut u64|
-             -> Result<(), Error> {
+                                   next: &mut u64| {
                 pending.insert(batch.seq, batch);
                 while let Some(batch) = pending.remove(next) {
                     *next += 1;
-                    set.store(&batch)?;
+                    set.store(&batch);
                     free.push(batch);
                 }
-                Ok(())
             };
             loop {
                 let mut batch = free.pop().unwrap_or_default();
@@ -572,20 +574,20 @@ impl Load<'_> {
                     // Every worker busy: this thread prepares the batch.
                     Err(mpsc::TrySendError::Full(mut batch)) => {
                         self.prepare(&mut batch);
-                        store_ready(batch, &mut pending, &mut free, &mut next)?;
+                        store_ready(batch, &mut pending, &mut free, &mut next);
                     }
                     Err(mpsc::TrySendError::Disconnected(_)) => return Err(stopped()),
                 }
                 while let Ok(batch) = done_rx.try_recv() {
                     in_flight -= 1;
-                    store_ready(batch, &mut pending, &mut free, &mut next)?;
+                    store_ready(batch, &mut pending, &mut free, &mut next);
                 }
             }
             drop(work_tx);
             while in_flight > 0 {
                 let batch = done_rx.recv().map_err(|_| stopped())?;
                 in_flight -= 1;
-                store_ready(batch, &mut pending, &mut free, &mut next)?;
+                store_ready(batch, &mut pending, &mut free, &mut next);
             }
             Ok(())
         })
@@ -788,9 +790,8 @@ impl PlanView {
 
 /// The per-run planning state, fed rows in input order.
 pub(crate) struct Planner {
-    pub mode: Mode,
+    /// The mode and the existing users, shared with the checking threads.
     view: PlanView,
-    existing: std::sync::Arc<dyn ExistingUsers + Send + Sync>,
     guard: ArchiveGuard,
     /// Fingerprints of the existing keys seen in the file. A collision can
     /// only keep a user from being archived, never archive one.
@@ -824,12 +825,7 @@ impl Planner {
             _ => AHashSet::new(),
         };
         Planner {
-            mode,
-            view: PlanView {
-                mode,
-                existing: existing.clone(),
-            },
-            existing,
+            view: PlanView { mode, existing },
             guard,
             seen,
             hasher: fixed_hasher(),
@@ -842,7 +838,7 @@ impl Planner {
     /// Whether required columns other than the key may be missing or empty
     /// (for existing users of a delta upload).
     pub fn relaxes_required(&self) -> bool {
-        self.mode == Mode::Delta
+        self.view.mode == Mode::Delta
     }
 
     /// The read-only part of this plan, for the threads that check rows.
@@ -859,7 +855,7 @@ impl Planner {
     /// relaxes them: a new user in a delta plan (an intact row only; a row
     /// with a wrong field count already has its error).
     pub fn needs_required(&self, lookup: &Lookup, map: &HeaderMap, row: &Row) -> bool {
-        self.mode == Mode::Delta && !lookup.exists && row.len() == map.width
+        self.view.mode == Mode::Delta && !lookup.exists && row.len() == map.width
     }
 
     /// Records a row with its verdict (`errors`, all of them): counts its
@@ -879,7 +875,7 @@ impl Planner {
             exists,
             unchanged,
         } = lookup;
-        if self.mode == Mode::Full {
+        if self.view.mode == Mode::Full {
             // Only rows that say for certain which user they are may let
             // the others be archived; see `ArchiveSkipped`.
             let key_name = compiled.columns[key_column].name.as_str();
@@ -896,7 +892,7 @@ impl Planner {
             }
         }
         let key = key?;
-        if self.mode == Mode::Full && exists {
+        if self.view.mode == Mode::Full && exists {
             self.seen.insert(self.hasher.hash_one(key.as_str()));
         }
         if !errors.is_empty() {
@@ -933,15 +929,16 @@ impl Planner {
             held: None,
             skipped: None,
         };
-        if self.mode == Mode::Full {
+        if self.view.mode == Mode::Full {
             let missing: Vec<String> = self
+                .view
                 .existing
                 .keys()
                 .filter(|k| !self.seen.contains(&self.hasher.hash_one(k.as_ref())))
                 .map(Cow::into_owned)
                 .collect();
             let count = missing.len() as u64;
-            let existing = self.existing.len() as u64;
+            let existing = self.view.existing.len() as u64;
             if error_csv && count > 0 {
                 done.skipped = Some(ArchiveSkipped {
                     missing: count,
