@@ -223,9 +223,13 @@ impl<W: Write> ErrorCsvWriter<W> {
             rows: 0,
             record: csv::ByteRecord::new(),
         };
-        let mut fields: Vec<&str> = header.iter().collect();
-        fields.push("errors");
-        writer.write_fields(fields.into_iter())?;
+        for cell in header.iter().chain(["errors"]) {
+            writer.push(cell);
+        }
+        writer
+            .csv
+            .write_byte_record(&writer.record)
+            .map_err(csv_to_error)?;
         if quote_header {
             let out = writer
                 .csv
@@ -240,34 +244,44 @@ impl<W: Write> ErrorCsvWriter<W> {
         Ok(writer)
     }
 
-    fn write_fields<'a>(&mut self, fields: impl Iterator<Item = &'a str>) -> Result<(), Error> {
-        self.record.clear();
-        for field in fields {
-            if self.formula_guard {
-                self.record.push_field(guard_formula(field).as_bytes());
-            } else {
-                self.record.push_field(field.as_bytes());
-            }
+    /// Pushes one field of the record being built, guarded if asked.
+    fn push(&mut self, field: &str) {
+        if self.formula_guard {
+            self.record.push_field(guard_formula(field).as_bytes());
+        } else {
+            self.record.push_field(field.as_bytes());
         }
-        self.csv
-            .write_byte_record(&self.record)
-            .map_err(csv_to_error)
     }
 
     /// Writes one failed row: its fields as read, padded with empty cells
     /// to the header's width, then its messages under `errors`, then any
-    /// fields beyond the header's width.
-    pub fn write_row(&mut self, fields: &StringRecord, errors: &[RowError]) -> Result<(), Error> {
+    /// fields beyond the header's width. `fields` is a
+    /// [`Row::fields`](crate::Row::fields), a `csv::StringRecord`, or any
+    /// other list of fields.
+    pub fn write_row<I>(&mut self, fields: I, errors: &[RowError]) -> Result<(), Error>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
         let cell = errors_cell(errors);
         let width = self.width;
-        let padding = width.saturating_sub(fields.len());
-        let row = fields
-            .iter()
-            .take(width)
-            .chain(std::iter::repeat_n("", padding))
-            .chain(std::iter::once(cell.as_str()))
-            .chain((width..fields.len()).filter_map(|i| fields.get(i)));
-        self.write_fields(row)?;
+        let mut fields = fields.into_iter();
+        self.record.clear();
+        let mut written = 0;
+        for field in fields.by_ref().take(width) {
+            self.push(field.as_ref());
+            written += 1;
+        }
+        for _ in written..width {
+            self.push("");
+        }
+        self.push(&cell);
+        for field in fields {
+            self.push(field.as_ref());
+        }
+        self.csv
+            .write_byte_record(&self.record)
+            .map_err(csv_to_error)?;
         self.rows += 1;
         Ok(())
     }

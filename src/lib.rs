@@ -114,7 +114,7 @@ pub use crate::report::{
     ArchiveHeld, ArchiveSkipped, ErrorCsvDelivery, FileError, Notification, PlanCounts, RowCounts,
     RowError, ValidationReport, Warning, generate_id,
 };
-pub use crate::row::Row;
+pub use crate::row::{Fields, Row};
 pub use crate::rules::ErrorCode;
 pub use crate::run::{MAX_THREADS, OwnedRowOutcome, RowOutcome, Validation, ValidationBuilder};
 pub use crate::schema::{

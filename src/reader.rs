@@ -3,7 +3,9 @@
 use std::collections::VecDeque;
 use std::io::{self, Chain, Cursor, Read};
 
-use csv::{ByteRecord, StringRecord};
+use std::io::BufRead;
+
+use csv::StringRecord;
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{self, Encoding, FieldDecoding, Source};
@@ -180,14 +182,12 @@ impl ReaderBuilder {
         if let Some((_, len)) = sep_line {
             scanner.start_after_line(len as u64);
         }
-        let csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .buffer_capacity(32 * 1024)
-            .from_reader(scanner);
+        // `csv_core` directly rather than `csv::Reader`: the fields land in
+        // the reader's own buffers, checked as UTF-8 once per record.
+        let parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
         let mut reader = Reader {
-            csv,
+            parser,
+            input: io::BufReader::with_capacity(32 * 1024, scanner),
             header: StringRecord::new(),
             header_position: Position::default(),
             errors_column: None,
@@ -202,7 +202,10 @@ impl ReaderBuilder {
             data_rows: 0,
             last_row: 0,
             done: false,
-            spare: None,
+            raw: vec![0; 256],
+            raw_ends: vec![0; 32],
+            raw_len: 0,
+            raw_fields: 0,
             peeked: VecDeque::new(),
             peek_error: None,
         };
@@ -228,7 +231,8 @@ type Input<R> = Scanner<Chain<Cursor<Vec<u8>>, Source<R>>>;
 /// other column named `errors` is the upload's own data: it is kept as
 /// uploaded (and a validation run warns `errors_column_ignored`).
 pub struct Reader<R: Read> {
-    csv: csv::Reader<Input<R>>,
+    parser: csv_core::Reader,
+    input: io::BufReader<Input<R>>,
     header: StringRecord,
     header_position: Position,
     errors_column: Option<usize>,
@@ -243,8 +247,14 @@ pub struct Reader<R: Read> {
     data_rows: u64,
     last_row: u64,
     done: bool,
-    /// An empty record to swap into a row while its buffers are read into.
-    spare: Option<StringRecord>,
+    /// The record being read, before it is decoded into a row: its field
+    /// bytes back to back, each field's end, both kept at full length for
+    /// the parser to write into; `raw_len` bytes and `raw_fields` ends hold
+    /// the record.
+    raw: Vec<u8>,
+    raw_ends: Vec<usize>,
+    raw_len: usize,
+    raw_fields: usize,
     /// Records read ahead to tell an error CSV from a user's `errors` column.
     peeked: VecDeque<Row>,
     /// The error that stopped the read-ahead, for the row it belongs to.
@@ -287,16 +297,16 @@ impl<R: Read> Reader<R> {
         }
         // The writer adds `errors` last (a spreadsheet may add blank cells
         // after it); an earlier one is the upload's data.
-        let candidate = (0..row.fields.len())
+        let candidate = (0..row.len())
             .rev()
-            .find(|&i| !trim_value(&row.fields[i]).is_empty())
-            .filter(|&i| trim_value(&row.fields[i]).eq_ignore_ascii_case("errors"));
+            .find(|&i| !trim_value(&row[i]).is_empty())
+            .filter(|&i| trim_value(&row[i]).eq_ignore_ascii_case("errors"));
         self.errors_column = candidate;
-        if row.fields.len() > self.max_width() {
+        if row.len() > self.max_width() {
             return Err(self.limit(Limit::Columns, self.limits.max_columns as u64, row.position));
         }
-        if row.fields.len() == 1
-            && let Some(probable) = dialect::probable_delimiter(&row.fields[0], self.delimiter)
+        if row.len() == 1
+            && let Some(probable) = dialect::probable_delimiter(&row[0], self.delimiter)
         {
             return Err(Error::new(ErrorKind::WrongDelimiter {
                 used: self.delimiter,
@@ -307,11 +317,12 @@ impl<R: Read> Reader<R> {
         self.header_position = row.position;
         self.header = match candidate {
             // An error CSV: its header cells carry the writer's formula guard too.
-            Some(skip) if self.is_error_csv(&row.fields, skip) => {
+            Some(skip) if self.is_error_csv(&row, skip) => {
                 self.errors_column = Some(skip);
-                without(&row.fields, skip)
-                    .iter()
-                    .map(|h| {
+                row.fields()
+                    .enumerate()
+                    .filter(|&(i, _)| i != skip)
+                    .map(|(_, h)| {
                         if self.formula_guard {
                             unguard_formula(h)
                         } else {
@@ -320,7 +331,7 @@ impl<R: Read> Reader<R> {
                     })
                     .collect()
             }
-            _ => row.fields,
+            _ => row.fields().collect(),
         };
         // A user's own `errors` column counts toward the limit.
         if self.header.len() > self.max_width() {
@@ -340,9 +351,9 @@ impl<R: Read> Reader<R> {
     /// this tool's error CSV: reads ahead up to [`PEEK_ROWS`] records for
     /// the first non-empty cell under `errors` and checks that it reads
     /// like this tool's messages. Without one, the header decides (yes).
-    fn is_error_csv(&mut self, header: &StringRecord, skip: usize) -> bool {
+    fn is_error_csv(&mut self, header: &Row, skip: usize) -> bool {
         let names: Vec<&str> = header
-            .iter()
+            .fields()
             .enumerate()
             .filter(|&(i, _)| i != skip)
             .map(|(_, h)| trim_value(unguard_formula(trim_value(h))))
@@ -358,8 +369,8 @@ impl<R: Read> Reader<R> {
                     break;
                 }
             }
-            let fields = &row.fields;
-            let last = fields.len().checked_sub(1).map(|i| &fields[i]);
+            let fields = &row;
+            let last = fields.len().checked_sub(1).and_then(|i| fields.get(i));
             let verdict = if fields.len() != width && last.is_some_and(is_field_count_message) {
                 // The layout of earlier versions: the message last.
                 Some(true)
@@ -391,33 +402,60 @@ impl<R: Read> Reader<R> {
         })
     }
 
+    /// Parses the next record into `raw`; `false` at the end of the input.
+    fn parse_record(&mut self) -> io::Result<bool> {
+        use csv_core::ReadRecordResult::*;
+        let (mut len, mut fields) = (0, 0);
+        loop {
+            let input = self.input.fill_buf()?;
+            let (result, read, written, ended) =
+                self.parser
+                    .read_record(input, &mut self.raw[len..], &mut self.raw_ends[fields..]);
+            self.input.consume(read);
+            len += written;
+            fields += ended;
+            match result {
+                InputEmpty => {}
+                OutputFull => self.raw.resize(self.raw.len() * 2, 0),
+                OutputEndsFull => self.raw_ends.resize(self.raw_ends.len() * 2, 0),
+                Record => {
+                    (self.raw_len, self.raw_fields) = (len, fields);
+                    return Ok(true);
+                }
+                End => return Ok(false),
+            }
+        }
+    }
+
+    /// The fields of the record in `raw`.
+    fn raw_fields(&self) -> impl Iterator<Item = &[u8]> {
+        let ends = &self.raw_ends[..self.raw_fields];
+        let starts = std::iter::once(0).chain(ends.iter().copied());
+        starts.zip(ends).map(|(start, &end)| &self.raw[start..end])
+    }
+
     /// Reads the next record, decoded, into `row`; blank rows included.
     fn read_record(&mut self, row: &mut Row) -> Result<bool, Error> {
         if self.done {
             return Ok(false);
         }
-        // An empty record boxes an allocation: keep one to swap in rather
-        // than making one per row.
-        let placeholder = self.spare.take().unwrap_or_default();
-        let mut raw: ByteRecord =
-            std::mem::replace(&mut row.fields, placeholder).into_byte_record();
-        let more = match self.csv.read_byte_record(&mut raw) {
+        let more = match self.parse_record() {
             Ok(more) => more,
-            Err(err) => return Err(self.map_csv_error(err)),
+            Err(err) => return Err(self.map_io_error(err)),
         };
         if !more {
             self.done = true;
             // Empty lines never reach the parser; the scanner counted them as rows.
-            let trailing = self.csv.get_ref().rows().saturating_sub(self.last_row);
+            let trailing = self.input.get_ref().rows().saturating_sub(self.last_row);
             if self.last_row > 0 {
                 self.blank_rows += trailing;
             }
             return Ok(false);
         }
-        let position = self.csv.get_mut().next_start().unwrap_or_else(|| {
-            let p = raw.position().cloned().unwrap_or_else(csv::Position::new);
-            Position::new(p.byte(), p.line(), p.record() + 1)
-        });
+        let scanner = self.input.get_mut();
+        let position = scanner
+            .next_start()
+            .unwrap_or_else(|| scanner.current_start());
         row.position = position;
         if self.last_row > 0 {
             self.blank_rows += position.row.saturating_sub(self.last_row + 1);
@@ -425,97 +463,95 @@ impl<R: Read> Reader<R> {
         self.last_row = position.row;
         // No field can be longer than all of them together.
         let max_field = self.limits.max_field_bytes;
-        if raw.as_slice().len() as u64 > max_field && raw.iter().any(|f| f.len() as u64 > max_field)
+        if self.raw_len as u64 > max_field && self.raw_fields().any(|f| f.len() as u64 > max_field)
         {
             return Err(self.limit(Limit::FieldBytes, self.limits.max_field_bytes, position));
         }
-        let decoded = self.decode(raw, position)?;
-        self.spare = Some(std::mem::replace(&mut row.fields, decoded));
+        self.decode(row, position)?;
         Ok(true)
     }
 
-    fn decode(&mut self, raw: ByteRecord, position: Position) -> Result<StringRecord, Error> {
+    /// Decodes the record just read into `row`.
+    fn decode(&mut self, row: &mut Row, position: Position) -> Result<(), Error> {
+        let bytes = &self.raw[..self.raw_len];
+        let ends = &self.raw_ends[..self.raw_fields];
+        let ascii = is_ascii(bytes);
         // The conflicting byte at `at` in the record's field bytes: quoted
         // line breaks before it put it on a later line than the record's.
-        let mixed = |raw: &ByteRecord, at: usize| {
-            let line = position.line + line_breaks(&raw.as_slice()[..at]);
+        let mixed = |at: usize| {
+            let line = position.line + line_breaks(&bytes[..at]);
             Error::new(ErrorKind::MixedEncoding { position, line })
         };
-        let invalid_at = |raw: &ByteRecord| {
-            std::str::from_utf8(raw.as_slice())
-                .err()
-                .map_or(0, |e| e.valid_up_to())
-        };
         match self.decoding {
-            FieldDecoding::Windows1252 => return Ok(decode_1252(&raw)),
+            FieldDecoding::Windows1252 => {
+                decode_1252(self.raw_fields(), row);
+                return Ok(());
+            }
             FieldDecoding::GuessedWindows1252 => {
                 // UTF-8 text in a file guessed to be Windows-1252 would be
                 // read as mojibake ("JosÃ©") and could pass validation.
-                if !raw.as_slice().is_ascii()
-                    && let Some(at) = decode::first_utf8_char(raw.as_slice())
-                {
-                    return Err(mixed(&raw, at));
+                if !ascii && let Some(at) = decode::first_utf8_char(bytes) {
+                    return Err(mixed(at));
                 }
-                return Ok(decode_1252(&raw));
-            }
-            FieldDecoding::Utf8OrWindows1252 {
-                seen_non_ascii: true,
-            } if !raw.as_slice().is_ascii() => {
-                return StringRecord::from_byte_record(raw).map_err(|err| {
-                    let raw = err.into_byte_record();
-                    mixed(&raw, invalid_at(&raw))
-                });
-            }
-            FieldDecoding::Utf8OrWindows1252 {
-                seen_non_ascii: false,
-            } if !raw.as_slice().is_ascii() => {
-                let utf8 = StringRecord::from_byte_record(raw);
-                return match utf8 {
-                    Ok(record) => {
-                        self.decoding = FieldDecoding::Utf8OrWindows1252 {
-                            seen_non_ascii: true,
-                        };
-                        Ok(record)
-                    }
-                    Err(err) => {
-                        let raw = err.into_byte_record();
-                        if decode::has_utf8_text(raw.as_slice()) {
-                            return Err(mixed(&raw, invalid_at(&raw)));
-                        }
-                        // Everything before was ASCII: reading it all as
-                        // Windows-1252 gives the same text.
-                        self.decoding = FieldDecoding::GuessedWindows1252;
-                        self.encoding = Encoding::Windows1252;
-                        self.warnings
-                            .push(Warning::encoding_guessed(Encoding::Windows1252));
-                        Ok(decode_1252(&raw))
-                    }
-                };
+                decode_1252(self.raw_fields(), row);
+                return Ok(());
             }
             _ => {}
         }
-        StringRecord::from_byte_record(raw).map_err(|_| {
-            Error::new(ErrorKind::Encoding {
+        let invalid_at = match row.set_fields(bytes, ends, ascii) {
+            Ok(()) => {
+                if !ascii
+                    && self.decoding
+                        == (FieldDecoding::Utf8OrWindows1252 {
+                            seen_non_ascii: false,
+                        })
+                {
+                    self.decoding = FieldDecoding::Utf8OrWindows1252 {
+                        seen_non_ascii: true,
+                    };
+                }
+                return Ok(());
+            }
+            Err(at) => at,
+        };
+        match self.decoding {
+            FieldDecoding::Utf8OrWindows1252 {
+                seen_non_ascii: true,
+            } => Err(mixed(invalid_at)),
+            FieldDecoding::Utf8OrWindows1252 {
+                seen_non_ascii: false,
+            } => {
+                if decode::has_utf8_text(bytes) {
+                    return Err(mixed(invalid_at));
+                }
+                // Everything before was ASCII: reading it all as
+                // Windows-1252 gives the same text.
+                self.decoding = FieldDecoding::GuessedWindows1252;
+                self.encoding = Encoding::Windows1252;
+                self.warnings
+                    .push(Warning::encoding_guessed(Encoding::Windows1252));
+                decode_1252(self.raw_fields(), row);
+                Ok(())
+            }
+            _ => Err(Error::new(ErrorKind::Encoding {
                 encoding: self.encoding,
                 position,
-            })
-        })
+            })),
+        }
     }
 
-    fn map_csv_error(&mut self, err: csv::Error) -> Error {
-        if let Some(kind) = self.csv.get_mut().take_failure() {
+    fn map_io_error(&mut self, err: io::Error) -> Error {
+        let scanner = self.input.get_mut();
+        if let Some(kind) = scanner.take_failure() {
             return Error::new(kind);
         }
-        match err.into_kind() {
-            csv::ErrorKind::Io(io) if decode::is_malformed(&io) => {
-                Error::new(ErrorKind::Encoding {
-                    encoding: self.encoding,
-                    position: self.csv.get_ref().current_start(),
-                })
-            }
-            csv::ErrorKind::Io(io) => Error::from(io),
-            other => Error::from(io::Error::other(format!("{other:?}"))),
+        if decode::is_malformed(&err) {
+            return Error::new(ErrorKind::Encoding {
+                encoding: self.encoding,
+                position: scanner.current_start(),
+            });
         }
+        Error::from(err)
     }
 
     /// Reads the next non-blank data row into `row`, reusing its buffers.
@@ -540,17 +576,16 @@ impl<R: Read> Reader<R> {
             } else if !self.read_record(row)? {
                 return Ok(false);
             }
-            if row.fields.len() > self.max_width() {
+            if row.len() > self.max_width() {
                 return Err(self.limit(
                     Limit::Columns,
                     self.limits.max_columns as u64,
                     row.position,
                 ));
             }
-            let errors_at = self.errors_index(&row.fields);
+            let errors_at = self.errors_index(row);
             if row
-                .fields
-                .iter()
+                .fields()
                 .enumerate()
                 .all(|(i, f)| Some(i) == errors_at || trim_value(f).is_empty())
             {
@@ -564,25 +599,23 @@ impl<R: Read> Reader<R> {
             row.previous_errors = None;
             if self.errors_column.is_some() {
                 let width = self.header.len();
-                let short = errors_at.and_then(|i| short_row_fields(&row.fields[i], width));
+                let short = errors_at
+                    .and_then(|i| row.get(i))
+                    .and_then(|cell| short_row_fields(cell, width));
                 row.previous_errors = errors_at
-                    .and_then(|i| row.fields.get(i))
+                    .and_then(|i| row.get(i))
                     .map(trim_value)
                     .filter(|cell| !cell.is_empty())
                     .map(str::to_string);
-                row.fields = self.strip_errors_column(&row.fields, errors_at);
+                *row = self.strip_errors_column(row, errors_at);
                 // A short row padded by the writer and still untouched (its
                 // `field_count` message kept, the added cells empty) is read
                 // as uploaded, so that it stays invalid until fixed.
                 if let Some(found) = short
-                    && row.fields.len() == width
-                    && row
-                        .fields
-                        .iter()
-                        .skip(found)
-                        .all(|f| trim_value(f).is_empty())
+                    && row.len() == width
+                    && row.fields().skip(found).all(|f| trim_value(f).is_empty())
                 {
-                    row.fields.truncate(found);
+                    row.truncate(found);
                 }
             }
             return Ok(true);
@@ -594,7 +627,7 @@ impl<R: Read> Reader<R> {
     /// up to it, extra fields after it). Earlier versions wrote a row with
     /// too few or too many fields as its own fields and then the
     /// `field_count` message: such a last field is the `errors` cell.
-    fn errors_index(&self, fields: &StringRecord) -> Option<usize> {
+    fn errors_index(&self, fields: &Row) -> Option<usize> {
         let skip = self.errors_column?;
         let width = self.header.len() + 1;
         let len = fields.len();
@@ -611,19 +644,22 @@ impl<R: Read> Reader<R> {
 
     /// Drops the `errors` cell (if the row has one) and, in an error CSV,
     /// the formula guard of every other cell.
-    fn strip_errors_column(&self, fields: &StringRecord, skip: Option<usize>) -> StringRecord {
-        fields
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| Some(i) != skip)
-            .map(|(_, f)| {
-                if self.formula_guard {
-                    unguard_formula(f)
-                } else {
-                    f
-                }
-            })
-            .collect()
+    fn strip_errors_column(&self, row: &Row, skip: Option<usize>) -> Row {
+        let mut stripped = Row::new(
+            row.fields()
+                .enumerate()
+                .filter(|&(i, _)| Some(i) != skip)
+                .map(|(_, f)| {
+                    if self.formula_guard {
+                        unguard_formula(f)
+                    } else {
+                        f
+                    }
+                }),
+            row.position,
+        );
+        stripped.previous_errors = row.previous_errors.clone();
+        stripped
     }
 
     /// A borrowing iterator over rows.
@@ -645,7 +681,7 @@ impl<R: Read> Reader<R> {
     /// let reader = usercsv::ReaderBuilder::new().from_reader("a,b\n1,2\n".as_bytes())?;
     /// let rows = reader.into_rows().collect::<Result<Vec<_>, _>>()?;
     /// assert_eq!(rows.len(), 1);
-    /// assert_eq!(rows[0].fields(), vec!["1", "2"]);
+    /// assert_eq!(rows[0].fields().collect::<Vec<_>>(), ["1", "2"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn into_rows(self) -> RowsIntoIter<R> {
@@ -712,7 +748,7 @@ impl<R: Read> Reader<R> {
 
     /// Bytes consumed from the (decoded) input so far.
     pub fn bytes_read(&self) -> u64 {
-        self.csv.get_ref().offset()
+        self.input.get_ref().offset()
     }
 }
 
@@ -727,15 +763,6 @@ fn short_row_fields(cell: &str, width: usize) -> Option<usize> {
     (expected == width && found < expected).then_some(found)
 }
 
-fn without(record: &StringRecord, skip: usize) -> StringRecord {
-    record
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != skip)
-        .map(|(_, f)| f)
-        .collect()
-}
-
 /// Line breaks (`\r\n`, `\r` or `\n`) in `bytes`.
 fn line_breaks(bytes: &[u8]) -> u64 {
     let lf = memchr::memchr_iter(b'\n', bytes).count();
@@ -745,8 +772,23 @@ fn line_breaks(bytes: &[u8]) -> u64 {
     (lf + lone_cr) as u64
 }
 
-fn decode_1252(raw: &ByteRecord) -> StringRecord {
-    raw.iter().map(decode::decode_windows1252).collect()
+fn decode_1252<'a>(fields: impl Iterator<Item = &'a [u8]>, row: &mut Row) {
+    row.clear();
+    for field in fields {
+        row.push_field(&decode::decode_windows1252(field));
+    }
+}
+
+/// Whether `bytes` are all ASCII, eight at a time.
+fn is_ascii(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    let mut high = 0u64;
+    for word in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        high |= u64::from_ne_bytes(eight);
+    }
+    high & 0x8080_8080_8080_8080 == 0 && words.remainder().is_ascii()
 }
 
 /// Borrowing row iterator; see [`Reader::rows`].
@@ -805,7 +847,7 @@ mod tests {
             rows.push((
                 row.position().row,
                 row.position().line,
-                row.fields().iter().map(str::to_string).collect(),
+                row.fields().map(str::to_string).collect(),
             ));
         }
         Ok((header, rows, rdr.blank_rows()))
@@ -845,7 +887,7 @@ mod tests {
             assert!(!rdr.had_errors_column());
             assert_eq!(rdr.header().len(), 3);
             let row = rdr.rows().next().unwrap().unwrap();
-            assert!(row.fields().iter().any(|f| f == "'+31 6"), "{row:?}");
+            assert!(row.fields().any(|f| f == "'+31 6"), "{row:?}");
         }
         // Empty cells under `errors`: the next rows decide; none at all: the header.
         let input = b"email,phone,errors\na@b.com,'+1,\nc@d.com,'+2,email: bad\n";

@@ -1,58 +1,112 @@
 //! A data row as read, and the trimming every rule applies to its cells.
 //! The reader fills rows; the validator, the plan and the run read them.
 
-use csv::StringRecord;
+use std::ops::Index;
 
 use crate::error::Position;
 
 /// One data row as read: its fields (without any `errors` column) and where
 /// it starts.
 ///
+/// A row owns one text buffer holding every field back to back, and the
+/// end of each field in it: the reader validates the whole record as UTF-8
+/// once and refills the same buffers for the next row, so reading a row
+/// allocates nothing. A field is found by index ([`Row::get`], or
+/// `row[i]`) in constant time; by column name through
+/// [`Reader::header`](crate::Reader::header) or a
+/// [`Validator`](crate::Validator)'s header map.
+///
 /// ```
-/// let row = usercsv::Row::default();
-/// assert!(row.is_empty());
+/// use usercsv::{Position, Row};
+///
+/// let row = Row::new(["ada@example.com", "Ada"], Position::new(20, 2, 2));
+/// assert_eq!(row.get(1), Some("Ada"));
+/// assert_eq!(&row[0], "ada@example.com");
+/// assert_eq!(row.fields().collect::<Vec<_>>(), ["ada@example.com", "Ada"]);
+/// assert!(Row::default().is_empty());
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Row {
-    pub(crate) fields: StringRecord,
+    /// Every field's text, back to back.
+    text: String,
+    /// Where each field ends in `text`.
+    ends: Vec<usize>,
     pub(crate) position: Position,
     /// The `errors` cell the row had in a re-uploaded error CSV of this
-    /// tool (dropped from `fields`), when not empty.
+    /// tool (dropped from the fields), when not empty.
     pub(crate) previous_errors: Option<String>,
 }
 
 impl Row {
     /// Builds a row from fields, e.g. for tests.
+    ///
+    /// ```
+    /// let row = usercsv::Row::new(vec![String::from("a"), String::new()], usercsv::Position::default());
+    /// assert_eq!((row.len(), row.get(1)), (2, Some("")));
+    /// ```
     pub fn new<I, T>(fields: I, position: Position) -> Row
     where
         I: IntoIterator<Item = T>,
         T: AsRef<str>,
     {
-        Row {
-            fields: fields.into_iter().collect(),
+        let mut row = Row {
             position,
-            previous_errors: None,
+            ..Row::default()
+        };
+        for field in fields {
+            row.push_field(field.as_ref());
+        }
+        row
+    }
+
+    /// The fields exactly as uploaded (decoded to UTF-8, untrimmed), in
+    /// order.
+    ///
+    /// ```
+    /// let row = usercsv::Row::new(["a", " b "], usercsv::Position::default());
+    /// let mut fields = row.fields();
+    /// assert_eq!((fields.len(), fields.next_back()), (2, Some(" b ")));
+    /// ```
+    pub fn fields(&self) -> Fields<'_> {
+        Fields {
+            row: self,
+            front: 0,
+            back: self.ends.len(),
         }
     }
 
-    /// The fields exactly as uploaded (decoded to UTF-8, untrimmed).
-    pub fn fields(&self) -> &StringRecord {
-        &self.fields
-    }
-
-    /// Field `i`, untrimmed.
+    /// Field `i`, untrimmed; `None` past the last field.
+    ///
+    /// ```
+    /// let row = usercsv::Row::new(["a"], usercsv::Position::default());
+    /// assert_eq!((row.get(0), row.get(1)), (Some("a"), None));
+    /// ```
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&str> {
-        self.fields.get(i)
+        let end = *self.ends.get(i)?;
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1],
+        };
+        self.text.get(start..end)
     }
 
     /// Number of fields.
+    ///
+    /// ```
+    /// assert_eq!(usercsv::Row::new(["a", "b"], usercsv::Position::default()).len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
-        self.fields.len()
+        self.ends.len()
     }
 
     /// Whether the row has no fields.
+    ///
+    /// ```
+    /// assert!(usercsv::Row::default().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.ends.is_empty()
     }
 
     /// The messages this row had in the `errors` column of a re-uploaded
@@ -72,10 +126,115 @@ impl Row {
     }
 
     /// Where the row starts.
+    ///
+    /// ```
+    /// let at = usercsv::Position::new(10, 2, 2);
+    /// assert_eq!(usercsv::Row::new(["a"], at).position(), at);
+    /// ```
     pub fn position(&self) -> Position {
         self.position
     }
+
+    /// Empties the row's fields, keeping its buffers.
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Appends a field.
+    pub(crate) fn push_field(&mut self, field: &str) {
+        self.text.push_str(field);
+        self.ends.push(self.text.len());
+    }
+
+    /// Replaces the fields with `bytes` cut at `ends`, if `bytes` are
+    /// UTF-8 and every end is on a character boundary (always so when
+    /// `ascii`, which says `bytes` are ASCII); else `Err` with where the
+    /// first invalid byte or split character is, and the row left empty.
+    pub(crate) fn set_fields(
+        &mut self,
+        bytes: &[u8],
+        ends: &[usize],
+        ascii: bool,
+    ) -> Result<(), usize> {
+        self.clear();
+        let text = std::str::from_utf8(bytes).map_err(|e| e.valid_up_to())?;
+        if !ascii && let Some(&end) = ends.iter().find(|&&end| !text.is_char_boundary(end)) {
+            return Err(end);
+        }
+        self.text.push_str(text);
+        self.ends.extend_from_slice(ends);
+        Ok(())
+    }
+
+    /// Keeps the first `len` fields.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if len < self.ends.len() {
+            self.ends.truncate(len);
+            self.text.truncate(self.ends.last().copied().unwrap_or(0));
+        }
+    }
 }
+
+impl Index<usize> for Row {
+    type Output = str;
+
+    /// Field `i`, untrimmed.
+    ///
+    /// # Panics
+    ///
+    /// When `i` is not less than [`Row::len`]; [`Row::get`] does not.
+    fn index(&self, i: usize) -> &str {
+        self.get(i).expect("field index out of bounds")
+    }
+}
+
+impl<'r> IntoIterator for &'r Row {
+    type Item = &'r str;
+    type IntoIter = Fields<'r>;
+
+    fn into_iter(self) -> Fields<'r> {
+        self.fields()
+    }
+}
+
+/// The fields of a [`Row`], in order; see [`Row::fields`].
+#[derive(Clone, Debug)]
+pub struct Fields<'r> {
+    row: &'r Row,
+    front: usize,
+    back: usize,
+}
+
+impl<'r> Iterator for Fields<'r> {
+    type Item = &'r str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'r str> {
+        if self.front == self.back {
+            return None;
+        }
+        self.front += 1;
+        self.row.get(self.front - 1)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.back - self.front;
+        (left, Some(left))
+    }
+}
+
+impl DoubleEndedIterator for Fields<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.front == self.back {
+            return None;
+        }
+        self.back -= 1;
+        self.row.get(self.back)
+    }
+}
+
+impl ExactSizeIterator for Fields<'_> {}
 
 /// Trims ASCII and Unicode whitespace, non-breaking spaces included.
 pub(crate) fn trim_value(value: &str) -> &str {
@@ -89,4 +248,36 @@ pub(crate) fn trim_value(value: &str) -> &str {
         return value;
     }
     value.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '\u{200b}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_by_index_and_in_order() {
+        let mut row = Row::new(["", "é", "ab", ""], Position::default());
+        assert_eq!(row.len(), 4);
+        assert_eq!(
+            (0..5).map(|i| row.get(i)).collect::<Vec<_>>(),
+            [Some(""), Some("é"), Some("ab"), Some(""), None]
+        );
+        assert_eq!(row.fields().rev().collect::<Vec<_>>(), ["", "ab", "é", ""]);
+        row.truncate(2);
+        assert_eq!(row, Row::new(["", "é"], Position::default()));
+        row.truncate(5);
+        assert_eq!(row.len(), 2);
+    }
+
+    #[test]
+    fn set_fields_refuses_an_end_inside_a_character() {
+        let mut row = Row::new(["keep"], Position::default());
+        assert_eq!(row.set_fields("éa".as_bytes(), &[1, 3], false), Err(1));
+        assert!(row.is_empty());
+        assert_eq!(row.set_fields("éa".as_bytes(), &[2, 3], false), Ok(()));
+        assert_eq!(row.fields().collect::<Vec<_>>(), ["é", "a"]);
+        assert_eq!(row.set_fields(b"a\xff", &[2], false), Err(1));
+        assert_eq!(row.set_fields(b"ab", &[1, 2], true), Ok(()));
+        assert_eq!(row.fields().collect::<Vec<_>>(), ["a", "b"]);
+    }
 }

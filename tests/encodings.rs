@@ -192,11 +192,7 @@ fn positions_with(builder: &ReaderBuilder, input: &[u8]) -> Positions {
         .map(|r| {
             let r = r.unwrap();
             let p = r.position();
-            (
-                p.row,
-                p.line,
-                r.fields().iter().map(str::to_string).collect(),
-            )
+            (p.row, p.line, r.fields().map(str::to_string).collect())
         })
         .collect();
     (header, rows, rdr.blank_rows())

@@ -558,7 +558,7 @@ fn errors_column_in_the_middle_any_case_is_the_uploads_own() {
     );
     let o = run.next_outcome().unwrap().unwrap();
     assert_eq!(
-        o.row().fields().iter().collect::<Vec<_>>(),
+        o.row().fields().collect::<Vec<_>>(),
         ["a@example.com", "whatever", "Ada", "Lovelace"]
     );
 }

@@ -110,7 +110,7 @@ fn a_users_own_errors_column_is_kept_with_a_warning() {
         .unwrap();
     let outcome = run_again.next_outcome().unwrap().unwrap();
     assert_eq!(
-        outcome.row().fields().iter().collect::<Vec<_>>(),
+        outcome.row().fields().collect::<Vec<_>>(),
         ["bad", "=1+1", "Ada", "Lovelace"]
     );
     let again = run_again.finish().unwrap();

@@ -103,7 +103,7 @@ fn windows_1252_fixture_is_guessed_with_a_warning() {
     let mut rdr = ReaderBuilder::new().from_reader(&bytes[..]).unwrap();
     let row = rdr.rows().next().unwrap().unwrap();
     assert_eq!(
-        row.fields().iter().collect::<Vec<_>>(),
+        row.fields().collect::<Vec<_>>(),
         ["muller@example.com", "Jürgen", "Müller"]
     );
 }

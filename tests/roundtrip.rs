@@ -37,7 +37,7 @@ fn invalid_rows(validator: &Validator, input: &[u8]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     while let Some(o) = run.next_outcome().unwrap() {
         if !o.is_valid() {
-            out.push(o.row().fields().iter().map(str::to_string).collect());
+            out.push(o.row().fields().map(str::to_string).collect());
         }
     }
     out

@@ -45,12 +45,12 @@ fn trim(value: &str) -> &str {
     value.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '\u{200b}')
 }
 
-fn is_blank(record: &StringRecord) -> bool {
-    record.iter().all(|f| trim(f).is_empty())
+fn is_blank<'a>(record: impl IntoIterator<Item = &'a str>) -> bool {
+    record.into_iter().all(|f| trim(f).is_empty())
 }
 
-fn fields(record: &StringRecord) -> Vec<String> {
-    record.iter().map(str::to_string).collect()
+fn fields<'a>(record: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    record.into_iter().map(str::to_string).collect()
 }
 
 /// Physical line of byte offset `at` in `stream`: 1 + the line ends before
@@ -336,9 +336,9 @@ pub fn check_pipeline(data: &[u8], strict: bool) -> Known {
     if !skip(known.second_errors_column) {
         assert_eq!(fields(rdr.header()), expected_header(&first), "header");
     }
-    let reread: Vec<StringRecord> = rdr
+    let reread: Vec<Vec<String>> = rdr
         .rows()
-        .map(|r| r.map(|row| row.fields().clone()))
+        .map(|r| r.map(|row| fields(row.fields())))
         .collect::<Result<_, _>>()
         .unwrap_or_else(|e| panic!("error CSV row unreadable: {e} ({})", e.code()));
     assert_eq!(reread.len(), failed.len(), "rows in the error CSV");
@@ -347,8 +347,8 @@ pub fn check_pipeline(data: &[u8], strict: bool) -> Known {
             continue;
         }
         assert_eq!(
-            fields(again),
-            fields(before.row.fields()),
+            again,
+            &fields(before.row.fields()),
             "fields of row {}",
             before.row.position().row
         );

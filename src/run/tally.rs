@@ -114,7 +114,7 @@ impl<W: Write> ErrorSink<W> {
 
     pub(crate) fn write(
         &mut self,
-        fields: &csv::StringRecord,
+        fields: crate::row::Fields<'_>,
         errors: &[RowError],
     ) -> Result<(), Error> {
         if self.writer.is_none() {

@@ -95,7 +95,7 @@ pub fn read_with(builder: &ReaderBuilder, input: &[u8]) -> Result<Table, Error> 
     let header = rdr.header().iter().map(str::to_string).collect();
     let mut rows = Vec::new();
     for row in rdr.rows() {
-        rows.push(row?.fields().iter().map(str::to_string).collect());
+        rows.push(row?.fields().map(str::to_string).collect());
     }
     Ok((header, rows))
 }
@@ -114,7 +114,7 @@ pub fn positions(input: &[u8]) -> Vec<(u64, u64, Vec<String>)> {
             (
                 r.position().row,
                 r.position().line,
-                r.fields().iter().map(str::to_string).collect(),
+                r.fields().map(str::to_string).collect(),
             )
         })
         .collect()
