@@ -3,6 +3,7 @@
 use regex::{Regex, RegexBuilder};
 
 use super::failure::{ErrorCode, Failure};
+use super::unique::ascii_lowercase_word;
 use crate::error::SchemaError;
 use crate::schema::{LengthRule, OneOfRule, PatternRule};
 
@@ -298,6 +299,24 @@ pub(crate) struct OneOfCheck {
     /// The values lower-cased once, for case-insensitive rules.
     lowered: Vec<String>,
     case_insensitive: bool,
+    /// The values as compared (lower-cased when case does not matter),
+    /// each packed into one word with its length, when all are ASCII of at
+    /// most 8 bytes (language and country codes): one comparison a value.
+    packed: Option<Vec<(u64, usize)>>,
+}
+
+/// `bytes` (at most 8) as one little-endian word, zero-padded.
+fn pack(bytes: &[u8]) -> Option<(u64, usize)> {
+    if bytes.len() > 8 {
+        return None;
+    }
+    // Byte by byte: the values are short, and a copy of a variable length
+    // would call `memcpy`.
+    let word = bytes
+        .iter()
+        .enumerate()
+        .fold(0, |word, (i, &b)| word | u64::from(b) << (8 * i));
+    Some((word, bytes.len()))
 }
 
 impl OneOfCheck {
@@ -316,15 +335,37 @@ impl OneOfCheck {
         if rule.values.is_empty() {
             return Err(SchemaError::rule(column, "one_of needs at least one value"));
         }
+        let lowered: Vec<String> = rule.values.iter().map(|v| v.to_lowercase()).collect();
+        let compared = if rule.case_insensitive {
+            &lowered
+        } else {
+            &rule.values
+        };
+        let packed = compared
+            .iter()
+            .map(|v| v.is_ascii().then(|| pack(v.as_bytes())).flatten())
+            .collect();
         Ok(OneOfCheck {
             values: rule.values.clone(),
-            lowered: rule.values.iter().map(|v| v.to_lowercase()).collect(),
+            lowered,
             case_insensitive: rule.case_insensitive,
+            packed,
         })
     }
 
     /// The index of the listed value that `value` spells.
     fn position(&self, value: &str) -> Option<usize> {
+        if let Some(packed) = &self.packed
+            && value.is_ascii()
+        {
+            // Longer than every value: no match. A listed value's lower
+            // case is itself, so folding the value's word is enough.
+            let (mut word, len) = pack(value.as_bytes())?;
+            if self.case_insensitive {
+                word = ascii_lowercase_word(word);
+            }
+            return packed.iter().position(|&p| p == (word, len));
+        }
         if !self.case_insensitive {
             return self.values.iter().position(|v| v == value);
         }
@@ -562,5 +603,49 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn one_of_packed_and_unpacked_agree() {
+        let check = |values: &[&str], case_insensitive: bool| {
+            OneOfCheck::compile(
+                "c",
+                &OneOfRule {
+                    values: values.iter().map(|v| v.to_string()).collect(),
+                    case_insensitive,
+                },
+            )
+            .unwrap()
+        };
+        let short = ["en", "NL", "Deu", "pt-BR12"];
+        let long = ["en", "NL", "Deu", "pt-BR12", "a value past eight bytes"];
+        let probes = [
+            "en", "EN", "nl", "NL", "deu", "DEU", "de", "", "e n", "pt-br12", "pt-BR12",
+            "pt-BR123", "\u{212a}", "ÉN",
+        ];
+        for case_insensitive in [false, true] {
+            let packed = check(&short, case_insensitive);
+            let unpacked = check(&long, case_insensitive);
+            assert!(packed.packed.is_some() && unpacked.packed.is_none());
+            for probe in probes {
+                assert_eq!(
+                    packed.position(probe),
+                    unpacked.position(probe),
+                    "{probe:?}, case_insensitive {case_insensitive}"
+                );
+            }
+        }
+        let ci = check(&short, true);
+        assert_eq!(
+            ["EN", "nl", "dEU", "PT-br12", "de"].map(|p| ci.position(p)),
+            [Some(0), Some(1), Some(2), Some(3), None]
+        );
+        let cs = check(&short, false);
+        assert_eq!(
+            ["en", "NL", "nl"].map(|p| cs.position(p)),
+            [Some(0), Some(1), None]
+        );
+        // The Kelvin sign lower-cases to `k`: the Unicode path still runs.
+        assert_eq!(check(&["k"], true).position("\u{212a}"), Some(0));
     }
 }

@@ -54,7 +54,7 @@ impl KeyHasher {
 
 /// `word`'s eight bytes with `A`–`Z` made `a`–`z` and every other byte kept,
 /// as [`u8::to_ascii_lowercase`] does one byte at a time.
-fn ascii_lowercase_word(word: u64) -> u64 {
+pub(crate) fn ascii_lowercase_word(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // Each byte's low seven bits plus a bias sets its high bit exactly when
