@@ -779,14 +779,21 @@ fn decode_1252<'a>(fields: impl Iterator<Item = &'a [u8]>, row: &mut Row) {
     }
 }
 
-/// Whether `bytes` are all ASCII, eight at a time.
+/// Whether `bytes` are all ASCII, 32 at a time.
 fn is_ascii(bytes: &[u8]) -> bool {
-    let mut words = bytes.chunks_exact(8);
-    let mut high = 0u64;
-    for word in &mut words {
+    let word = |b: &[u8]| {
         let mut eight = [0u8; 8];
-        eight.copy_from_slice(word);
-        high |= u64::from_ne_bytes(eight);
+        eight.copy_from_slice(b);
+        u64::from_ne_bytes(eight)
+    };
+    let mut blocks = bytes.chunks_exact(32);
+    let mut high = 0u64;
+    for block in &mut blocks {
+        high |= word(&block[..8]) | word(&block[8..16]) | word(&block[16..24]) | word(&block[24..]);
+    }
+    let mut words = blocks.remainder().chunks_exact(8);
+    for eight in &mut words {
+        high |= word(eight);
     }
     high & 0x8080_8080_8080_8080 == 0 && words.remainder().is_ascii()
 }
@@ -835,6 +842,20 @@ impl<R: Read> Iterator for RowsIntoIter<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_ascii_finds_a_high_byte_anywhere() {
+        for len in 0..80 {
+            let mut bytes = vec![b'a'; len];
+            assert!(is_ascii(&bytes), "{len}");
+            for at in 0..len {
+                bytes[at] = 0x80;
+                assert!(!is_ascii(&bytes), "{len} {at}");
+                bytes[at] = 0x7f;
+                assert!(is_ascii(&bytes), "{len} {at}");
+            }
+        }
+    }
 
     type Read = (Vec<String>, Vec<(u64, u64, Vec<String>)>, u64);
 

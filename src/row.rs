@@ -69,9 +69,9 @@ impl Row {
     /// ```
     pub fn fields(&self) -> Fields<'_> {
         Fields {
-            row: self,
-            front: 0,
-            back: self.ends.len(),
+            rest: &self.text,
+            start: 0,
+            ends: self.ends.iter(),
         }
     }
 
@@ -201,9 +201,13 @@ impl<'r> IntoIterator for &'r Row {
 /// The fields of a [`Row`], in order; see [`Row::fields`].
 #[derive(Clone, Debug)]
 pub struct Fields<'r> {
-    row: &'r Row,
-    front: usize,
-    back: usize,
+    /// The text from the next field on (forwards), up to the last field
+    /// not yet returned backwards.
+    rest: &'r str,
+    /// Where `rest` starts in the row's text.
+    start: usize,
+    /// The ends of the fields not yet returned.
+    ends: std::slice::Iter<'r, usize>,
 }
 
 impl<'r> Iterator for Fields<'r> {
@@ -211,26 +215,25 @@ impl<'r> Iterator for Fields<'r> {
 
     #[inline]
     fn next(&mut self) -> Option<&'r str> {
-        if self.front == self.back {
-            return None;
-        }
-        self.front += 1;
-        self.row.get(self.front - 1)
+        // Cut from the front: one character-boundary check per field.
+        let end = *self.ends.next()?;
+        let (field, rest) = self.rest.split_at_checked(end - self.start)?;
+        (self.rest, self.start) = (rest, end);
+        Some(field)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.back - self.front;
-        (left, Some(left))
+        self.ends.size_hint()
     }
 }
 
 impl DoubleEndedIterator for Fields<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        if self.front == self.back {
-            return None;
-        }
-        self.back -= 1;
-        self.row.get(self.back)
+        self.ends.next_back()?;
+        let start = self.ends.as_slice().last().map_or(self.start, |&end| end);
+        let (rest, field) = self.rest.split_at_checked(start.checked_sub(self.start)?)?;
+        self.rest = rest;
+        Some(field)
     }
 }
 
@@ -263,6 +266,17 @@ mod tests {
             [Some(""), Some("é"), Some("ab"), Some(""), None]
         );
         assert_eq!(row.fields().rev().collect::<Vec<_>>(), ["", "ab", "é", ""]);
+        let mut both = row.fields();
+        assert_eq!(both.next(), Some(""));
+        assert_eq!(both.next_back(), Some(""));
+        assert_eq!(both.len(), 2);
+        assert_eq!(both.next_back(), Some("ab"));
+        assert_eq!(both.next(), Some("é"));
+        assert_eq!((both.next(), both.next_back()), (None, None));
+        let other = Row::new(["a", "bc", "d"], Position::default());
+        let mut both = other.fields();
+        assert_eq!((both.next(), both.next_back()), (Some("a"), Some("d")));
+        assert_eq!((both.next_back(), both.next()), (Some("bc"), None));
         row.truncate(2);
         assert_eq!(row, Row::new(["", "é"], Position::default()));
         row.truncate(5);
@@ -279,5 +293,33 @@ mod tests {
         assert_eq!(row.set_fields(b"a\xff", &[2], false), Err(1));
         assert_eq!(row.set_fields(b"ab", &[1, 2], true), Ok(()));
         assert_eq!(row.fields().collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    proptest::proptest! {
+        /// Taking fields from both ends in any order gives what a list of
+        /// the fields would.
+        #[test]
+        fn fields_from_both_ends_match_a_list(
+            fields in proptest::collection::vec("[a-zé ]{0,4}", 0..8),
+            takes in proptest::collection::vec(proptest::bool::ANY, 0..10),
+        ) {
+            let row = Row::new(&fields, Position::default());
+            let mut model: std::collections::VecDeque<&str> =
+                fields.iter().map(String::as_str).collect();
+            let mut iter = row.fields();
+            for from_back in takes {
+                proptest::prop_assert_eq!(iter.len(), model.len());
+                let (got, want) = if from_back {
+                    (iter.next_back(), model.pop_back())
+                } else {
+                    (iter.next(), model.pop_front())
+                };
+                proptest::prop_assert_eq!(got, want);
+            }
+            proptest::prop_assert_eq!(row.fields().collect::<Vec<_>>(), fields.iter().map(String::as_str).collect::<Vec<_>>());
+            for (i, field) in fields.iter().enumerate() {
+                proptest::prop_assert_eq!(row.get(i), Some(field.as_str()));
+            }
+        }
     }
 }

@@ -421,6 +421,8 @@ pub struct UnknownColumn {
 pub(crate) struct HeaderMap {
     /// For each schema column, its index in the file.
     pub file_index: Vec<Option<usize>>,
+    /// For each file column, the schema column it is (the inverse).
+    pub schema_index: Vec<Option<usize>>,
     /// For each schema column, its name as the file spells it.
     pub display: Vec<String>,
     /// Number of fields in the header.
@@ -504,8 +506,15 @@ impl HeaderMap {
                 None => rules.name.clone(),
             })
             .collect();
+        let mut schema_index = vec![None; header.len()];
+        for (c, i) in file_index.iter().enumerate() {
+            if let Some(i) = *i {
+                schema_index[i] = Some(c);
+            }
+        }
         Ok(HeaderMap {
             file_index,
+            schema_index,
             display,
             width: header.len(),
         })
@@ -608,8 +617,12 @@ impl Compiled {
             errors.clear();
             let whole = row.len() == map.width;
             if whole {
-                for c in 0..columns {
-                    cells[c * n + i] = map.value(row, c);
+                // In file order: each field is cut once from the row's
+                // text. Schema columns the file lacks stay "".
+                for (field, c) in row.fields().zip(&map.schema_index) {
+                    if let Some(c) = *c {
+                        cells[c * n + i] = trim_value(field);
+                    }
                 }
             } else {
                 let pos = row.position();
