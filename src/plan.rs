@@ -258,8 +258,10 @@ pub struct ExistingSet {
     columns: Vec<String>,
     /// Each normalised key, in one arena, with its user's index.
     index: UniqueSet,
-    /// `columns.len()` fingerprints per user; `UNKNOWN` when the export
-    /// did not have the column.
+    /// [`ExistingSet::stride`] fingerprints per user: one per schema
+    /// column, of its normal form (`UNKNOWN` when the export did not have
+    /// the column), then the row's [`raw_print`] (`UNKNOWN` for a user
+    /// added by [`ExistingSet::insert`]).
     fingerprints: Vec<u64>,
     hasher: RandomState,
 }
@@ -273,6 +275,21 @@ fn fixed_hasher() -> RandomState {
 fn fingerprint(hasher: &RandomState, normalized: &str) -> u64 {
     // Never UNKNOWN, so a known value never equals an unknown one.
     hasher.hash_one(normalized).max(1)
+}
+
+/// One fingerprint of a row's non-empty cells as written (trimmed), with
+/// their schema columns. Cells written alike have alike normal forms, so
+/// an uploaded row whose raw print equals the export's is unchanged
+/// without normalising anything; any other row is compared cell by cell.
+fn raw_print<'v>(hasher: &RandomState, cells: impl Iterator<Item = (usize, &'v str)>) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = hasher.build_hasher();
+    for (c, value) in cells.filter(|(_, v)| !v.is_empty()) {
+        // The column and the length in one word tell the cells apart.
+        h.write_u64((c as u64) << 32 ^ value.len() as u64);
+        h.write(value.as_bytes());
+    }
+    h.finish().max(1)
 }
 
 impl ExistingSet {
@@ -349,19 +366,25 @@ impl ExistingSet {
     /// in schema order, its normalised value (`None` when unknown).
     pub fn insert<'v>(&mut self, key: &str, values: impl IntoIterator<Item = Option<&'v str>>) {
         let width = self.columns.len();
+        // No raw print: the values given are normal forms already.
         let prints: Vec<u64> = values
             .into_iter()
             .take(width)
             .map(|v| v.map_or(UNKNOWN, |v| fingerprint(&self.hasher, v)))
             .chain(std::iter::repeat(UNKNOWN))
-            .take(width)
+            .take(self.stride())
             .collect();
         self.insert_fingerprints(key, &prints);
     }
 
-    /// Adds (or replaces) a user by its fingerprints, one per column.
+    /// Fingerprints per user: one per schema column, then the raw print.
+    fn stride(&self) -> usize {
+        self.columns.len() + 1
+    }
+
+    /// Adds (or replaces) a user by its [`ExistingSet::stride`] fingerprints.
     fn insert_fingerprints(&mut self, key: &str, prints: &[u64]) {
-        let width = self.columns.len();
+        let width = self.stride();
         let next = self.index.len() as u64;
         let hash = self.index.hasher().hash(key);
         let mut unlimited = u64::MAX;
@@ -377,7 +400,7 @@ impl ExistingSet {
 
     /// Stores the prepared users of `batch`, in order.
     fn store(&mut self, batch: &LoadBatch) {
-        let width = self.columns.len();
+        let width = self.stride();
         for (i, key) in batch.keys.iter().enumerate() {
             if let Some(key) = key {
                 self.insert_fingerprints(key, &batch.prints[i * width..(i + 1) * width]);
@@ -385,9 +408,10 @@ impl ExistingSet {
         }
     }
 
-    /// The stored fingerprints of user `key`, one per schema column.
+    /// The stored fingerprints of user `key`: one per schema column, then
+    /// the raw print.
     fn user(&self, key: &str) -> Option<&[u64]> {
-        let width = self.columns.len();
+        let width = self.stride();
         let start = usize::try_from(self.index.get(key)?).ok()? * width;
         self.fingerprints.get(start..start + width)
     }
@@ -410,6 +434,32 @@ impl ExistingSet {
         };
         stored[c] != UNKNOWN && stored[c] == fingerprint(&self.hasher, normalized)
     }
+
+    /// Whether `values` are written as the export wrote user `stored`'s
+    /// row (its `raw` print): the same non-empty cells, trimmed, in the
+    /// same schema columns, none of them a column the export lacks.
+    fn same_raw(&self, stored: &[u64], raw: u64, values: &[RowValue<'_>]) -> bool {
+        if raw == UNKNOWN {
+            return false;
+        }
+        let mut comparable = true;
+        let cells = values.iter().map_while(|value| match value.schema_index {
+            // An empty cell of a column the export lacks is a change (the
+            // stored value is unknown), yet leaves no trace in a raw print.
+            Some(c)
+                if stored.get(c).is_some_and(|&p| p != UNKNOWN)
+                    && self.columns[c] == value.column() =>
+            {
+                Some((c, value.as_uploaded()))
+            }
+            _ => {
+                comparable = false;
+                None
+            }
+        });
+        let print = raw_print(&self.hasher, cells);
+        comparable && print == raw
+    }
 }
 
 /// Rows of an export read but not yet stored, and what they store.
@@ -420,7 +470,8 @@ struct LoadBatch {
     len: usize,
     /// Per row: its normalised key, `None` when the key cell is empty.
     keys: Vec<Option<String>>,
-    /// Per row, one fingerprint per schema column, back to back.
+    /// Per row, one fingerprint per schema column and the raw print, back
+    /// to back.
     prints: Vec<u64>,
 }
 
@@ -482,6 +533,10 @@ impl Load<'_> {
                         fingerprint(&self.hasher, &rules.normalize(self.map.value(row, c)))
                     }));
             }
+            let cells = (0..compiled.columns.len())
+                .filter(|&c| c != key_column && self.map.file_index[c].is_some())
+                .map(|c| (c, self.map.value(row, c)));
+            batch.prints.push(raw_print(&self.hasher, cells));
         }
     }
 
@@ -613,7 +668,14 @@ impl ExistingUsers for ExistingSet {
     /// the stored fingerprints are of normal forms) and normalised only
     /// when that differs.
     fn same_values(&self, key: &str, values: &[RowValue<'_>]) -> bool {
-        self.user(key).is_some_and(|stored| {
+        self.user(key).is_some_and(|user| {
+            let (stored, raw) = user.split_at(self.columns.len());
+            if raw
+                .first()
+                .is_some_and(|&raw| self.same_raw(stored, raw, values))
+            {
+                return true;
+            }
             values.iter().all(|value| {
                 let (column, at) = (value.column(), value.schema_index);
                 let uploaded = value.as_uploaded();
