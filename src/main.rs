@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use std::fs::{self, File};
-use std::io::{self, BufReader, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -407,7 +407,8 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
         let file = File::open(&args.input)
             .map_err(|e| Fatal(format!("cannot open {}: {e}", args.input.display())))?;
         let size = file.metadata().ok().map(|m| m.len());
-        (Box::new(BufReader::with_capacity(256 * 1024, file)), size)
+        // Unbuffered: the reader reads in large blocks into its own buffer.
+        (Box::new(file), size)
     };
 
     let progress = Progress::new();
@@ -436,9 +437,8 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
             )));
         }
         let threads = args.threads.map_or_else(default_threads, usize::from);
-        let existing =
-            ExistingSet::from_reader_with_threads(&validator, BufReader::new(file), threads)
-                .map_err(|e| Fatal(format!("existing users {}: {e}", path.display())))?;
+        let existing = ExistingSet::from_reader_with_threads(&validator, file, threads)
+            .map_err(|e| Fatal(format!("existing users {}: {e}", path.display())))?;
         builder
             .existing(existing)
             .mode(match args.mode {
@@ -550,11 +550,11 @@ fn write_archive(
 ) -> Result<(), Fatal> {
     let fail = |e: &dyn std::fmt::Display| Fatal(format!("cannot write {}: {e}", out.label()));
     let archive: std::collections::HashSet<&str> = plan.archive_keys().collect();
-    let open = || -> Result<usercsv::Reader<BufReader<File>>, Fatal> {
+    let open = || -> Result<usercsv::Reader<File>, Fatal> {
         let file = File::open(existing)
             .map_err(|e| Fatal(format!("cannot open {}: {e}", existing.display())))?;
         ReaderBuilder::new()
-            .from_reader(BufReader::new(file))
+            .from_reader(file)
             .map_err(|e| Fatal(format!("existing users {}: {e}", existing.display())))
     };
     let unreadable =

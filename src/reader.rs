@@ -187,7 +187,7 @@ impl ReaderBuilder {
         let parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
         let mut reader = Reader {
             parser,
-            input: io::BufReader::with_capacity(32 * 1024, scanner),
+            input: io::BufReader::with_capacity(64 * 1024, scanner),
             header: StringRecord::new(),
             header_position: Position::default(),
             errors_column: None,
