@@ -746,9 +746,19 @@ impl<R: Read> Reader<R> {
         self.data_rows
     }
 
-    /// Bytes consumed from the (decoded) input so far.
+    /// Bytes of the (decoded) input parsed so far: not counting what is
+    /// read ahead into the reader's buffer.
+    ///
+    /// ```
+    /// let mut reader = usercsv::ReaderBuilder::new().from_reader("a\n1\n2\n".as_bytes())?;
+    /// assert_eq!(reader.bytes_read(), 2);
+    /// reader.rows().next().unwrap()?;
+    /// assert_eq!(reader.bytes_read(), 4);
+    /// # Ok::<(), usercsv::Error>(())
+    /// ```
     pub fn bytes_read(&self) -> u64 {
-        self.input.get_ref().offset()
+        let buffered = self.input.buffer().len() as u64;
+        self.input.get_ref().offset().saturating_sub(buffered)
     }
 }
 
