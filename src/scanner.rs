@@ -37,6 +37,10 @@ impl std::error::Error for Stop {}
 pub(crate) struct Scanner<R> {
     inner: R,
     delimiter: u8,
+    /// Whether quote-free stretches may be skimmed line end to line end
+    /// (`scan_lines`); not when the delimiter is itself a line end, which
+    /// the state machine takes as a delimiter at the start of a field.
+    skim: bool,
     state: State,
     pending_cr: bool,
     /// The last byte of the previous buffer.
@@ -57,6 +61,7 @@ impl<R: Read> Scanner<R> {
         Scanner {
             inner,
             delimiter,
+            skim: delimiter != b'\r' && delimiter != b'\n',
             state: State::RecordStart,
             pending_cr: false,
             prev: b'\n',
@@ -140,9 +145,124 @@ impl<R: Read> Scanner<R> {
     }
 
     fn scan(&mut self, buf: &[u8]) {
-        let delimiter = self.delimiter;
+        // Skimming pays only for stretches that hold whole lines. Each one
+        // that holds none (the next quote is on the same line, as when most
+        // lines have quotes) uses up one of these, each that holds some
+        // earns one back; with none left the state machine alone reads the
+        // rest of the buffer.
+        let mut misses_left = 4usize;
         let mut i = 0;
         while i < buf.len() {
+            if !self.skim || self.state == State::Quoted || misses_left == 0 {
+                self.scan_bytes(buf, i, buf.len());
+                break;
+            }
+            // Up to the next quote only line ends matter; from the quote the
+            // state machine reads on (through the quoted field it may open),
+            // then skimming resumes.
+            let quote = memchr::memchr(b'"', &buf[i..]).map_or(buf.len(), |at| i + at);
+            let line_start = self.scan_lines(buf, i, quote);
+            if line_start == i {
+                misses_left -= 1;
+            } else {
+                misses_left += 1;
+            }
+            if quote == buf.len() {
+                // The state machine takes the unfinished last line: whether
+                // the buffer ends at the start of a field matters to the next.
+                self.scan_bytes(buf, line_start, buf.len());
+                break;
+            }
+            self.skim_to_quote(line_start, quote);
+            i = self.scan_bytes(buf, quote, quote + 1);
+        }
+        if let Some(&last) = buf.last() {
+            self.prev = last;
+        }
+    }
+
+    /// Takes `buf[from..end]`, which has no quote, outside quotes: ends every
+    /// line in it as the state machine would, one search per line end
+    /// instead of a visit to each field. Returns where the last line after
+    /// them starts (`from` if there is no line end), for `scan_bytes`.
+    fn scan_lines(&mut self, buf: &[u8], from: usize, end: usize) -> usize {
+        let stretch = &buf[..end];
+        let mut line_start = from;
+        if self.state != State::RecordStart {
+            // The record begun before `from` ends at the first line end.
+            let Some(at) = memchr::memchr2(b'\r', b'\n', &stretch[from..]) else {
+                return from;
+            };
+            let j = from + at;
+            // As each byte of the record would.
+            if j > from {
+                self.pending_cr = false;
+            }
+            self.end_record(self.offset + j as u64);
+            self.newline(stretch[j]);
+            self.state = State::RecordStart;
+            line_start = j + 1;
+        }
+        // In locals, which the searches (calls) leave in registers.
+        let (mut line, mut rows, mut pending_cr) = (self.line, self.rows, self.pending_cr);
+        loop {
+            // The `\n` of `\r\n` is no line or row of its own: take it
+            // here rather than search for it.
+            if pending_cr && stretch.get(line_start) == Some(&b'\n') {
+                pending_cr = false;
+                line_start += 1;
+            }
+            let Some(at) = memchr::memchr2(b'\r', b'\n', &stretch[line_start..]) else {
+                break;
+            };
+            let j = line_start + at;
+            // A record or a blank line.
+            rows += 1;
+            if j > line_start {
+                let start = Position::new(self.offset + line_start as u64, line, rows);
+                self.starts.push_back(start);
+                if self.oversize.is_none() && (j - line_start) as u64 > self.max_record_bytes {
+                    self.oversize = Some(start);
+                }
+                self.record_start = start;
+            }
+            line += 1;
+            pending_cr = stretch[j] == b'\r';
+            line_start = j + 1;
+        }
+        (self.line, self.rows, self.pending_cr) = (line, rows, pending_cr);
+        line_start
+    }
+
+    /// Takes `buf[from..quote]`, which has no line end or quote, up to the
+    /// quote at `quote`: begins a record there if none is open and leaves
+    /// the state `Unquoted`. The state machine would be at `FieldStart` if
+    /// that text were all delimiters, but then the quote follows a
+    /// delimiter and opens a field from either state.
+    fn skim_to_quote(&mut self, from: usize, quote: usize) {
+        if quote == from {
+            return;
+        }
+        if self.state == State::RecordStart {
+            self.rows += 1;
+            self.record_start = Position::new(self.offset + from as u64, self.line, self.rows);
+            self.starts.push_back(self.record_start);
+        }
+        self.pending_cr = false;
+        self.state = State::Unquoted;
+    }
+
+    /// The state machine over `buf[from..]`, byte by byte (one search per
+    /// field in unquoted and quoted text). Stops at the end of `buf` or, from
+    /// `until` on, where `scan_lines` may take over (between records or in an
+    /// unquoted field); returns where it stopped.
+    fn scan_bytes(&mut self, buf: &[u8], from: usize, until: usize) -> usize {
+        let delimiter = self.delimiter;
+        let mut i = from;
+        while i < buf.len() {
+            if i >= until && matches!(self.state, State::RecordStart | State::Unquoted) {
+                break;
+            }
             let b = buf[i];
             match self.state {
                 State::RecordStart => {
@@ -228,9 +348,7 @@ impl<R: Read> Scanner<R> {
                 },
             }
         }
-        if let Some(&last) = buf.last() {
-            self.prev = last;
-        }
+        i
     }
 }
 
@@ -377,6 +495,92 @@ mod tests {
                     assert_eq!((position.byte, position.line, position.row, line), expected)
                 }
                 other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// Hands out chunks of the given sizes in turn.
+    struct Chunks<'a> {
+        input: &'a [u8],
+        sizes: &'a [usize],
+        next: usize,
+    }
+
+    impl Read for Chunks<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let size = self.sizes[self.next % self.sizes.len()];
+            self.next += 1;
+            let n = size.min(buf.len()).min(self.input.len());
+            buf[..n].copy_from_slice(&self.input[..n]);
+            self.input = &self.input[n..];
+            Ok(n)
+        }
+    }
+
+    /// Everything a caller or the next read can see of a scanner.
+    fn observed<R: Read>(s: &Scanner<R>) -> String {
+        format!(
+            "starts {:?} rows {} offset {} current {:?} line {} pending_cr {} state {:?} \
+             prev {} record_start {:?} oversize {:?} failure {:?}",
+            s.starts,
+            s.rows(),
+            s.offset(),
+            s.current_start(),
+            s.line,
+            s.pending_cr,
+            s.state,
+            s.prev,
+            s.record_start,
+            s.oversize,
+            s.failure,
+        )
+    }
+
+    /// Random bytes of `alphabet`, where a byte repeated is more frequent.
+    fn csv_bytes(alphabet: &'static [u8]) -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(proptest::sample::select(alphabet), 0..300)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+
+        /// Skimming quote-free stretches (`scan_lines`) leaves the scanner
+        /// exactly as the state machine alone does, after every read.
+        #[test]
+        fn skimming_changes_nothing(
+            // Half without quotes, so that whole reads are skimmed; a
+            // quote on a few lines, then on most.
+            input in proptest::prop_oneof![
+                2 => csv_bytes(b"ab,;\r\n"),
+                1 => csv_bytes(b"ab,;\r\nab,;\r\nab,;\r\nab,;\r\n\""),
+                1 => csv_bytes(b"ab,;\r\n\""),
+            ],
+            sizes in proptest::collection::vec(
+                proptest::prop_oneof![1..=8usize, 1..=300usize],
+                1..6,
+            ),
+            max_record_bytes in proptest::prop_oneof![1..=12u64, proptest::strategy::Just(1 << 20)],
+            delimiter in proptest::sample::select(&b",;"[..]),
+            start_after_line in proptest::option::of(1..=7u64),
+        ) {
+            let chunks = || Chunks { input: &input, sizes: &sizes, next: 0 };
+            let mut skimming = Scanner::new(chunks(), delimiter, max_record_bytes);
+            let mut reference = Scanner::new(chunks(), delimiter, max_record_bytes);
+            reference.skim = false;
+            if let Some(bytes) = start_after_line {
+                skimming.start_after_line(bytes);
+                reference.start_after_line(bytes);
+            }
+            let mut buf = [0u8; 300];
+            let mut reference_buf = [0u8; 300];
+            loop {
+                let read = skimming.read(&mut buf).map_err(|e| e.to_string());
+                let reference_read = reference.read(&mut reference_buf).map_err(|e| e.to_string());
+                proptest::prop_assert_eq!(&read, &reference_read);
+                proptest::prop_assert_eq!(observed(&skimming), observed(&reference));
+                if !matches!(read, Ok(n) if n > 0) {
+                    break;
+                }
             }
         }
     }
