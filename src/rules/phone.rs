@@ -312,9 +312,13 @@ fn split_extension(value: &str) -> (&str, Option<&str>) {
     (value, None)
 }
 
-/// The digits of a number written as `+`, digits and spaces only (ending in
-/// a digit), the shape [`phone_meta::parse_international`] mirrors the crate
-/// for; `None` for any other shape.
+/// The digits of a number written as `+`, digits and spaces (ending in a
+/// digit), or as that with hyphens, dots and slashes as well when it has a
+/// space (`+1 650-253-0000`, `+7 912 345-67-89`): the shapes
+/// [`phone_meta::parse_international`] mirrors the crate for. With a space
+/// the crate extracts the digits from `+` to the last digit (no RFC 3966
+/// reading, which a space rules out), and only `( )` would matter beyond
+/// them; `None` for any other shape.
 fn plus_digits(number: &str) -> Option<([u8; 32], usize)> {
     let body = number.as_bytes().strip_prefix(b"+")?;
     if !body.last().is_some_and(u8::is_ascii_digit) {
@@ -322,15 +326,21 @@ fn plus_digits(number: &str) -> Option<([u8; 32], usize)> {
     }
     let mut buf = [0u8; 32];
     let mut len = 0;
+    let (mut space, mut other) = (false, false);
     for &b in body {
-        if b.is_ascii_digit() {
-            *buf.get_mut(len)? = b;
-            len += 1;
-        } else if b != b' ' {
-            return None;
+        match b {
+            b'0'..=b'9' => {
+                *buf.get_mut(len)? = b;
+                len += 1;
+            }
+            b' ' => space = true,
+            b'-' | b'.' | b'/' => other = true,
+            _ => return None,
         }
     }
-    Some((buf, len))
+    // Hyphens or dots without a space may be RFC 3966 (`+1-650-…`), where
+    // the first group is the country code as written: the general path.
+    (space || !other).then_some((buf, len))
 }
 
 fn has_only_phone_chars(number: &str) -> bool {
@@ -591,5 +601,68 @@ mod tests {
             NationalDigits::from_digits(b"0212345678").as_str(),
             "0212345678"
         );
+    }
+
+    proptest::proptest! {
+        /// `+`, digits, spaces, hyphens, dots and slashes: the fast path
+        /// (for the shapes it takes) gives what the general path gives.
+        #[test]
+        fn separated_international_numbers_parse_as_the_general_path_does(
+            digits in proptest::sample::select(vec![
+                "16502530000", "79123456789", "821020008237", "447911123456",
+                "31612345678", "33612345678", "4915123456789", "2367001456",
+            ]),
+            cuts in proptest::collection::vec((1usize..12, proptest::sample::select(vec![' ', '-', '.', '/'])), 0..4),
+            swap in proptest::option::of((0usize..12, 0u8..10)),
+            region in proptest::sample::select(vec![None, Some("NL"), Some("US")]),
+        ) {
+            // A real number, grouped by separators at random places, now
+            // and then with one digit changed.
+            let mut digits: Vec<u8> = digits.bytes().collect();
+            if let Some((at, d)) = swap {
+                let at = at % digits.len();
+                digits[at] = b'0' + d;
+            }
+            let mut cuts = cuts;
+            cuts.sort_unstable_by_key(|&(at, _)| std::cmp::Reverse(at));
+            let mut body: String = digits.iter().map(|&b| char::from(b)).collect();
+            for (at, separator) in cuts {
+                if at < body.len() {
+                    body.insert(at, separator);
+                }
+            }
+            let check = PhoneCheck::compile(
+                "p",
+                &PhoneRule { default_region: region.map(str::to_string), mobile_only: false },
+            )
+            .unwrap();
+            let value = format!("+{body}");
+            let simple = |r: Result<(ParsedPhone, Type), Failure>| {
+                r.map(|(p, kind)| (p.code, p.national.as_bytes().to_vec(), kind)).map_err(|f| f.code)
+            };
+            let general = check
+                .written(&value, &value, None)
+                .and_then(|(code, national)| check.classify(&value, code, national, None));
+            proptest::prop_assert_eq!(simple(check.parse(&value)), simple(general));
+        }
+    }
+
+    #[test]
+    fn hyphens_dots_and_slashes_take_the_fast_path_only_beside_a_space() {
+        for (value, fast) in [
+            ("+1 650-253-0000", true),
+            ("+7 912 345-67-89", true),
+            ("+33 6.12.34.56.78", true),
+            ("+49 151/23456789", true),
+            ("+31 6 12345678", true),
+            ("+31612345678", true),
+            ("+1-650-253-0000", false),
+            ("+1.650.253.0000", false),
+            ("+49/151/23456789", false),
+            ("+1 (650) 253-0000", false),
+            ("+1 650-253-0000 ext 12", false),
+        ] {
+            assert_eq!(plus_digits(value).is_some(), fast, "{value}");
+        }
     }
 }
