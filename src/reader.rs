@@ -84,6 +84,7 @@ pub struct ReaderBuilder {
     encoding: Option<Encoding>,
     limits: Limits,
     formula_guard: bool,
+    buffer_capacity: usize,
 }
 
 impl Default for ReaderBuilder {
@@ -101,6 +102,7 @@ impl ReaderBuilder {
             encoding: None,
             limits: Limits::default(),
             formula_guard: true,
+            buffer_capacity: 64 * 1024,
         }
     }
 
@@ -130,6 +132,20 @@ impl ReaderBuilder {
     /// (default true; it must match the writer's setting).
     pub fn formula_guard(&mut self, yes: bool) -> &mut ReaderBuilder {
         self.formula_guard = yes;
+        self
+    }
+
+    /// The size of the buffer the input is read into (default 64 KiB; at
+    /// least 1). Rows do not depend on it.
+    ///
+    /// ```
+    /// let csv = "email\nada@example.com\ngrace@example.com\n";
+    /// let mut reader = usercsv::ReaderBuilder::new().buffer_capacity(4).from_reader(csv.as_bytes())?;
+    /// assert_eq!(reader.rows().count(), 2);
+    /// # Ok::<(), usercsv::Error>(())
+    /// ```
+    pub fn buffer_capacity(&mut self, bytes: usize) -> &mut ReaderBuilder {
+        self.buffer_capacity = bytes.max(1);
         self
     }
 
@@ -187,7 +203,7 @@ impl ReaderBuilder {
         let parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
         let mut reader = Reader {
             parser,
-            input: io::BufReader::with_capacity(64 * 1024, scanner),
+            input: io::BufReader::with_capacity(self.buffer_capacity, scanner),
             header: StringRecord::new(),
             header_position: Position::default(),
             errors_column: None,
@@ -206,6 +222,8 @@ impl ReaderBuilder {
             raw_ends: vec![0; 32],
             raw_len: 0,
             raw_fields: 0,
+            raw_sep: 0,
+            lines: false,
             peeked: VecDeque::new(),
             peek_error: None,
         };
@@ -255,6 +273,13 @@ pub struct Reader<R: Read> {
     raw_ends: Vec<usize>,
     raw_len: usize,
     raw_fields: usize,
+    /// Bytes between fields in `raw`: 0 as the parser writes them, 1 for
+    /// a line cut at its delimiters ([`Reader::parse_line`]).
+    raw_sep: usize,
+    /// Whether records may be read as plain lines: after the header (the
+    /// parser's first record), with an ASCII delimiter other than a quote
+    /// or a line break.
+    lines: bool,
     /// Records read ahead to tell an error CSV from a user's `errors` column.
     peeked: VecDeque<Row>,
     /// The error that stopped the read-ahead, for the row it belongs to.
@@ -295,6 +320,9 @@ impl<R: Read> Reader<R> {
         if !self.read_record(&mut row)? {
             return Err(Error::new(ErrorKind::EmptyFile));
         }
+        // The parser has started (and dropped any byte-order mark): the
+        // other records may be read as plain lines.
+        self.lines = self.delimiter.is_ascii() && !matches!(self.delimiter, b'"' | b'\r' | b'\n');
         // The writer adds `errors` last (a spreadsheet may add blank cells
         // after it); an earlier one is the upload's data.
         let candidate = (0..row.len())
@@ -405,6 +433,10 @@ impl<R: Read> Reader<R> {
     /// Parses the next record into `raw`; `false` at the end of the input.
     fn parse_record(&mut self) -> io::Result<bool> {
         use csv_core::ReadRecordResult::*;
+        if self.lines && self.parse_line()? {
+            return Ok(true);
+        }
+        self.raw_sep = 0;
         let (mut len, mut fields) = (0, 0);
         loop {
             let input = self.input.fill_buf()?;
@@ -427,10 +459,36 @@ impl<R: Read> Reader<R> {
         }
     }
 
+    /// Reads the next record into `raw` as `csv_core` would, without it,
+    /// when it is one line without quotes wholly in the buffer (most rows
+    /// of most files): cut at each delimiter, kept in place. `false` (and
+    /// nothing read) for any other record, which the parser then reads.
+    /// The parser skips blank lines and ends a record at `\r`, `\n` or
+    /// `\r\n` (the `\n` of which then reads as a blank line); so does this.
+    fn parse_line(&mut self) -> io::Result<bool> {
+        let buf = self.input.fill_buf()?;
+        let blank = buf
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .count();
+        let rest = &buf[blank..];
+        let Some((len, fields)) = cut_line(rest, self.delimiter, &mut self.raw_ends) else {
+            return Ok(false);
+        };
+        if self.raw.len() < len {
+            self.raw.resize(len.max(2 * self.raw.len()), 0);
+        }
+        self.raw[..len].copy_from_slice(&rest[..len]);
+        (self.raw_len, self.raw_fields, self.raw_sep) = (len, fields, 1);
+        self.input.consume(blank + len + 1);
+        Ok(true)
+    }
+
     /// The fields of the record in `raw`.
     fn raw_fields(&self) -> impl Iterator<Item = &[u8]> {
         let ends = &self.raw_ends[..self.raw_fields];
-        let starts = std::iter::once(0).chain(ends.iter().copied());
+        let sep = self.raw_sep;
+        let starts = std::iter::once(0).chain(ends.iter().map(move |&end| end + sep));
         starts.zip(ends).map(|(start, &end)| &self.raw[start..end])
     }
 
@@ -498,7 +556,7 @@ impl<R: Read> Reader<R> {
             }
             _ => {}
         }
-        let invalid_at = match row.set_fields(bytes, ends, ascii) {
+        let invalid_at = match row.set_fields(bytes, ends, self.raw_sep, ascii) {
             Ok(()) => {
                 if !ascii
                     && self.decoding
@@ -789,6 +847,64 @@ fn decode_1252<'a>(fields: impl Iterator<Item = &'a [u8]>, row: &mut Row) {
     }
 }
 
+/// The first line of `bytes` cut at `delimiter` (ASCII, not a quote or a
+/// line break): its length (up to its first `\r` or `\n`) and its number
+/// of fields, each field's end written to `ends`. `None` when a quote comes
+/// first, the line does not end within `bytes`, or `ends` is too short.
+/// Eight bytes at a time: each byte that equals a wanted one sets its
+/// high bit in a mask, without carries from one byte into the next.
+fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, usize)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // 0x80 in each byte of `x` that is zero.
+    let zero = |x: u64| !(((x & LOW7) + LOW7) | x | LOW7);
+    let (delimiters, quotes) = (ONES * u64::from(delimiter), ONES * u64::from(b'"'));
+    let (crs, lfs) = (ONES * u64::from(b'\r'), ONES * u64::from(b'\n'));
+    let mut fields = 0;
+    let mut push = |end: usize| -> Option<()> {
+        *ends.get_mut(fields)? = end;
+        fields += 1;
+        Some(())
+    };
+    let mut words = bytes.chunks_exact(8);
+    let mut base = 0;
+    for word in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        let w = u64::from_le_bytes(eight);
+        let stop = zero(w ^ quotes) | zero(w ^ crs) | zero(w ^ lfs);
+        let mut found = zero(w ^ delimiters);
+        let stop_at = (stop != 0).then(|| stop.trailing_zeros() as usize / 8);
+        if let Some(at) = stop_at {
+            found &= (1u64 << (8 * at)) - 1;
+        }
+        while found != 0 {
+            push(base + found.trailing_zeros() as usize / 8)?;
+            found &= found - 1;
+        }
+        if let Some(at) = stop_at {
+            if word[at] == b'"' {
+                return None;
+            }
+            push(base + at)?;
+            return Some((base + at, fields));
+        }
+        base += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        match b {
+            b'"' => return None,
+            b'\r' | b'\n' => {
+                push(base + i)?;
+                return Some((base + i, fields));
+            }
+            _ if b == delimiter => push(base + i)?,
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Whether `bytes` are all ASCII, 32 at a time.
 fn is_ascii(bytes: &[u8]) -> bool {
     let word = |b: &[u8]| {
@@ -852,6 +968,112 @@ impl<R: Read> Iterator for RowsIntoIter<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Everything a reader returns for `input`, read through a buffer of
+    /// `capacity` bytes, with quote-free lines cut directly (`lines`) or
+    /// every record left to the parser.
+    fn everything_read(input: &[u8], capacity: usize, lines: bool) -> String {
+        let mut builder = ReaderBuilder::new();
+        builder.buffer_capacity(capacity);
+        let mut reader = match builder.from_reader(input) {
+            Ok(reader) => reader,
+            Err(err) => return format!("{err}"),
+        };
+        reader.lines &= lines;
+        let mut out = format!("{:?}\n", reader.header());
+        let mut row = Row::default();
+        loop {
+            match reader.read_row(&mut row) {
+                Ok(true) => {
+                    let fields: Vec<&str> = row.fields().collect();
+                    out += &format!(
+                        "{fields:?} {:?} {:?}\n",
+                        row.position(),
+                        row.previous_errors()
+                    );
+                }
+                Ok(false) => break,
+                Err(err) => {
+                    out += &format!("error: {err}\n");
+                    break;
+                }
+            }
+        }
+        out + &format!(
+            "blank {} data {} bytes {} {:?} {:?}",
+            reader.blank_rows(),
+            reader.data_rows(),
+            reader.bytes_read(),
+            reader.encoding(),
+            reader.warnings()
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Eight bytes at a time finds what one byte at a time finds.
+        #[test]
+        fn cut_line_matches_a_byte_loop(
+            bytes in proptest::collection::vec(proptest::sample::select(b"ab;,\"\r\n\x80\xff\x00".to_vec()), 0..40),
+            delimiter in proptest::sample::select(b";,".to_vec()),
+            room in 0usize..8,
+        ) {
+            let mut naive_ends = Vec::new();
+            let mut naive = None;
+            for (i, &b) in bytes.iter().enumerate() {
+                if b == b'"' {
+                    break;
+                }
+                if b == delimiter || b == b'\r' || b == b'\n' {
+                    naive_ends.push(i);
+                }
+                if b == b'\r' || b == b'\n' {
+                    naive = Some((i, naive_ends.len()));
+                    break;
+                }
+            }
+            if naive_ends.len() > room {
+                naive = None;
+            }
+            let mut ends = vec![0; room];
+            let cut = cut_line(&bytes, delimiter, &mut ends);
+            proptest::prop_assert_eq!(cut, naive);
+            if let Some((_, fields)) = cut {
+                proptest::prop_assert_eq!(&ends[..fields], &naive_ends[..]);
+            }
+        }
+
+        /// Quote-free lines cut at their delimiters read exactly as the
+        /// parser reads them: fields, positions, blank rows, errors, counts.
+        #[test]
+        fn lines_cut_directly_read_as_the_parser_reads_them(
+            header in proptest::sample::select(vec!["a,b,c\n", "a;b\r\n", "email,errors\n", "x\r", "", "\"q\",b\n"]),
+            tokens in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "bc", "é", ",", ";", "\"", "\r", "\n", "\r\n", " ", "\u{feff}", "\u{a0}", "\\xff",
+                "email: bad", "\t", "\"x,\ny\"",
+            ]), 0..60),
+            capacity in proptest::sample::select(vec![1usize, 2, 3, 5, 8, 13, 64, 65536]),
+        ) {
+            let mut input = header.as_bytes().to_vec();
+            for token in tokens {
+                if token == "\\xff" {
+                    input.push(0xff);
+                } else {
+                    input.extend_from_slice(token.as_bytes());
+                }
+            }
+            proptest::prop_assert_eq!(
+                everything_read(&input, capacity, true),
+                everything_read(&input, capacity, false)
+            );
+            // Nor does the buffer size change anything.
+            proptest::prop_assert_eq!(
+                everything_read(&input, capacity, true),
+                everything_read(&input, 65536, false)
+            );
+        }
+    }
 
     #[test]
     fn is_ascii_finds_a_high_byte_anywhere() {

@@ -25,12 +25,15 @@ use crate::error::Position;
 /// assert_eq!(row.fields().collect::<Vec<_>>(), ["ada@example.com", "Ada"]);
 /// assert!(Row::default().is_empty());
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Row {
-    /// Every field's text, back to back.
+    /// Every field's text, back to back, or with one delimiter byte
+    /// between fields (`sep`), as a line without quotes was written.
     text: String,
     /// Where each field ends in `text`.
     ends: Vec<usize>,
+    /// Bytes between one field's end and the next one's start: 0 or 1.
+    sep: usize,
     pub(crate) position: Position,
     /// The `errors` cell the row had in a re-uploaded error CSV of this
     /// tool (dropped from the fields), when not empty.
@@ -69,8 +72,9 @@ impl Row {
     /// ```
     pub fn fields(&self) -> Fields<'_> {
         Fields {
-            rest: &self.text,
+            text: &self.text,
             start: 0,
+            sep: self.sep,
             ends: self.ends.iter(),
         }
     }
@@ -86,7 +90,7 @@ impl Row {
         let end = *self.ends.get(i)?;
         let start = match i {
             0 => 0,
-            _ => self.ends[i - 1],
+            _ => self.ends[i - 1] + self.sep,
         };
         self.text.get(start..end)
     }
@@ -139,31 +143,43 @@ impl Row {
     pub(crate) fn clear(&mut self) {
         self.text.clear();
         self.ends.clear();
+        self.sep = 0;
     }
 
     /// Appends a field.
     pub(crate) fn push_field(&mut self, field: &str) {
+        if self.sep > 0 && !self.ends.is_empty() {
+            // Fields were cut from a line: keep the layout, one byte apart.
+            self.text.push(',');
+        }
         self.text.push_str(field);
         self.ends.push(self.text.len());
     }
 
-    /// Replaces the fields with `bytes` cut at `ends`, if `bytes` are
-    /// UTF-8 and every end is on a character boundary (always so when
-    /// `ascii`, which says `bytes` are ASCII); else `Err` with where the
-    /// first invalid byte or split character is, and the row left empty.
+    /// Replaces the fields with `bytes` cut at `ends`, `sep` bytes (0, or
+    /// 1 for an ASCII delimiter) between one field's end and the next
+    /// one's start, if `bytes` are
+    /// UTF-8 and every field starts and ends on a character boundary
+    /// (always so when `ascii`, which says `bytes` are ASCII); else `Err`
+    /// with where the first invalid byte or split character is, and the
+    /// row left empty.
     pub(crate) fn set_fields(
         &mut self,
         bytes: &[u8],
         ends: &[usize],
+        sep: usize,
         ascii: bool,
     ) -> Result<(), usize> {
         self.clear();
         let text = std::str::from_utf8(bytes).map_err(|e| e.valid_up_to())?;
+        // A separator is one ASCII byte: a field that ends between
+        // characters is followed by one that starts between them.
         if !ascii && let Some(&end) = ends.iter().find(|&&end| !text.is_char_boundary(end)) {
             return Err(end);
         }
         self.text.push_str(text);
         self.ends.extend_from_slice(ends);
+        self.sep = sep;
         Ok(())
     }
 
@@ -175,6 +191,18 @@ impl Row {
         }
     }
 }
+
+/// Rows are equal when their fields, positions and previous errors are,
+/// however their text is laid out.
+impl PartialEq for Row {
+    fn eq(&self, other: &Row) -> bool {
+        self.position == other.position
+            && self.previous_errors == other.previous_errors
+            && self.fields().eq(other.fields())
+    }
+}
+
+impl Eq for Row {}
 
 impl Index<usize> for Row {
     type Output = str;
@@ -201,11 +229,11 @@ impl<'r> IntoIterator for &'r Row {
 /// The fields of a [`Row`], in order; see [`Row::fields`].
 #[derive(Clone, Debug)]
 pub struct Fields<'r> {
-    /// The text from the next field on (forwards), up to the last field
-    /// not yet returned backwards.
-    rest: &'r str,
-    /// Where `rest` starts in the row's text.
+    text: &'r str,
+    /// Where the next field from the front starts in `text`.
     start: usize,
+    /// See [`Row`]'s `sep`.
+    sep: usize,
     /// The ends of the fields not yet returned.
     ends: std::slice::Iter<'r, usize>,
 }
@@ -215,10 +243,9 @@ impl<'r> Iterator for Fields<'r> {
 
     #[inline]
     fn next(&mut self) -> Option<&'r str> {
-        // Cut from the front: one character-boundary check per field.
         let end = *self.ends.next()?;
-        let (field, rest) = self.rest.split_at_checked(end - self.start)?;
-        (self.rest, self.start) = (rest, end);
+        let field = self.text.get(self.start..end)?;
+        self.start = end + self.sep;
         Some(field)
     }
 
@@ -229,11 +256,13 @@ impl<'r> Iterator for Fields<'r> {
 
 impl DoubleEndedIterator for Fields<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.ends.next_back()?;
-        let start = self.ends.as_slice().last().map_or(self.start, |&end| end);
-        let (rest, field) = self.rest.split_at_checked(start.checked_sub(self.start)?)?;
-        self.rest = rest;
-        Some(field)
+        let end = *self.ends.next_back()?;
+        let start = self
+            .ends
+            .as_slice()
+            .last()
+            .map_or(self.start, |&before| before + self.sep);
+        self.text.get(start..end)
     }
 }
 
@@ -286,13 +315,29 @@ mod tests {
     #[test]
     fn set_fields_refuses_an_end_inside_a_character() {
         let mut row = Row::new(["keep"], Position::default());
-        assert_eq!(row.set_fields("éa".as_bytes(), &[1, 3], false), Err(1));
+        assert_eq!(row.set_fields("éa".as_bytes(), &[1, 3], 0, false), Err(1));
         assert!(row.is_empty());
-        assert_eq!(row.set_fields("éa".as_bytes(), &[2, 3], false), Ok(()));
+        assert_eq!(row.set_fields("éa".as_bytes(), &[2, 3], 0, false), Ok(()));
         assert_eq!(row.fields().collect::<Vec<_>>(), ["é", "a"]);
-        assert_eq!(row.set_fields(b"a\xff", &[2], false), Err(1));
-        assert_eq!(row.set_fields(b"ab", &[1, 2], true), Ok(()));
+        assert_eq!(row.set_fields(b"a\xff", &[2], 0, false), Err(1));
+        assert_eq!(row.set_fields(b"ab", &[1, 2], 0, true), Ok(()));
         assert_eq!(row.fields().collect::<Vec<_>>(), ["a", "b"]);
+        // A line's layout: one delimiter byte between fields.
+        assert_eq!(
+            row.set_fields("é;;b".as_bytes(), &[2, 3, 5], 1, false),
+            Ok(())
+        );
+        assert_eq!(row.fields().collect::<Vec<_>>(), ["é", "", "b"]);
+        assert_eq!(row.fields().rev().collect::<Vec<_>>(), ["b", "", "é"]);
+        assert_eq!(
+            (row.get(1), row.get(2), row.get(3)),
+            (Some(""), Some("b"), None)
+        );
+        assert_eq!(row, Row::new(["é", "", "b"], Position::default()));
+        row.push_field("c");
+        assert_eq!(row, Row::new(["é", "", "b", "c"], Position::default()));
+        row.truncate(1);
+        assert_eq!(row, Row::new(["é"], Position::default()));
     }
 
     proptest::proptest! {
