@@ -849,60 +849,45 @@ fn decode_1252<'a>(fields: impl Iterator<Item = &'a [u8]>, row: &mut Row) {
 
 /// The first line of `bytes` cut at `delimiter` (ASCII, not a quote or a
 /// line break): its length (up to its first `\r` or `\n`) and its number
-/// of fields, each field's end written to `ends`. `None` when a quote comes
-/// first, the line does not end within `bytes`, or `ends` is too short.
-/// Eight bytes at a time: each byte that equals a wanted one sets its
-/// high bit in a mask, without carries from one byte into the next.
+/// of fields, each field's end written to `ends`. `None` when the line has
+/// a quote, does not end within `bytes`, or `ends` is too short.
 fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, usize)> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    // 0x80 in each byte of `x` that is zero.
-    let zero = |x: u64| !(((x & LOW7) + LOW7) | x | LOW7);
-    let (delimiters, quotes) = (ONES * u64::from(delimiter), ONES * u64::from(b'"'));
-    let (crs, lfs) = (ONES * u64::from(b'\r'), ONES * u64::from(b'\n'));
+    let len = memchr::memchr2(b'\n', b'\r', bytes)?;
+    let line = &bytes[..len];
+    if memchr::memchr(b'"', line).is_some() {
+        return None;
+    }
     let mut fields = 0;
     let mut push = |end: usize| -> Option<()> {
         *ends.get_mut(fields)? = end;
         fields += 1;
         Some(())
     };
-    let mut words = bytes.chunks_exact(8);
+    // Eight bytes at a time: each byte equal to the delimiter sets its
+    // high bit in `found`, without carries from one byte into the next.
+    let delimiters = ONES * u64::from(delimiter);
+    let mut words = line.chunks_exact(8);
     let mut base = 0;
     for word in &mut words {
         let mut eight = [0u8; 8];
         eight.copy_from_slice(word);
-        let w = u64::from_le_bytes(eight);
-        let stop = zero(w ^ quotes) | zero(w ^ crs) | zero(w ^ lfs);
-        let mut found = zero(w ^ delimiters);
-        let stop_at = (stop != 0).then(|| stop.trailing_zeros() as usize / 8);
-        if let Some(at) = stop_at {
-            found &= (1u64 << (8 * at)) - 1;
-        }
+        let x = u64::from_le_bytes(eight) ^ delimiters;
+        let mut found = !(((x & LOW7) + LOW7) | x | LOW7);
         while found != 0 {
             push(base + found.trailing_zeros() as usize / 8)?;
             found &= found - 1;
         }
-        if let Some(at) = stop_at {
-            if word[at] == b'"' {
-                return None;
-            }
-            push(base + at)?;
-            return Some((base + at, fields));
-        }
         base += 8;
     }
     for (i, &b) in words.remainder().iter().enumerate() {
-        match b {
-            b'"' => return None,
-            b'\r' | b'\n' => {
-                push(base + i)?;
-                return Some((base + i, fields));
-            }
-            _ if b == delimiter => push(base + i)?,
-            _ => {}
+        if b == delimiter {
+            push(base + i)?;
         }
     }
-    None
+    push(len)?;
+    Some((len, fields))
 }
 
 /// Whether `bytes` are all ASCII, 32 at a time.
