@@ -1035,10 +1035,15 @@ pub(crate) fn normalize_key(compiled: &Compiled, value: &str) -> Option<String> 
     }
     let rules = &compiled.columns[c];
     let normalized = rules.normalize(value);
-    let key = if rules.unique == Some(true) {
-        normalized.to_lowercase()
-    } else {
-        normalized.into_owned()
+    let key = match rules.unique {
+        // ASCII lower-cases byte by byte, as `to_lowercase` would.
+        Some(true) if normalized.is_ascii() => {
+            let mut key = normalized.into_owned();
+            key.make_ascii_lowercase();
+            key
+        }
+        Some(true) => normalized.to_lowercase(),
+        _ => normalized.into_owned(),
     };
     // One user, however the text was composed (`é` as one character or as
     // `e` and an accent): keys compare in Unicode normal form C.

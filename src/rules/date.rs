@@ -268,8 +268,14 @@ impl DateCheck {
     }
 
     /// ISO 8601 form.
-    pub fn normalize(&self, value: &str) -> Option<String> {
-        self.parse(value).map(iso)
+    /// The ISO form of a valid date, borrowing `value` when it is its own
+    /// ISO form (most stored dates): nothing is allocated for it.
+    pub fn normalize<'v>(&self, value: &'v str) -> Option<std::borrow::Cow<'v, str>> {
+        let date = self.parse(value)?;
+        if iso_bytes(date).is_some_and(|iso| iso == value.as_bytes()) {
+            return Some(std::borrow::Cow::Borrowed(value));
+        }
+        Some(std::borrow::Cow::Owned(iso(date)))
     }
 
     /// A value that passes this rule.
@@ -301,26 +307,30 @@ impl DateCheck {
 /// `date` as `YYYY-MM-DD`, digit by digit: no formatter, no strftime
 /// pattern parsed per call (a full sync renders every date cell).
 fn iso(date: NaiveDate) -> String {
-    let (year, month, day) = (date.year(), date.month(), date.day());
-    if !(0..=9999).contains(&year) {
-        return format!("{year:04}-{month:02}-{day:02}");
+    match iso_bytes(date) {
+        // ASCII digits and hyphens: always UTF-8.
+        Some(bytes) => String::from_utf8(bytes.to_vec()).unwrap_or_default(),
+        None => format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()),
     }
-    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
-    let year = year as u32;
-    [
+}
+
+/// `YYYY-MM-DD` as bytes, for years 0 to 9999 (others need more room).
+fn iso_bytes(date: NaiveDate) -> Option<[u8; 10]> {
+    let (year, month, day) = (date.year(), date.month(), date.day());
+    let year = u32::try_from(year).ok().filter(|&y| y <= 9999)?;
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    Some([
         digit(year / 1000),
         digit(year / 100),
         digit(year / 10),
         digit(year),
-        '-',
+        b'-',
         digit(month / 10),
         digit(month),
-        '-',
+        b'-',
         digit(day / 10),
         digit(day),
-    ]
-    .into_iter()
-    .collect()
+    ])
 }
 
 #[cfg(test)]

@@ -300,7 +300,7 @@ impl ColumnRules {
         if let Some(date) = &self.date
             && let Some(n) = date.normalize(value)
         {
-            return unless_same(n);
+            return n;
         }
         if self.email.is_some() {
             return lowercase(value);
