@@ -48,7 +48,7 @@ pub(crate) fn required_message(header: &str) -> String {
 ///
 /// ```
 /// use usercsv::{ErrorCsvWriter, Row, Position, RowError, ErrorCode};
-/// use csv::StringRecord;
+/// use usercsv::StringRecord;
 ///
 /// let header = StringRecord::from(vec!["email", "phone"]);
 /// let mut out = Vec::new();
@@ -185,7 +185,7 @@ impl<W: Write> ErrorCsvWriter<W> {
     ///
     /// ```
     /// use usercsv::{ErrorCsvWriter, LineEnding};
-    /// use csv::StringRecord;
+    /// use usercsv::StringRecord;
     ///
     /// let header = StringRecord::from(vec!["email", "name"]);
     /// let mut out = Vec::new();
@@ -256,7 +256,7 @@ impl<W: Write> ErrorCsvWriter<W> {
     /// Writes one failed row: its fields as read, padded with empty cells
     /// to the header's width, then its messages under `errors`, then any
     /// fields beyond the header's width. `fields` is a
-    /// [`Row::fields`](crate::Row::fields), a `csv::StringRecord`, or any
+    /// [`Row::fields`](crate::Row::fields), a [`StringRecord`](crate::StringRecord), or any
     /// other list of fields.
     pub fn write_row<I>(&mut self, fields: I, errors: &[RowError]) -> Result<(), Error>
     where

@@ -123,8 +123,11 @@ pub use crate::schema::{
 };
 pub use crate::validator::{UnknownColumn, Validator, ValidatorBuilder, normalize_header};
 /// The date type of [`ValidationBuilder::today`] (re-exported from `chrono`).
+#[doc(no_inline)]
 pub use chrono::NaiveDate;
-/// The record type of [`Row::fields`] (re-exported from the `csv` crate).
+/// The header type of [`Reader::header`] and [`ErrorCsvWriter::new`]
+/// (re-exported from the `csv` crate); rows are [`Row`]s.
+#[doc(no_inline)]
 pub use csv::StringRecord;
 
 // The README's examples are doctests.

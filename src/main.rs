@@ -121,7 +121,8 @@ struct ValidateArgs {
     #[arg(long, value_enum)]
     mode: Option<ModeArg>,
     /// Full mode: write the existing users' rows to archive to this file
-    /// (`-`: standard output); removed when nothing was planned.
+    /// (`-`: standard output); just the header when nobody is archived;
+    /// removed when no plan was made (a held sync, a file-level error).
     #[arg(long, value_name = "PATH")]
     archive_out: Option<PathBuf>,
     /// Mass-archive guard: refuse to archive more than this percentage (0 to 100) of users...
@@ -561,16 +562,8 @@ fn write_archive(
         |e: usercsv::Error| Fatal(format!("existing users {}: {e}", existing.display()));
     let mut reader = open()?;
     let key_column = validator.schema().key.clone().unwrap_or_default();
-    let key_index = reader
-        .header()
-        .iter()
-        .position(|h| {
-            validator.schema().column(&key_column).is_some_and(|c| {
-                std::iter::once(&c.name)
-                    .chain(&c.aliases)
-                    .any(|n| usercsv::normalize_header(n) == usercsv::normalize_header(h))
-            })
-        })
+    let key_index = validator
+        .column_index(reader.header(), &key_column)
         .ok_or_else(|| {
             Fatal(format!(
                 "existing users {}: no key column",

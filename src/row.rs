@@ -12,9 +12,9 @@ use crate::error::Position;
 /// end of each field in it: the reader validates the whole record as UTF-8
 /// once and refills the same buffers for the next row, so reading a row
 /// allocates nothing. A field is found by index ([`Row::get`], or
-/// `row[i]`) in constant time; by column name through
-/// [`Reader::header`](crate::Reader::header) or a
-/// [`Validator`](crate::Validator)'s header map.
+/// `row[i]`) in constant time; by column name, resolve its index once
+/// with [`Validator::column_index`](crate::Validator::column_index) (which
+/// knows the schema's aliases) on [`Reader::header`](crate::Reader::header).
 ///
 /// ```
 /// use usercsv::{Position, Row};
@@ -226,7 +226,20 @@ impl<'r> IntoIterator for &'r Row {
     }
 }
 
-/// The fields of a [`Row`], in order; see [`Row::fields`].
+/// The fields of a [`Row`], untrimmed, in order, from either end; see
+/// [`Row::fields`]. Also what `for field in &row` iterates over.
+///
+/// ```
+/// let row = usercsv::Row::new(["ada@example.com", "Ada", "Lovelace"], usercsv::Position::default());
+/// let mut fields = row.fields();
+/// assert_eq!(fields.len(), 3);
+/// assert_eq!((fields.next(), fields.next_back()), (Some("ada@example.com"), Some("Lovelace")));
+/// let mut count = 0;
+/// for field in &row {
+///     count += field.len();
+/// }
+/// assert_eq!(count, 15 + 3 + 8);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Fields<'r> {
     text: &'r str,

@@ -329,8 +329,9 @@ impl Validator {
         Ok(out)
     }
 
-    /// The canonical form of a value of a column (E.164 phone, ISO date,
-    /// lower-case e-mail), or the trimmed value when no rule normalises it.
+    /// The canonical form of a value of a column (E.164 phone, then
+    /// `;ext=` and the extension when it has one; ISO date; lower-case
+    /// e-mail), or the trimmed value when no rule normalises it.
     ///
     /// ```
     /// let v = usercsv::Validator::new(&usercsv::Schema::users()).unwrap();
@@ -375,6 +376,32 @@ impl Validator {
 }
 
 impl Validator {
+    /// Where schema column `column` (its name or an alias, matched as an
+    /// upload's header is: any case, spacing and punctuation) is in
+    /// `header`, e.g. [`Reader::header`](crate::Reader::header): resolve it
+    /// once, then read each row's field with [`Row::get`](crate::Row::get).
+    /// `None` when `column` is not in the schema or not in `header`.
+    ///
+    /// ```
+    /// use usercsv::{ReaderBuilder, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users())?;
+    /// let csv = "E-mail;Mobile phone\nada@example.com;+31 6 12345678\n";
+    /// let mut reader = ReaderBuilder::new().from_reader(csv.as_bytes())?;
+    /// let phone = validator.column_index(reader.header(), "businessMobilePhone");
+    /// assert_eq!(phone, Some(1));
+    /// let row = reader.rows().next().unwrap()?;
+    /// assert_eq!(phone.and_then(|i| row.get(i)), Some("+31 6 12345678"));
+    /// assert_eq!(validator.column_index(reader.header(), "startDate"), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn column_index(&self, header: &StringRecord, column: &str) -> Option<usize> {
+        let c = *self.inner.names.get(&normalize_header(column))?;
+        header
+            .iter()
+            .position(|h| self.inner.names.get(&normalize_header(h)) == Some(&c))
+    }
+
     /// Refuses a schema whose template row fails the schema: each column's
     /// example passed its own rules when compiled, so what is left is a
     /// cross-field rule (dates out of order, a `required_if` left empty).

@@ -368,7 +368,8 @@ impl<'a> RowOutcome<'a> {
         self.map.raw(self.row, c)
     }
 
-    /// The canonical value: E.164 phone, ISO 8601 date, lower-case e-mail,
+    /// The canonical value: E.164 phone (then `;ext=` and the extension
+    /// when the number has one), ISO 8601 date, lower-case e-mail,
     /// the listed spelling of a one-of value; the trimmed value otherwise.
     /// `None` when the column is not in the file or its cell is empty.
     ///
