@@ -408,7 +408,7 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Fatal> {
         let file = File::open(&args.input)
             .map_err(|e| Fatal(format!("cannot open {}: {e}", args.input.display())))?;
         let size = file.metadata().ok().map(|m| m.len());
-        // Unbuffered: the reader reads in large blocks into its own buffer.
+        // Unbuffered: the reader reads in blocks into its own buffer.
         (Box::new(file), size)
     };
 
