@@ -496,6 +496,18 @@ impl<R: Read> Reader<R> {
         starts.zip(ends).map(|(start, &end)| &self.raw[start..end])
     }
 
+    /// The record's field bytes back to back, as the parser writes them: a
+    /// line cut in place has its delimiters dropped, so that the encoding
+    /// checks see the same bytes whichever way the record was read (a
+    /// character split by a delimiter reads as one, as it always has).
+    /// Only on the rare paths that look for UTF-8 text in a non-UTF-8 record.
+    fn glued(&self) -> std::borrow::Cow<'_, [u8]> {
+        if self.raw_sep == 0 {
+            return std::borrow::Cow::Borrowed(&self.raw[..self.raw_len]);
+        }
+        std::borrow::Cow::Owned(self.raw_fields().flatten().copied().collect())
+    }
+
     /// Reads the next record, decoded, into `row`; blank rows included.
     fn read_record(&mut self, row: &mut Row) -> Result<bool, Error> {
         if self.done {
@@ -552,9 +564,7 @@ impl<R: Read> Reader<R> {
             FieldDecoding::GuessedWindows1252 => {
                 // UTF-8 text in a file guessed to be Windows-1252 would be
                 // read as mojibake ("JosÃ©") and could pass validation.
-                if !ascii
-                    && let Some(at) = decode::first_utf8_char(&glued(bytes, ends, self.raw_sep))
-                {
+                if !ascii && let Some(at) = decode::first_utf8_char(&self.glued()) {
                     return Err(mixed(at));
                 }
                 decode_1252(self.raw_fields(), row);
@@ -585,7 +595,7 @@ impl<R: Read> Reader<R> {
             FieldDecoding::Utf8OrWindows1252 {
                 seen_non_ascii: false,
             } => {
-                if decode::has_utf8_text(&glued(bytes, ends, self.raw_sep)) {
+                if decode::has_utf8_text(&self.glued()) {
                     return Err(mixed(invalid_at));
                 }
                 // Everything before was ASCII: reading it all as
@@ -894,24 +904,6 @@ fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, u
     }
     push(len)?;
     Some((len, fields))
-}
-
-/// The record's field bytes back to back, as the parser writes them: a
-/// line cut in place (`sep` 1) has its delimiters dropped, so that the
-/// encoding checks see the same bytes whichever way the record was read
-/// (a character split by a delimiter reads as one, as it always has).
-/// Only on the rare paths that look for UTF-8 text in a non-UTF-8 record.
-fn glued<'b>(bytes: &'b [u8], ends: &[usize], sep: usize) -> std::borrow::Cow<'b, [u8]> {
-    if sep == 0 {
-        return std::borrow::Cow::Borrowed(bytes);
-    }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut start = 0;
-    for &end in ends {
-        out.extend_from_slice(bytes.get(start..end).unwrap_or_default());
-        start = end + sep;
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 /// Whether `bytes` are all ASCII, 32 at a time.
