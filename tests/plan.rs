@@ -488,7 +488,9 @@ fn a_row_written_as_the_export_wrote_it_is_unchanged_and_the_shortcut_hides_no_c
                   ada@example.com,Ada,Lovelace,+31 6 1234 5678\n\
                   alan@example.com,Alan,Turing,\n";
     use Action::{Unchanged, Update};
-    let cases: [(&str, &[(Mode, [Action; 2])]); 5] = [
+    /// Each mode an upload runs in, and the two rows' actions there.
+    type Runs = &'static [(Mode, [Action; 2])];
+    let cases: [(&str, Runs); 5] = [
         // As exported, and with other spacing: unchanged.
         (
             "email,firstName,lastName,businessMobilePhone\nada@example.com,Ada,Lovelace,+31 6 1234 5678\nalan@example.com, Alan ,Turing,\n",
