@@ -239,72 +239,135 @@ impl<'a> RowValue<'a> {
     }
 }
 
-/// Existing users held in memory: the normalised key and a 64-bit
-/// fingerprint of each normalised value, never the raw rows, so a million
-/// users take about 230 MB (measured in `BENCHMARKS.md`).
+/// Existing users held in memory: each user's normalised key, and each
+/// schema cell of the user's row as the export wrote it (trimmed). Loading
+/// normalises only the keys: a stored cell is normalised when an uploaded
+/// row's cell differs from it as written, and the two normal forms are then
+/// compared exactly. A million users of the built-in schema take about
+/// 150 MB (measured in `BENCHMARKS.md`).
 ///
 /// ```
 /// use usercsv::{ExistingSet, ExistingUsers, Schema, Validator};
 ///
 /// let validator = Validator::new(&Schema::users()).unwrap();
-/// let export = "email,firstName,lastName,businessMobilePhone\nAda@Example.com,Ada,Lovelace,+31612345678\n";
+/// let export = "email,firstName,lastName,businessMobilePhone\nAda@Example.com,Ada,Lovelace,+31 6 12345678\n";
 /// let existing = ExistingSet::from_reader(&validator, export.as_bytes()).unwrap();
 /// assert_eq!(existing.len(), 1);
 /// assert!(existing.contains("ada@example.com"));
 /// assert!(existing.same_value("ada@example.com", "businessMobilePhone", "+31612345678"));
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ExistingSet {
-    columns: Vec<String>,
+    validator: Validator,
     /// Each normalised key, in one arena, with its user's index.
     index: UniqueSet,
-    /// [`ExistingSet::stride`] fingerprints per user: one per schema
-    /// column, of its normal form (`UNKNOWN` when the export did not have
-    /// the column), then the row's [`raw_print`] (`UNKNOWN` for a user
-    /// added by [`ExistingSet::insert`]).
-    fingerprints: Vec<u64>,
-    hasher: RandomState,
+    /// Per user, where its record starts in `cells`, shifted left by one;
+    /// the low bit is set when the record holds normal forms
+    /// ([`ExistingSet::insert`]) rather than cells as written.
+    users: Vec<u64>,
+    /// The users' records back to back: per schema column, a varint
+    /// ([`CELL_UNKNOWN`], [`CELL_KEY`], or [`CELL_TEXT`] plus the cell's
+    /// length) and the cell's bytes.
+    cells: Vec<u8>,
 }
 
-const UNKNOWN: u64 = 0;
+/// A column the export did not have: its value is not known.
+const CELL_UNKNOWN: u64 = 0;
+/// The key column: its value is the user's key.
+const CELL_KEY: u64 = 1;
+/// A cell follows, of this many bytes less `CELL_TEXT`.
+const CELL_TEXT: u64 = 2;
+
+/// A stored user's value of one column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StoredCell<'a> {
+    Unknown,
+    Key,
+    Text(&'a [u8]),
+}
+
+/// A stored user: its record, read column after column.
+struct StoredUser<'a> {
+    record: &'a [u8],
+    /// Whether the cells are normal forms.
+    normal: bool,
+    /// The next column to read and where it starts in `record`.
+    column: usize,
+    at: usize,
+}
+
+impl<'a> StoredUser<'a> {
+    /// Column `c`'s cell; cheapest when asked for columns in order.
+    fn cell(&mut self, c: usize) -> StoredCell<'a> {
+        if c < self.column {
+            (self.column, self.at) = (0, 0);
+        }
+        loop {
+            let (tag, at) = read_varint(self.record, self.at);
+            let len = usize::try_from(tag.saturating_sub(CELL_TEXT)).unwrap_or(usize::MAX);
+            let end = if tag >= CELL_TEXT {
+                at.saturating_add(len).min(self.record.len())
+            } else {
+                at
+            };
+            let column = self.column;
+            (self.column, self.at) = (column + 1, end);
+            if column == c {
+                return match tag {
+                    CELL_UNKNOWN => StoredCell::Unknown,
+                    CELL_KEY => StoredCell::Key,
+                    _ => StoredCell::Text(&self.record[at.min(end)..end]),
+                };
+            }
+        }
+    }
+}
+
+/// A summary: the number of users and the bytes their cells take.
+impl std::fmt::Debug for ExistingSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExistingSet")
+            .field("users", &self.index.len())
+            .field("cell_bytes", &self.cells.len())
+            .finish()
+    }
+}
+
+fn push_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// The varint at `at` in `bytes` and the offset after it (`0` past the end).
+fn read_varint(bytes: &[u8], mut at: usize) -> (u64, usize) {
+    let mut n = 0u64;
+    let mut shift = 0;
+    while let Some(&b) = bytes.get(at) {
+        at += 1;
+        n |= u64::from(b & 0x7f) << shift.min(63);
+        if b < 0x80 {
+            break;
+        }
+        shift += 7;
+    }
+    (n, at)
+}
 
 fn fixed_hasher() -> RandomState {
     RandomState::with_seeds(0x5eed_0001, 0x5eed_0002, 0x5eed_0003, 0x5eed_0004)
-}
-
-fn fingerprint(hasher: &RandomState, normalized: &str) -> u64 {
-    // Never UNKNOWN, so a known value never equals an unknown one.
-    hasher.hash_one(normalized).max(1)
-}
-
-/// One fingerprint of a row's non-empty cells as written (trimmed), with
-/// their schema columns. Cells written alike have alike normal forms, so
-/// an uploaded row whose raw print equals the export's is unchanged
-/// without normalising anything; any other row is compared cell by cell.
-fn raw_print<'v>(hasher: &RandomState, cells: impl Iterator<Item = (usize, &'v str)>) -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = hasher.build_hasher();
-    for (c, value) in cells.filter(|(_, v)| !v.is_empty()) {
-        // The column and the length in one word tell the cells apart.
-        h.write_u64((c as u64) << 32 ^ value.len() as u64);
-        h.write(value.as_bytes());
-    }
-    h.finish().max(1)
 }
 
 impl ExistingSet {
     /// An empty set for a validator's schema.
     pub fn new(validator: &Validator) -> ExistingSet {
         ExistingSet {
-            columns: validator
-                .inner
-                .columns
-                .iter()
-                .map(|c| c.name.clone())
-                .collect(),
+            validator: validator.clone(),
             index: UniqueSet::new(false),
-            fingerprints: Vec::new(),
-            hasher: fixed_hasher(),
+            users: Vec::new(),
+            cells: Vec::new(),
         }
     }
 
@@ -319,10 +382,9 @@ impl ExistingSet {
 
     /// [`ExistingSet::from_reader`] on `threads` threads in all: the calling
     /// thread reads the export and stores the users in order, the others
-    /// normalise and fingerprint the values (most of the work). The set is
-    /// the same whatever the number of threads; at most
-    /// [`MAX_THREADS`](crate::MAX_THREADS) are used, and a thread the system
-    /// refuses to start is done without.
+    /// normalise the keys. The set is the same whatever the number of
+    /// threads; at most [`MAX_THREADS`](crate::MAX_THREADS) are used, and a
+    /// thread the system refuses to start is done without.
     ///
     /// ```
     /// use usercsv::{ExistingSet, ExistingUsers, Schema, Validator};
@@ -351,7 +413,6 @@ impl ExistingSet {
         let load = Load {
             compiled,
             map: &map,
-            hasher: set.hasher.clone(),
         };
         let threads = threads.min(crate::MAX_THREADS);
         if threads <= 1 {
@@ -364,105 +425,158 @@ impl ExistingSet {
 
     /// Adds (or replaces) a user: its normalised key and, per schema column
     /// in schema order, its normalised value (`None` when unknown).
+    ///
+    /// ```
+    /// use usercsv::{ExistingSet, ExistingUsers, Schema, Validator};
+    ///
+    /// let validator = Validator::new(&Schema::users()).unwrap();
+    /// let mut existing = ExistingSet::new(&validator);
+    /// existing.insert("ada@example.com", [Some("ada@example.com"), Some("Ada"), None]);
+    /// assert!(existing.same_value("ada@example.com", "firstName", "Ada"));
+    /// assert!(!existing.same_value("ada@example.com", "lastName", "Lovelace"));
+    /// ```
     pub fn insert<'v>(&mut self, key: &str, values: impl IntoIterator<Item = Option<&'v str>>) {
-        let width = self.columns.len();
-        // No raw print: the values given are normal forms already.
-        let prints: Vec<u64> = values
-            .into_iter()
-            .take(width)
-            .map(|v| v.map_or(UNKNOWN, |v| fingerprint(&self.hasher, v)))
-            .chain(std::iter::repeat(UNKNOWN))
-            .take(self.stride())
-            .collect();
-        self.insert_fingerprints(key, &prints);
+        let start = self.cells.len();
+        let width = self.validator.inner.columns.len();
+        let mut values = values.into_iter();
+        for _ in 0..width {
+            match values.next().flatten() {
+                Some(value) => self.push_cell(value),
+                None => push_varint(&mut self.cells, CELL_UNKNOWN),
+            }
+        }
+        self.store_user(key, start, true);
     }
 
-    /// Fingerprints per user: one per schema column, then the raw print.
-    fn stride(&self) -> usize {
-        self.columns.len() + 1
+    fn push_cell(&mut self, value: &str) {
+        push_varint(&mut self.cells, CELL_TEXT + value.len() as u64);
+        self.cells.extend_from_slice(value.as_bytes());
     }
 
-    /// Adds (or replaces) a user by its [`ExistingSet::stride`] fingerprints.
-    fn insert_fingerprints(&mut self, key: &str, prints: &[u64]) {
-        let width = self.stride();
-        let next = self.index.len() as u64;
+    /// Makes the record written from `start` on user `key`'s, replacing
+    /// any earlier one (whose bytes stay, unused).
+    fn store_user(&mut self, key: &str, start: usize, normal: bool) {
+        let entry = (start as u64) << 1 | u64::from(normal);
+        let next = self.users.len() as u64;
         let hash = self.index.hasher().hash(key);
         let mut unlimited = u64::MAX;
         match self.index.insert_hashed(key, hash, next, &mut unlimited) {
             Ok(Some(i)) => {
-                let start = i as usize * width;
-                self.fingerprints[start..start + width].copy_from_slice(prints);
+                if let Some(user) = usize::try_from(i).ok().and_then(|i| self.users.get_mut(i)) {
+                    *user = entry;
+                }
             }
             // Err cannot happen: nothing costs more than an unlimited budget.
-            Ok(None) | Err(_) => self.fingerprints.extend_from_slice(prints),
+            Ok(None) | Err(_) => self.users.push(entry),
         }
     }
 
-    /// Stores the prepared users of `batch`, in order.
-    fn store(&mut self, batch: &LoadBatch) {
-        let width = self.stride();
-        for (i, key) in batch.keys.iter().enumerate() {
-            if let Some(key) = key {
-                self.insert_fingerprints(key, &batch.prints[i * width..(i + 1) * width]);
+    /// Stores the users of `batch` (their keys normalised), in order.
+    fn store(&mut self, compiled: &Compiled, map: &HeaderMap, batch: &LoadBatch) {
+        for (row, key) in batch.rows[..batch.len].iter().zip(&batch.keys) {
+            let Some(key) = key else { continue };
+            let start = self.cells.len();
+            for c in 0..compiled.columns.len() {
+                if Some(c) == compiled.key {
+                    push_varint(&mut self.cells, CELL_KEY);
+                } else if map.file_index[c].is_none() {
+                    push_varint(&mut self.cells, CELL_UNKNOWN);
+                } else {
+                    self.push_cell(map.value(row, c));
+                }
+            }
+            self.store_user(key, start, false);
+        }
+    }
+
+    /// Whether `row` (valid, of a run whose schema columns are this set's)
+    /// leaves user `key` as stored: what [`PlanView`] would ask of
+    /// [`ExistingUsers::same_values`], without building the values. Each
+    /// cell is compared as written first, and normalised only when that
+    /// differs.
+    pub(crate) fn unchanged_row(
+        &self,
+        compiled: &Compiled,
+        map: &HeaderMap,
+        row: &Row,
+        key: &str,
+        mode: Mode,
+    ) -> bool {
+        let Some(mut user) = self.user(key) else {
+            return false;
+        };
+        for (c, rules) in compiled.columns.iter().enumerate() {
+            if Some(c) == compiled.key || map.file_index[c].is_none() {
+                continue;
+            }
+            let value = map.value(row, c);
+            // An empty cell keeps the stored value in a delta upload.
+            if value.is_empty() && mode == Mode::Delta {
+                continue;
+            }
+            let cell = user.cell(c);
+            let same = match cell {
+                StoredCell::Text(stored) if stored == value.as_bytes() => {
+                    !user.normal
+                        || rules.normal_forms_are_fixed
+                        || self.holds(key, c, cell, true, &rules.normalize(value))
+                }
+                _ => self.holds(key, c, cell, user.normal, &rules.normalize(value)),
+            };
+            if !same {
+                return false;
             }
         }
+        true
     }
 
-    /// The stored fingerprints of user `key`: one per schema column, then
-    /// the raw print.
-    fn user(&self, key: &str) -> Option<&[u64]> {
-        let width = self.stride();
-        let start = usize::try_from(self.index.get(key)?).ok()? * width;
-        self.fingerprints.get(start..start + width)
+    /// User `key`'s stored record.
+    fn user(&self, key: &str) -> Option<StoredUser<'_>> {
+        let entry = *self
+            .users
+            .get(usize::try_from(self.index.get(key)?).ok()?)?;
+        let start = usize::try_from(entry >> 1).ok()?;
+        Some(StoredUser {
+            record: self.cells.get(start..)?,
+            normal: entry & 1 == 1,
+            column: 0,
+            at: 0,
+        })
     }
 
-    /// Whether `stored` (a user's fingerprints) holds `normalized` for
-    /// `column`, which is usually the schema's column `at`.
-    fn same_print(
+    /// The schema column named `column`, which is usually column `at`.
+    fn column(&self, column: &str, at: Option<usize>) -> Option<usize> {
+        let columns = &self.validator.inner.columns;
+        match at {
+            Some(c) if columns.get(c).is_some_and(|rules| rules.name == column) => Some(c),
+            _ => columns.iter().position(|rules| rules.name == column),
+        }
+    }
+
+    /// Whether a stored `cell` of column `c` of user `key` has the normal
+    /// form `normalized`.
+    fn holds(
         &self,
-        stored: &[u64],
-        column: &str,
-        at: Option<usize>,
+        key: &str,
+        c: usize,
+        cell: StoredCell<'_>,
+        normal: bool,
         normalized: &str,
     ) -> bool {
-        let c = match at {
-            Some(c) if self.columns.get(c).is_some_and(|n| n == column) => c,
-            _ => match self.columns.iter().position(|n| n == column) {
-                Some(c) => c,
-                None => return false,
-            },
-        };
-        stored[c] != UNKNOWN && stored[c] == fingerprint(&self.hasher, normalized)
-    }
-
-    /// Whether `values` are written as the export wrote user `stored`'s
-    /// row (its `raw` print): the same non-empty cells, trimmed, in the
-    /// same schema columns, none of them a column the export lacks.
-    fn same_raw(&self, stored: &[u64], raw: u64, values: &[RowValue<'_>]) -> bool {
-        if raw == UNKNOWN {
-            return false;
+        match cell {
+            StoredCell::Unknown => false,
+            StoredCell::Key => {
+                normalize_key(&self.validator.inner, normalized).as_deref() == Some(key)
+            }
+            StoredCell::Text(stored) if normal => stored == normalized.as_bytes(),
+            StoredCell::Text(stored) => std::str::from_utf8(stored).is_ok_and(|stored| {
+                self.validator.inner.columns[c].normalize(stored) == normalized
+            }),
         }
-        let mut comparable = true;
-        let cells = values.iter().map_while(|value| match value.schema_index {
-            // An empty cell of a column the export lacks is a change (the
-            // stored value is unknown), yet leaves no trace in a raw print.
-            Some(c)
-                if stored.get(c).is_some_and(|&p| p != UNKNOWN)
-                    && self.columns[c] == value.column() =>
-            {
-                Some((c, value.as_uploaded()))
-            }
-            _ => {
-                comparable = false;
-                None
-            }
-        });
-        let print = raw_print(&self.hasher, cells);
-        comparable && print == raw
     }
 }
 
-/// Rows of an export read but not yet stored, and what they store.
+/// Rows of an export read but not yet stored, and their keys.
 #[derive(Default)]
 struct LoadBatch {
     seq: u64,
@@ -470,9 +584,6 @@ struct LoadBatch {
     len: usize,
     /// Per row: its normalised key, `None` when the key cell is empty.
     keys: Vec<Option<String>>,
-    /// Per row, one fingerprint per schema column and the raw print, back
-    /// to back.
-    prints: Vec<u64>,
 }
 
 /// Rows per [`LoadBatch`].
@@ -482,7 +593,6 @@ const LOAD_BATCH: usize = 256;
 struct Load<'a> {
     compiled: &'a Compiled,
     map: &'a HeaderMap,
-    hasher: RandomState,
 }
 
 impl Load<'_> {
@@ -516,28 +626,16 @@ impl Load<'_> {
         Ok(batch.len > 0)
     }
 
-    /// Normalises and fingerprints the rows of `batch`.
+    /// Normalises the keys of the rows of `batch`.
     fn prepare(&self, batch: &mut LoadBatch) {
         let compiled = self.compiled;
+        let key_column = compiled.key.unwrap_or(0);
         batch.keys.clear();
-        batch.prints.clear();
-        for row in &batch.rows[..batch.len] {
-            let key_column = compiled.key.unwrap_or(0);
-            batch
-                .keys
-                .push(normalize_key(compiled, self.map.value(row, key_column)));
-            for (c, rules) in compiled.columns.iter().enumerate() {
-                batch
-                    .prints
-                    .push(self.map.file_index[c].map_or(UNKNOWN, |_| {
-                        fingerprint(&self.hasher, &rules.normalize(self.map.value(row, c)))
-                    }));
-            }
-            let cells = (0..compiled.columns.len())
-                .filter(|&c| c != key_column && self.map.file_index[c].is_some())
-                .map(|c| (c, self.map.value(row, c)));
-            batch.prints.push(raw_print(&self.hasher, cells));
-        }
+        batch.keys.extend(
+            batch.rows[..batch.len]
+                .iter()
+                .map(|row| normalize_key(compiled, self.map.value(row, key_column))),
+        );
     }
 
     /// Reads, prepares and stores every row on this thread.
@@ -549,7 +647,7 @@ impl Load<'_> {
         let mut batch = LoadBatch::default();
         while self.fill(reader, &mut batch)? {
             self.prepare(&mut batch);
-            set.store(&batch);
+            set.store(self.compiled, self.map, &batch);
         }
         Ok(())
     }
@@ -613,7 +711,7 @@ impl Load<'_> {
                 pending.insert(batch.seq, batch);
                 while let Some(batch) = pending.remove(next) {
                     *next += 1;
-                    set.store(&batch);
+                    set.store(self.compiled, self.map, &batch);
                     free.push(batch);
                 }
             };
@@ -659,34 +757,41 @@ impl ExistingUsers for ExistingSet {
     }
 
     fn same_value(&self, key: &str, column: &str, normalized: &str) -> bool {
-        self.user(key)
-            .is_some_and(|stored| self.same_print(stored, column, None, normalized))
+        let (Some(mut user), Some(c)) = (self.user(key), self.column(column, None)) else {
+            return false;
+        };
+        let cell = user.cell(c);
+        self.holds(key, c, cell, user.normal, normalized)
     }
 
-    /// One lookup of the user for all the values; each value is compared
-    /// as uploaded first where that is sound ([`RowValue::compares_as_uploaded`]:
-    /// the stored fingerprints are of normal forms) and normalised only
-    /// when that differs.
+    /// One lookup of the user for all the values. A value as uploaded that
+    /// is the stored cell as written is the same value without normalising
+    /// either (they are read by the same rules); a stored normal form is
+    /// compared as uploaded where that is sound
+    /// ([`RowValue::compares_as_uploaded`]); otherwise the normal forms are
+    /// compared.
     fn same_values(&self, key: &str, values: &[RowValue<'_>]) -> bool {
-        self.user(key).is_some_and(|user| {
-            let (stored, raw) = user.split_at(self.columns.len());
-            if raw
-                .first()
-                .is_some_and(|&raw| self.same_raw(stored, raw, values))
-            {
-                return true;
+        let Some(mut user) = self.user(key) else {
+            return false;
+        };
+        values.iter().all(|value| {
+            let Some(c) = self.column(value.column(), value.schema_index) else {
+                return false;
+            };
+            let cell = user.cell(c);
+            let uploaded = value.as_uploaded().as_bytes();
+            match cell {
+                StoredCell::Text(stored) if stored == uploaded => {
+                    if user.normal {
+                        value.compares_as_uploaded()
+                            || self.holds(key, c, cell, true, value.normalized())
+                    } else {
+                        matches!(value.normalizer, Normalizer::Rules(_))
+                            || self.holds(key, c, cell, false, value.normalized())
+                    }
+                }
+                _ => self.holds(key, c, cell, user.normal, value.normalized()),
             }
-            values.iter().all(|value| {
-                let (column, at) = (value.column(), value.schema_index);
-                let uploaded = value.as_uploaded();
-                if !value.compares_as_uploaded() {
-                    return self.same_print(stored, column, at, value.normalized());
-                }
-                self.same_print(stored, column, at, uploaded) || {
-                    let normalized = value.normalized();
-                    normalized != uploaded && self.same_print(stored, column, at, normalized)
-                }
-            })
         })
     }
 
@@ -788,6 +893,9 @@ pub(crate) struct Lookup {
 pub(crate) struct PlanView {
     mode: Mode,
     existing: std::sync::Arc<dyn ExistingUsers + Send + Sync>,
+    /// The same users when they are an [`ExistingSet`] of the run's
+    /// columns: asked row by row, without a list of [`RowValue`]s.
+    set: Option<std::sync::Arc<ExistingSet>>,
 }
 
 impl PlanView {
@@ -834,7 +942,14 @@ impl PlanView {
         key: &str,
         key_column: usize,
     ) -> bool {
-        let mut values: Vec<RowValue<'_>> = Vec::with_capacity(compiled.columns.len());
+        // The list's allocation is kept between rows, per thread.
+        thread_local! {
+            static VALUES: std::cell::Cell<Vec<RowValue<'static>>> = const { std::cell::Cell::new(Vec::new()) };
+        }
+        if let Some(set) = &self.set {
+            return set.unchanged_row(compiled, map, row, key, self.mode);
+        }
+        let mut values: Vec<RowValue<'_>> = recycle_values(VALUES.take());
         for (c, rules) in compiled.columns.iter().enumerate() {
             if c == key_column || map.file_index[c].is_none() {
                 continue;
@@ -846,7 +961,9 @@ impl PlanView {
             }
             values.push(RowValue::by_rules(c, rules, value));
         }
-        self.existing.same_values(key, &values)
+        let same = self.existing.same_values(key, &values);
+        VALUES.set(recycle_values(values));
+        same
     }
 }
 
@@ -873,11 +990,23 @@ pub(crate) struct Finished {
 }
 
 impl Planner {
+    /// `set` is `existing` when it is an [`ExistingSet`].
     pub fn new(
         mode: Mode,
         existing: std::sync::Arc<dyn ExistingUsers + Send + Sync>,
+        set: Option<std::sync::Arc<ExistingSet>>,
+        compiled: &Compiled,
         guard: ArchiveGuard,
     ) -> Planner {
+        // A set of other columns (another schema's) is asked by name.
+        let set = set.filter(|set| {
+            let mine = &set.validator.inner.columns;
+            mine.len() == compiled.columns.len()
+                && mine
+                    .iter()
+                    .zip(&compiled.columns)
+                    .all(|(a, b)| a.name == b.name)
+        });
         // Sized once: a full sync marks about every existing user as seen.
         // Capped, since `len` is the host's word (a store's size, or a
         // wrong one) and the file may be short: past the cap it grows.
@@ -887,7 +1016,11 @@ impl Planner {
             _ => AHashSet::new(),
         };
         Planner {
-            view: PlanView { mode, existing },
+            view: PlanView {
+                mode,
+                existing,
+                set,
+            },
             guard,
             seen,
             hasher: fixed_hasher(),
@@ -1026,12 +1159,26 @@ impl Planner {
     }
 }
 
+/// `values` emptied, with its allocation kept and its lifetime changed
+/// (an in-place `collect` of nothing).
+fn recycle_values<'to>(mut values: Vec<RowValue<'_>>) -> Vec<RowValue<'to>> {
+    values.clear();
+    values
+        .into_iter()
+        .map(|_| RowValue::new("", "", ""))
+        .collect()
+}
+
 /// The normalised key of a cell, `None` when empty.
 pub(crate) fn normalize_key(compiled: &Compiled, value: &str) -> Option<String> {
     let c = compiled.key?;
     let value = trim_value(value);
     if value.is_empty() {
         return None;
+    }
+    if compiled.key_ascii_as_is && value.is_ascii() {
+        // What the steps below give for it, in one copy.
+        return Some(value.to_ascii_lowercase());
     }
     let rules = &compiled.columns[c];
     let normalized = rules.normalize(value);

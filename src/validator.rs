@@ -40,7 +40,8 @@ pub(crate) struct Compiled {
     required_if: Vec<(usize, usize)>,
     pub key: Option<usize>,
     /// Whether an ASCII key value is compared as it is: the key column
-    /// ignores case and only folds case when normalised (an e-mail key).
+    /// ignores case and only folds case when normalised (an e-mail key), so
+    /// its normalised key is its ASCII lower case.
     pub key_ascii_as_is: bool,
     /// Columns whose parsed dates cross-field rules need.
     date_needed: Vec<bool>,
@@ -229,7 +230,10 @@ impl Compiled {
         };
         let key_ascii_as_is = key.is_some_and(|k| {
             let rules = &columns[k];
-            rules.unique == Some(true) && rules.phone.is_none() && rules.date.is_none()
+            rules.unique == Some(true)
+                && rules.phone.is_none()
+                && rules.date.is_none()
+                && rules.one_of.is_none()
         });
         Ok(Compiled {
             schema,

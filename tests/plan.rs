@@ -25,7 +25,10 @@ fn existing(v: &Validator, csv: &str) -> ExistingSet {
 
 type Planned = (ValidationReport, Vec<String>, Vec<Option<Action>>);
 
-/// Runs a plan and returns the report, the archive keys, and each row's action.
+/// Runs a plan and returns the report, the archive keys, and each row's
+/// action. Run twice: the set given as it is (asked row by row) and shared
+/// behind `dyn ExistingUsers` (asked through `same_values`), which must
+/// plan alike.
 fn plan(
     v: &Validator,
     existing_csv: &str,
@@ -33,12 +36,34 @@ fn plan(
     guard: ArchiveGuard,
     upload: &str,
 ) -> Result<Planned, usercsv::Error> {
+    let as_set = plan_with(v, existing_csv, mode, guard, upload, false);
+    let as_dyn = plan_with(v, existing_csv, mode, guard, upload, true);
+    match (&as_set, &as_dyn) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "set and dyn ExistingUsers plan alike"),
+        (a, b) => assert_eq!(
+            a.as_ref().err().map(|e| e.to_string()),
+            b.as_ref().err().map(|e| e.to_string())
+        ),
+    }
+    as_set
+}
+
+fn plan_with(
+    v: &Validator,
+    existing_csv: &str,
+    mode: Mode,
+    guard: ArchiveGuard,
+    upload: &str,
+    shared: bool,
+) -> Result<Planned, usercsv::Error> {
     let mut builder = v.validation();
-    builder
-        .id("p")
-        .existing(existing(v, existing_csv))
-        .mode(mode)
-        .archive_guard(guard);
+    let set = existing(v, existing_csv);
+    if shared {
+        builder.existing_shared(std::sync::Arc::new(set));
+    } else {
+        builder.existing(set);
+    }
+    builder.id("p").mode(mode).archive_guard(guard);
     let mut run = builder.from_reader(upload.as_bytes())?;
     let mut actions = Vec::new();
     while let Some(outcome) = run.next_outcome()? {

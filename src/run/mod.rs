@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::decode::Encoding;
 use crate::error::{Error, delimiter_name};
-use crate::plan::{ArchiveGuard, ExistingUsers, Mode, Plan, Planner};
+use crate::plan::{ArchiveGuard, ExistingSet, ExistingUsers, Mode, Plan, Planner};
 use crate::progress::{CancelToken, Progress};
 use crate::reader::{Limits, ReaderBuilder};
 use crate::report::{ValidationReport, generate_id};
@@ -83,6 +83,9 @@ pub struct ValidationBuilder {
     formula_guard: bool,
     threads: usize,
     existing: Option<Arc<dyn ExistingUsers + Send + Sync>>,
+    /// The same users when they are an [`ExistingSet`], which the plan
+    /// asks row by row without building a list of values.
+    existing_set: Option<Arc<ExistingSet>>,
     mode: Mode,
     guard: ArchiveGuard,
     today: Option<chrono::NaiveDate>,
@@ -107,6 +110,7 @@ impl ValidationBuilder {
             formula_guard: true,
             threads: 1,
             existing: None,
+            existing_set: None,
             mode: Mode::Delta,
             guard: ArchiveGuard::default(),
             today: None,
@@ -159,7 +163,18 @@ impl ValidationBuilder {
         &mut self,
         existing: impl ExistingUsers + Send + Sync + 'static,
     ) -> &mut ValidationBuilder {
-        self.existing = Some(Arc::new(existing));
+        let mut given = Some(existing);
+        let set = (&mut given as &mut dyn std::any::Any)
+            .downcast_mut::<Option<ExistingSet>>()
+            .and_then(Option::take);
+        if let Some(set) = set {
+            let set = Arc::new(set);
+            self.existing = Some(set.clone());
+            self.existing_set = Some(set);
+        } else if let Some(existing) = given {
+            self.existing = Some(Arc::new(existing));
+            self.existing_set = None;
+        }
         self
     }
 
@@ -184,6 +199,7 @@ impl ValidationBuilder {
         existing: Arc<dyn ExistingUsers + Send + Sync>,
     ) -> &mut ValidationBuilder {
         self.existing = Some(existing);
+        self.existing_set = None;
         self
     }
 
@@ -386,10 +402,10 @@ impl ValidationBuilder {
             None => self.validator.clone(),
         };
         let compiled = &validator.inner;
-        let planner = self
-            .existing
-            .clone()
-            .map(|existing| Planner::new(self.mode, existing, self.guard));
+        let planner = self.existing.clone().map(|existing| {
+            let set = self.existing_set.clone();
+            Planner::new(self.mode, existing, set, compiled, self.guard)
+        });
         let require_all = planner.as_ref().is_none_or(|p| !p.relaxes_required());
         let map = HeaderMap::new(compiled, reader.header(), require_all, &mut report.warnings)?;
         Ok(Validation {
