@@ -7,6 +7,7 @@
 //! cargo run --release --example peak_rss -- validate PATH THREADS [ERRORS_CSV]
 //! cargo run --release --example peak_rss -- validate-no-unique PATH THREADS
 //! cargo run --release --example peak_rss -- full-sync EXISTING PATH THREADS
+//! cargo run --release --example peak_rss -- load-existing EXISTING THREADS
 //! ```
 //!
 //! `validate-no-unique` drops the built-in schema's two `unique` rules (and
@@ -21,7 +22,7 @@ use std::io::BufReader;
 use std::time::Instant;
 
 use usercsv::generate::{TODAY, UserCsv};
-use usercsv::{ArchiveGuard, ExistingSet, Mode, Schema, ValidatorBuilder};
+use usercsv::{ArchiveGuard, ExistingSet, ExistingUsers, Mode, Schema, ValidatorBuilder};
 
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -162,6 +163,31 @@ fn main() {
                 start,
             );
         }
-        _ => eprintln!("usage: peak_rss gen|baseline|validate|validate-no-unique|full-sync ..."),
+        "load-existing" => {
+            // Only loading the existing users: what an ExistingSet holds.
+            let path = arg(1);
+            let threads: usize = arg(2).parse().unwrap_or(1);
+            let bytes = std::fs::metadata(&path).expect("file").len();
+            let validator = ValidatorBuilder::new()
+                .today(TODAY)
+                .build(&Schema::users())
+                .expect("schema");
+            let start = Instant::now();
+            let existing = ExistingSet::from_reader_with_threads(
+                &validator,
+                BufReader::new(File::open(&path).expect("open existing")),
+                threads,
+            )
+            .expect("existing users");
+            report(
+                &format!("load-existing threads={threads}"),
+                existing.len() as u64,
+                bytes,
+                start,
+            );
+        }
+        _ => eprintln!(
+            "usage: peak_rss gen|baseline|validate|validate-no-unique|full-sync|load-existing ..."
+        ),
     }
 }

@@ -6,7 +6,7 @@ use csv::StringRecord;
 
 use crate::dialect::CANDIDATE_DELIMITERS;
 use crate::error::Error;
-use crate::formula::guard_formula;
+use crate::formula::guarded_shape;
 use crate::report::RowError;
 
 // The messages' contract: the validator writes these messages and the
@@ -43,7 +43,7 @@ pub(crate) fn required_message(header: &str) -> String {
 /// Output is UTF-8 with a byte-order mark (so Excel shows accents), in the
 /// input's delimiter and line ending ([`ErrorCsvWriter::with_options`]).
 /// Cells a spreadsheet would run as formulas get a leading `'`
-/// ([`guard_formula`]); [`Reader`](crate::Reader) removes exactly that guard
+/// ([`guard_formula`](crate::guard_formula)); [`Reader`](crate::Reader) removes exactly that guard
 /// when it reads this tool's error CSV back.
 ///
 /// ```
@@ -74,6 +74,9 @@ pub struct ErrorCsvWriter<W: Write> {
     rows: u64,
     /// One buffer for every row written: no allocation per field.
     record: csv::ByteRecord,
+    /// One buffer for a guarded cell and one for the `errors` cell, reused.
+    guarded: Vec<u8>,
+    errors: String,
 }
 
 impl<W: Write> std::fmt::Debug for ErrorCsvWriter<W> {
@@ -154,14 +157,34 @@ impl LineEnding {
 
 /// The joined messages of a row, as written in its `errors` cell.
 pub fn errors_cell(errors: &[RowError]) -> String {
-    let mut cell = String::with_capacity(errors.iter().map(|e| e.message.len() + 2).sum());
+    let mut cell = String::new();
+    errors_cell_into(errors, &mut cell);
+    cell
+}
+
+/// [`errors_cell`] into `cell`, which is cleared first.
+fn errors_cell_into(errors: &[RowError], cell: &mut String) {
+    cell.clear();
+    cell.reserve(errors.iter().map(|e| e.message.len() + 2).sum());
     for (i, error) in errors.iter().enumerate() {
         if i > 0 {
             cell.push_str("; ");
         }
         cell.push_str(&error.message);
     }
-    cell
+}
+
+/// Pushes `field` onto `record`, as [`guard_formula`](crate::guard_formula) writes it when
+/// `guard`; a guarded cell is built in `scratch`, not allocated.
+fn push_guarded(record: &mut csv::ByteRecord, scratch: &mut Vec<u8>, guard: bool, field: &str) {
+    if guard && guarded_shape(field) {
+        scratch.clear();
+        scratch.push(b'\'');
+        scratch.extend_from_slice(field.as_bytes());
+        record.push_field(scratch);
+    } else {
+        record.push_field(field.as_bytes());
+    }
 }
 
 impl<W: Write> ErrorCsvWriter<W> {
@@ -222,6 +245,8 @@ impl<W: Write> ErrorCsvWriter<W> {
             width: header.len(),
             rows: 0,
             record: csv::ByteRecord::new(),
+            guarded: Vec::new(),
+            errors: String::new(),
         };
         for cell in header.iter().chain(["errors"]) {
             writer.push(cell);
@@ -246,11 +271,12 @@ impl<W: Write> ErrorCsvWriter<W> {
 
     /// Pushes one field of the record being built, guarded if asked.
     fn push(&mut self, field: &str) {
-        if self.formula_guard {
-            self.record.push_field(guard_formula(field).as_bytes());
-        } else {
-            self.record.push_field(field.as_bytes());
-        }
+        push_guarded(
+            &mut self.record,
+            &mut self.guarded,
+            self.formula_guard,
+            field,
+        );
     }
 
     /// Writes one failed row: its fields as read, padded with empty cells
@@ -263,7 +289,8 @@ impl<W: Write> ErrorCsvWriter<W> {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        let cell = errors_cell(errors);
+        let mut cell = std::mem::take(&mut self.errors);
+        errors_cell_into(errors, &mut cell);
         let width = self.width;
         let mut fields = fields.into_iter();
         self.record.clear();
@@ -276,6 +303,7 @@ impl<W: Write> ErrorCsvWriter<W> {
             self.push("");
         }
         self.push(&cell);
+        self.errors = cell;
         for field in fields {
             self.push(field.as_ref());
         }

@@ -12,8 +12,9 @@ fn triggers(first: u8) -> bool {
     matches!(first, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
 }
 
-/// Whether the value, after any leading `'`, starts like a formula.
-fn guarded_shape(value: &str) -> bool {
+/// Whether the value, after any leading `'`, starts like a formula: what
+/// [`guard_formula`] prefixes with `'`.
+pub(crate) fn guarded_shape(value: &str) -> bool {
     value
         .trim_start_matches('\'')
         .as_bytes()

@@ -243,8 +243,8 @@ impl<'a> RowValue<'a> {
 /// schema cell of the user's row as the export wrote it (trimmed). Loading
 /// normalises only the keys: a stored cell is normalised when an uploaded
 /// row's cell differs from it as written, and the two normal forms are then
-/// compared exactly. A million users of the built-in schema take about
-/// 150 MB (measured in `BENCHMARKS.md`).
+/// compared exactly. A million users of the built-in schema (a 113 MB
+/// export) take about 140 MiB (measured in `BENCHMARKS.md`).
 ///
 /// ```
 /// use usercsv::{ExistingSet, ExistingUsers, Schema, Validator};

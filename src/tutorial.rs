@@ -604,9 +604,10 @@
 //!
 //! No database at hand? [`ExistingSet`](crate::ExistingSet) loads a CSV
 //! export of the current users (the key column plus any other schema
-//! columns, matched like an upload's header) and keeps only the normalised
-//! key and a 64-bit fingerprint of each value. The CLI's `--existing FILE`
-//! uses it. The next examples use it too, to stay short.
+//! columns, matched like an upload's header) and keeps the normalised key
+//! and each schema cell as written; a cell is normalised only when an
+//! uploaded row's cell differs from it. The CLI's `--existing FILE` uses
+//! it. The next examples use it too, to stay short.
 //!
 //! ## A delta upload
 //!
