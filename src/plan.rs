@@ -240,11 +240,20 @@ impl<'a> RowValue<'a> {
 }
 
 /// Existing users held in memory: each user's normalised key, and each
-/// schema cell of the user's row as the export wrote it (trimmed). Loading
-/// normalises only the keys: a stored cell is normalised when an uploaded
-/// row's cell differs from it as written, and the two normal forms are then
-/// compared exactly. A million users of the built-in schema (a 113 MB
-/// export) take about 140 MiB (measured in `BENCHMARKS.md`).
+/// schema cell of the user's row as the export wrote it (trimmed); a cell
+/// longer than 64 bytes is kept as a 64-bit fingerprint of its normal form
+/// instead, so a user's record stays small however long the export's
+/// cells. Loading normalises only the keys: a stored cell is normalised
+/// when an uploaded row's cell differs from it as written, and the two
+/// normal forms are then compared. Loading a million users of the built-in
+/// schema (a 113 MB export) peaks at about 140 MiB (`BENCHMARKS.md`,
+/// seventh round).
+///
+/// Given to [`ValidationBuilder::existing`](crate::ValidationBuilder::existing)
+/// by value, the set is asked cell by cell, without the list of
+/// [`RowValue`]s that [`ExistingUsers::same_values`] takes; behind
+/// [`existing_shared`](crate::ValidationBuilder::existing_shared) it
+/// answers the same through `same_values`, a little slower.
 ///
 /// ```
 /// use usercsv::{ExistingSet, ExistingUsers, Schema, Validator};
@@ -266,23 +275,33 @@ pub struct ExistingSet {
     /// ([`ExistingSet::insert`]) rather than cells as written.
     users: Vec<u64>,
     /// The users' records back to back: per schema column, a varint
-    /// ([`CELL_UNKNOWN`], [`CELL_KEY`], or [`CELL_TEXT`] plus the cell's
-    /// length) and the cell's bytes.
+    /// ([`CELL_UNKNOWN`], [`CELL_KEY`], [`CELL_PRINT`], or [`CELL_TEXT`]
+    /// plus the cell's length) and the cell's bytes.
     cells: Vec<u8>,
+    /// Hashes the normal forms of cells longer than [`MAX_STORED_CELL`].
+    prints: RandomState,
 }
 
 /// A column the export did not have: its value is not known.
 const CELL_UNKNOWN: u64 = 0;
 /// The key column: its value is the user's key.
 const CELL_KEY: u64 = 1;
+/// A cell longer than [`MAX_STORED_CELL`]: eight bytes follow, a 64-bit
+/// fingerprint of its normal form.
+const CELL_PRINT: u64 = 2;
 /// A cell follows, of this many bytes less `CELL_TEXT`.
-const CELL_TEXT: u64 = 2;
+const CELL_TEXT: u64 = 3;
+/// The longest cell kept as written: a longer one keeps only a
+/// fingerprint of its normal form, so that a user's record stays small
+/// however long the export's cells are.
+const MAX_STORED_CELL: usize = 64;
 
 /// A stored user's value of one column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum StoredCell<'a> {
     Unknown,
     Key,
+    Print(u64),
     Text(&'a [u8]),
 }
 
@@ -304,19 +323,25 @@ impl<'a> StoredUser<'a> {
         }
         loop {
             let (tag, at) = read_varint(self.record, self.at);
-            let len = usize::try_from(tag.saturating_sub(CELL_TEXT)).unwrap_or(usize::MAX);
-            let end = if tag >= CELL_TEXT {
-                at.saturating_add(len).min(self.record.len())
-            } else {
-                at
+            let len = match tag {
+                CELL_UNKNOWN | CELL_KEY => 0,
+                CELL_PRINT => 8,
+                _ => usize::try_from(tag - CELL_TEXT).unwrap_or(usize::MAX),
             };
+            let end = at.saturating_add(len).min(self.record.len());
             let column = self.column;
             (self.column, self.at) = (column + 1, end);
             if column == c {
+                let bytes = &self.record[at.min(end)..end];
                 return match tag {
                     CELL_UNKNOWN => StoredCell::Unknown,
                     CELL_KEY => StoredCell::Key,
-                    _ => StoredCell::Text(&self.record[at.min(end)..end]),
+                    CELL_PRINT => {
+                        let mut print = [0u8; 8];
+                        print[..bytes.len()].copy_from_slice(bytes);
+                        StoredCell::Print(u64::from_le_bytes(print))
+                    }
+                    _ => StoredCell::Text(bytes),
                 };
             }
         }
@@ -368,6 +393,7 @@ impl ExistingSet {
             index: UniqueSet::new(false),
             users: Vec::new(),
             cells: Vec::new(),
+            prints: fixed_hasher(),
         }
     }
 
@@ -424,7 +450,19 @@ impl ExistingSet {
     }
 
     /// Adds (or replaces) a user: its normalised key and, per schema column
-    /// in schema order, its normalised value (`None` when unknown).
+    /// in schema order (`validator.schema().columns`), its normalised value
+    /// (`None` when unknown).
+    ///
+    /// Unlike [`ExistingSet::from_reader`], which normalises what the
+    /// export wrote, `insert` takes its key and values as they are:
+    /// - a key not in its normal form ([`Validator::normalize_key`]) is
+    ///   another user's key: an upload naming the user creates them anew,
+    ///   and a full sync archives the key given here;
+    /// - a value not in its normal form ([`Validator::normalize`]) is
+    ///   compared as it is: an upload writing the normal form updates it;
+    /// - a `None` value is unknown: any uploaded value of that column,
+    ///   empty or not, updates the user (a delta upload's empty cell keeps
+    ///   the stored value and is not compared).
     ///
     /// ```
     /// use usercsv::{ExistingSet, ExistingUsers, Schema, Validator};
@@ -441,16 +479,30 @@ impl ExistingSet {
         let mut values = values.into_iter();
         for _ in 0..width {
             match values.next().flatten() {
-                Some(value) => self.push_cell(value),
+                Some(value) => self.push_cell(value, None),
                 None => push_varint(&mut self.cells, CELL_UNKNOWN),
             }
         }
         self.store_user(key, start, true);
     }
 
-    fn push_cell(&mut self, value: &str) {
-        push_varint(&mut self.cells, CELL_TEXT + value.len() as u64);
-        self.cells.extend_from_slice(value.as_bytes());
+    /// Appends one cell: as written, or, when longer than
+    /// [`MAX_STORED_CELL`], the fingerprint of its normal form (by `rules`,
+    /// or `value` itself when it is one already).
+    fn push_cell(&mut self, value: &str, rules: Option<&crate::rules::ColumnRules>) {
+        if value.len() <= MAX_STORED_CELL {
+            push_varint(&mut self.cells, CELL_TEXT + value.len() as u64);
+            self.cells.extend_from_slice(value.as_bytes());
+            return;
+        }
+        let normalized = rules.map_or(Cow::Borrowed(value), |rules| rules.normalize(value));
+        push_varint(&mut self.cells, CELL_PRINT);
+        let print = self.fingerprint(&normalized);
+        self.cells.extend_from_slice(&print.to_le_bytes());
+    }
+
+    fn fingerprint(&self, normalized: &str) -> u64 {
+        self.prints.hash_one(normalized)
     }
 
     /// Makes the record written from `start` on user `key`'s, replacing
@@ -482,7 +534,7 @@ impl ExistingSet {
                 } else if map.file_index[c].is_none() {
                     push_varint(&mut self.cells, CELL_UNKNOWN);
                 } else {
-                    self.push_cell(map.value(row, c));
+                    self.push_cell(map.value(row, c), Some(&compiled.columns[c]));
                 }
             }
             self.store_user(key, start, false);
@@ -565,9 +617,9 @@ impl ExistingSet {
     ) -> bool {
         match cell {
             StoredCell::Unknown => false,
-            StoredCell::Key => {
-                normalize_key(&self.validator.inner, normalized).as_deref() == Some(key)
-            }
+            // The key column's value is the user's normalised key.
+            StoredCell::Key => normalized == key,
+            StoredCell::Print(print) => print == self.fingerprint(normalized),
             StoredCell::Text(stored) if normal => stored == normalized.as_bytes(),
             StoredCell::Text(stored) => std::str::from_utf8(stored).is_ok_and(|stored| {
                 self.validator.inner.columns[c].normalize(stored) == normalized

@@ -561,3 +561,57 @@ fn a_row_written_as_the_export_wrote_it_is_unchanged_and_the_shortcut_hides_no_c
         }
     }
 }
+
+/// A cell longer than the set keeps as written (64 bytes) is kept as a
+/// fingerprint of its normal form: a user's record stays small however
+/// long the export's cells, and the long cell still compares by meaning.
+#[test]
+fn long_cells_are_compared_by_their_normal_form_and_kept_small() {
+    let v = validator();
+    let department = "Research & Development, ".repeat(3);
+    let export = format!(
+        "email,firstName,lastName,department\nada@example.com,Ada,Lovelace,\"{department}\"\n"
+    );
+    let set = existing(&v, &export);
+    assert!(set.same_value("ada@example.com", "department", department.trim_end()));
+    assert!(!set.same_value("ada@example.com", "department", "Research"));
+    // The key column holds the user's normalised key, and only that.
+    assert!(set.same_value("ada@example.com", "email", "ada@example.com"));
+    assert!(!set.same_value("ada@example.com", "email", "Ada@Example.com"));
+    for (upload_department, expected) in [
+        (format!("\"{department}\""), Action::Unchanged),
+        (format!("\"  {department}\""), Action::Unchanged),
+        (format!("\"{department}x\""), Action::Update),
+        ("Research".to_string(), Action::Update),
+    ] {
+        let upload = format!(
+            "email,firstName,lastName,department\nada@example.com,Ada,Lovelace,{upload_department}\n"
+        );
+        for mode in [Mode::Delta, Mode::Full] {
+            let (report, _, actions) =
+                plan(&v, &export, mode, ArchiveGuard::default(), &upload).unwrap();
+            assert_eq!(report.rows.invalid, 0, "{:?}", report.errors);
+            assert_eq!(
+                actions,
+                vec![Some(expected)],
+                "{upload_department} {mode:?}"
+            );
+        }
+    }
+    // 40,000 bytes in one cell, a thousand times for one key: the set
+    // keeps a fingerprint per row, not the text.
+    let huge = "z".repeat(40_000);
+    let mut export = String::from("email,firstName,lastName,department\n");
+    for _ in 0..1_000 {
+        export.push_str(&format!("ada@example.com,Ada,Lovelace,{huge}\n"));
+    }
+    let set = existing(&v, &export);
+    let summary = format!("{set:?}");
+    let bytes: usize = summary
+        .split("cell_bytes: ")
+        .nth(1)
+        .and_then(|rest| rest.trim_end_matches(" }").parse().ok())
+        .expect("cell_bytes in the summary");
+    assert!(bytes < 1_000 * 64, "{summary}");
+    assert!(set.same_value("ada@example.com", "department", &huge));
+}
