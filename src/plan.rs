@@ -554,9 +554,20 @@ impl ExistingSet {
         key: &str,
         mode: Mode,
     ) -> bool {
-        let Some(mut user) = self.user(key) else {
-            return false;
-        };
+        self.user(key)
+            .is_some_and(|user| self.unchanged_user(compiled, map, row, key, user, mode))
+    }
+
+    /// [`ExistingSet::unchanged_row`] for user `key`, found already.
+    fn unchanged_user(
+        &self,
+        compiled: &Compiled,
+        map: &HeaderMap,
+        row: &Row,
+        key: &str,
+        mut user: StoredUser<'_>,
+        mode: Mode,
+    ) -> bool {
         for (c, rules) in compiled.columns.iter().enumerate() {
             if Some(c) == compiled.key || map.file_index[c].is_none() {
                 continue;
@@ -975,6 +986,25 @@ impl PlanView {
         row: &Row,
         passes: bool,
     ) -> Lookup {
+        if let Some(set) = &self.set {
+            // One search of the set for both answers.
+            let key = compiled
+                .key
+                .and_then(|key_column| normalize_key(compiled, map.value(row, key_column)));
+            let user = key.as_deref().and_then(|key| set.user(key));
+            let exists = user.is_some();
+            let unchanged = match (user, key.as_deref()) {
+                (Some(user), Some(key)) if passes && row.len() == map.width => {
+                    Some(set.unchanged_user(compiled, map, row, key, user, self.mode))
+                }
+                _ => None,
+            };
+            return Lookup {
+                key,
+                exists,
+                unchanged,
+            };
+        }
         let mut lookup = self.lookup(compiled, map, row);
         if passes
             && lookup.exists
