@@ -321,29 +321,37 @@ impl<'a> StoredUser<'a> {
         if c < self.column {
             (self.column, self.at) = (0, 0);
         }
-        loop {
-            let (tag, at) = read_varint(self.record, self.at);
-            let len = match tag {
-                CELL_UNKNOWN | CELL_KEY => 0,
-                CELL_PRINT => 8,
-                _ => usize::try_from(tag - CELL_TEXT).unwrap_or(usize::MAX),
-            };
-            let end = at.saturating_add(len).min(self.record.len());
-            let column = self.column;
-            (self.column, self.at) = (column + 1, end);
-            if column == c {
-                let bytes = &self.record[at.min(end)..end];
-                return match tag {
-                    CELL_UNKNOWN => StoredCell::Unknown,
-                    CELL_KEY => StoredCell::Key,
-                    CELL_PRINT => {
-                        let mut print = [0u8; 8];
-                        print[..bytes.len()].copy_from_slice(bytes);
-                        StoredCell::Print(u64::from_le_bytes(print))
-                    }
-                    _ => StoredCell::Text(bytes),
-                };
+        while self.column < c {
+            self.next_cell();
+        }
+        self.next_cell()
+    }
+
+    /// The next column's cell.
+    #[inline]
+    fn next_cell(&mut self) -> StoredCell<'a> {
+        let (tag, at) = match self.record.get(self.at) {
+            // Short cells: a one-byte tag.
+            Some(&b) if b < 0x80 => (u64::from(b), self.at + 1),
+            _ => read_varint(self.record, self.at),
+        };
+        let len = match tag {
+            CELL_UNKNOWN | CELL_KEY => 0,
+            CELL_PRINT => 8,
+            _ => usize::try_from(tag - CELL_TEXT).unwrap_or(usize::MAX),
+        };
+        let end = at.saturating_add(len).min(self.record.len());
+        (self.column, self.at) = (self.column + 1, end);
+        let bytes = &self.record[at.min(end)..end];
+        match tag {
+            CELL_UNKNOWN => StoredCell::Unknown,
+            CELL_KEY => StoredCell::Key,
+            CELL_PRINT => {
+                let mut print = [0u8; 8];
+                print[..bytes.len()].copy_from_slice(bytes);
+                StoredCell::Print(u64::from_le_bytes(print))
             }
+            _ => StoredCell::Text(bytes),
         }
     }
 }
@@ -569,6 +577,8 @@ impl ExistingSet {
         mode: Mode,
     ) -> bool {
         for (c, rules) in compiled.columns.iter().enumerate() {
+            // Every column's cell in turn, compared or not.
+            let cell = user.next_cell();
             if Some(c) == compiled.key || map.file_index[c].is_none() {
                 continue;
             }
@@ -577,7 +587,6 @@ impl ExistingSet {
             if value.is_empty() && mode == Mode::Delta {
                 continue;
             }
-            let cell = user.cell(c);
             let same = match cell {
                 StoredCell::Text(stored) if stored == value.as_bytes() => {
                     !user.normal
