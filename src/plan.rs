@@ -602,11 +602,20 @@ impl ExistingSet {
         true
     }
 
+    /// User `key`'s place among the users, in the order of
+    /// [`ExistingUsers::keys`].
+    fn user_index(&self, key: &str) -> Option<usize> {
+        usize::try_from(self.index.get(key)?).ok()
+    }
+
     /// User `key`'s stored record.
     fn user(&self, key: &str) -> Option<StoredUser<'_>> {
-        let entry = *self
-            .users
-            .get(usize::try_from(self.index.get(key)?).ok()?)?;
+        self.user_at(self.user_index(key)?)
+    }
+
+    /// The stored record of the user at `index` ([`ExistingSet::user_index`]).
+    fn user_at(&self, index: usize) -> Option<StoredUser<'_>> {
+        let entry = *self.users.get(index)?;
         let start = usize::try_from(entry >> 1).ok()?;
         Some(StoredUser {
             record: self.cells.get(start..)?,
@@ -953,6 +962,8 @@ impl Plan {
 pub(crate) struct Lookup {
     key: Option<String>,
     exists: bool,
+    /// The user's index in an [`ExistingSet`], when the plan has one.
+    user: Option<usize>,
     /// Whether the row leaves its (existing) user as stored, when already
     /// known ([`PlanView::lookup_ahead`]).
     unchanged: Option<bool>,
@@ -977,10 +988,20 @@ impl PlanView {
         let key = compiled
             .key
             .and_then(|key_column| normalize_key(compiled, map.value(row, key_column)));
+        if let Some(set) = &self.set {
+            let user = key.as_deref().and_then(|k| set.user_index(k));
+            return Lookup {
+                key,
+                exists: user.is_some(),
+                user,
+                unchanged: None,
+            };
+        }
         let exists = key.as_deref().is_some_and(|k| self.existing.contains(k));
         Lookup {
             key,
             exists,
+            user: None,
             unchanged: None,
         }
     }
@@ -1000,9 +1021,8 @@ impl PlanView {
             let key = compiled
                 .key
                 .and_then(|key_column| normalize_key(compiled, map.value(row, key_column)));
-            let user = key.as_deref().and_then(|key| set.user(key));
-            let exists = user.is_some();
-            let unchanged = match (user, key.as_deref()) {
+            let index = key.as_deref().and_then(|key| set.user_index(key));
+            let unchanged = match (index.and_then(|i| set.user_at(i)), key.as_deref()) {
                 (Some(user), Some(key)) if passes && row.len() == map.width => {
                     Some(set.unchanged_user(compiled, map, row, key, user, self.mode))
                 }
@@ -1010,7 +1030,8 @@ impl PlanView {
             };
             return Lookup {
                 key,
-                exists,
+                exists: index.is_some(),
+                user: index,
                 unchanged,
             };
         }
@@ -1066,6 +1087,9 @@ pub(crate) struct Planner {
     /// Fingerprints of the existing keys seen in the file. A collision can
     /// only keep a user from being archived, never archive one.
     seen: AHashSet<u64>,
+    /// With an [`ExistingSet`]: one bit per user, set when the file names
+    /// them (instead of `seen`).
+    seen_users: Vec<u64>,
     hasher: RandomState,
     pub counts: PlanCounts,
     /// Untrusted rows of a full sync ([`ArchiveSkipped`]) and the first one.
@@ -1102,9 +1126,13 @@ impl Planner {
         // Capped, since `len` is the host's word (a store's size, or a
         // wrong one) and the file may be short: past the cap it grows.
         const MAX_RESERVED: usize = 1 << 20;
-        let seen = match mode {
-            Mode::Full => AHashSet::with_capacity(existing.len().min(MAX_RESERVED)),
-            _ => AHashSet::new(),
+        let (seen, seen_users) = match (mode, &set) {
+            (Mode::Full, Some(set)) => (AHashSet::new(), vec![0; set.users.len().div_ceil(64)]),
+            (Mode::Full, None) => (
+                AHashSet::with_capacity(existing.len().min(MAX_RESERVED)),
+                Vec::new(),
+            ),
+            _ => (AHashSet::new(), Vec::new()),
         };
         Planner {
             view: PlanView {
@@ -1114,6 +1142,7 @@ impl Planner {
             },
             guard,
             seen,
+            seen_users,
             hasher: fixed_hasher(),
             counts: PlanCounts::default(),
             untrusted: 0,
@@ -1159,6 +1188,7 @@ impl Planner {
         let Lookup {
             key,
             exists,
+            user,
             unchanged,
         } = lookup;
         if self.view.mode == Mode::Full {
@@ -1179,7 +1209,12 @@ impl Planner {
         }
         let key = key?;
         if self.view.mode == Mode::Full && exists {
-            self.seen.insert(self.hasher.hash_one(key.as_str()));
+            match user.filter(|&i| i / 64 < self.seen_users.len()) {
+                Some(i) => self.seen_users[i / 64] |= 1 << (i % 64),
+                None => {
+                    self.seen.insert(self.hasher.hash_one(key.as_str()));
+                }
+            }
         }
         if !errors.is_empty() {
             return None;
@@ -1216,12 +1251,22 @@ impl Planner {
             skipped: None,
         };
         if self.view.mode == Mode::Full {
+            // A set's keys come in user order: bit `i` is the `i`th key's.
+            let by_bits = self.view.set.is_some() && !self.seen_users.is_empty();
             let missing: Vec<String> = self
                 .view
                 .existing
                 .keys()
-                .filter(|k| !self.seen.contains(&self.hasher.hash_one(k.as_ref())))
-                .map(Cow::into_owned)
+                .enumerate()
+                .filter(|(i, k)| {
+                    let seen_by_bit = by_bits
+                        && self
+                            .seen_users
+                            .get(i / 64)
+                            .is_some_and(|w| w >> (i % 64) & 1 == 1);
+                    !seen_by_bit && !self.seen.contains(&self.hasher.hash_one(k.as_ref()))
+                })
+                .map(|(_, k)| k.into_owned())
                 .collect();
             let count = missing.len() as u64;
             let existing = self.view.existing.len() as u64;
