@@ -447,6 +447,7 @@ impl ExistingSet {
         let load = Load {
             compiled,
             map: &map,
+            prints: set.prints.clone(),
         };
         let threads = threads.min(crate::MAX_THREADS);
         if threads <= 1 {
@@ -498,15 +499,7 @@ impl ExistingSet {
     /// [`MAX_STORED_CELL`], the fingerprint of its normal form (by `rules`,
     /// or `value` itself when it is one already).
     fn push_cell(&mut self, value: &str, rules: Option<&crate::rules::ColumnRules>) {
-        if value.len() <= MAX_STORED_CELL {
-            push_varint(&mut self.cells, CELL_TEXT + value.len() as u64);
-            self.cells.extend_from_slice(value.as_bytes());
-            return;
-        }
-        let normalized = rules.map_or(Cow::Borrowed(value), |rules| rules.normalize(value));
-        push_varint(&mut self.cells, CELL_PRINT);
-        let print = self.fingerprint(&normalized);
-        self.cells.extend_from_slice(&print.to_le_bytes());
+        push_cell(&mut self.cells, &self.prints, value, rules);
     }
 
     fn fingerprint(&self, normalized: &str) -> u64 {
@@ -531,20 +524,16 @@ impl ExistingSet {
         }
     }
 
-    /// Stores the users of `batch` (their keys normalised), in order.
-    fn store(&mut self, compiled: &Compiled, map: &HeaderMap, batch: &LoadBatch) {
-        for (row, key) in batch.rows[..batch.len].iter().zip(&batch.keys) {
+    /// Stores the users of `batch` (prepared: their keys normalised and
+    /// their records written), in order.
+    fn store(&mut self, batch: &LoadBatch) {
+        let mut from = 0;
+        for (key, &to) in batch.keys.iter().zip(&batch.record_ends) {
+            let record = batch.records.get(from..to).unwrap_or_default();
+            from = to;
             let Some(key) = key else { continue };
             let start = self.cells.len();
-            for c in 0..compiled.columns.len() {
-                if Some(c) == compiled.key {
-                    push_varint(&mut self.cells, CELL_KEY);
-                } else if map.file_index[c].is_none() {
-                    push_varint(&mut self.cells, CELL_UNKNOWN);
-                } else {
-                    self.push_cell(map.value(row, c), Some(&compiled.columns[c]));
-                }
-            }
+            self.cells.extend_from_slice(record);
             self.store_user(key, start, false);
         }
     }
@@ -665,6 +654,29 @@ struct LoadBatch {
     len: usize,
     /// Per row: its normalised key, `None` when the key cell is empty.
     keys: Vec<Option<String>>,
+    /// The rows' records as [`ExistingSet`] stores them, back to back, and
+    /// where each ends.
+    records: Vec<u8>,
+    record_ends: Vec<usize>,
+}
+
+/// Appends one cell to a record: as written, or, when longer than
+/// [`MAX_STORED_CELL`], the fingerprint (by `prints`) of its normal form
+/// (by `rules`, or `value` itself when it is one already).
+fn push_cell(
+    out: &mut Vec<u8>,
+    prints: &RandomState,
+    value: &str,
+    rules: Option<&crate::rules::ColumnRules>,
+) {
+    if value.len() <= MAX_STORED_CELL {
+        push_varint(out, CELL_TEXT + value.len() as u64);
+        out.extend_from_slice(value.as_bytes());
+        return;
+    }
+    let normalized = rules.map_or(Cow::Borrowed(value), |rules| rules.normalize(value));
+    push_varint(out, CELL_PRINT);
+    out.extend_from_slice(&prints.hash_one(&*normalized).to_le_bytes());
 }
 
 /// Rows per [`LoadBatch`].
@@ -674,6 +686,8 @@ const LOAD_BATCH: usize = 256;
 struct Load<'a> {
     compiled: &'a Compiled,
     map: &'a HeaderMap,
+    /// The set's fingerprints of long cells.
+    prints: RandomState,
 }
 
 impl Load<'_> {
@@ -710,13 +724,32 @@ impl Load<'_> {
     /// Normalises the keys of the rows of `batch`.
     fn prepare(&self, batch: &mut LoadBatch) {
         let compiled = self.compiled;
+        let map = self.map;
         let key_column = compiled.key.unwrap_or(0);
         batch.keys.clear();
-        batch.keys.extend(
-            batch.rows[..batch.len]
-                .iter()
-                .map(|row| normalize_key(compiled, self.map.value(row, key_column))),
-        );
+        batch.records.clear();
+        batch.record_ends.clear();
+        for row in &batch.rows[..batch.len] {
+            batch
+                .keys
+                .push(normalize_key(compiled, map.value(row, key_column)));
+            for c in 0..compiled.columns.len() {
+                if c == key_column {
+                    push_varint(&mut batch.records, CELL_KEY);
+                } else if map.file_index[c].is_none() {
+                    push_varint(&mut batch.records, CELL_UNKNOWN);
+                } else {
+                    let rules = &compiled.columns[c];
+                    push_cell(
+                        &mut batch.records,
+                        &self.prints,
+                        map.value(row, c),
+                        Some(rules),
+                    );
+                }
+            }
+            batch.record_ends.push(batch.records.len());
+        }
     }
 
     /// Reads, prepares and stores every row on this thread.
@@ -728,7 +761,7 @@ impl Load<'_> {
         let mut batch = LoadBatch::default();
         while self.fill(reader, &mut batch)? {
             self.prepare(&mut batch);
-            set.store(self.compiled, self.map, &batch);
+            set.store(&batch);
         }
         Ok(())
     }
@@ -792,7 +825,7 @@ impl Load<'_> {
                 pending.insert(batch.seq, batch);
                 while let Some(batch) = pending.remove(next) {
                     *next += 1;
-                    set.store(self.compiled, self.map, &batch);
+                    set.store(&batch);
                     free.push(batch);
                 }
             };
