@@ -502,10 +502,11 @@ formats = ["YYYY-DD-MM"]
     }
 }
 
-/// An uploaded row written exactly as the export wrote it is unchanged at
-/// once (one fingerprint of its raw cells); the shortcut never hides a
-/// change: an empty cell of a column the export lacks, a column the upload
-/// lacks, a value moved to another column, or one more non-empty cell.
+/// An uploaded row written exactly as the export wrote it is unchanged
+/// without normalising (each cell equals the stored cell as written); the
+/// shortcut never hides a change: an empty cell of a column the export
+/// lacks, a column the upload lacks, a value moved to another column, or
+/// one more non-empty cell.
 #[test]
 fn a_row_written_as_the_export_wrote_it_is_unchanged_and_the_shortcut_hides_no_change() {
     let v = validator();

@@ -696,7 +696,7 @@ fn loading_an_export_on_more_threads_gives_the_same_set() {
         assert_eq!(many_keys, keys, "{threads} threads");
         for key in keys.iter().step_by(97) {
             for column in ["firstName", "employeeNumber", "businessMobilePhone"] {
-                // Same fingerprints: the same answers for any value.
+                // The same stored users: the same answers for any value.
                 for value in ["E0000000", "E7777777", "+31612345678", "Ada"] {
                     assert_eq!(
                         many.same_value(key, column, value),
