@@ -597,6 +597,68 @@ impl ExistingSet {
         usize::try_from(self.index.get(key)?).ok()
     }
 
+    /// The lookups of a batch of rows, in three passes so that the memory
+    /// loads of the whole batch overlap (the key index and the records
+    /// are far larger than the cache on big exports): hash every key and
+    /// start loading its index slot; find every user and start loading its
+    /// record; then compare.
+    fn lookup_batch(
+        &self,
+        compiled: &Compiled,
+        map: &HeaderMap,
+        rows: &[Row],
+        passes: impl Fn(usize) -> bool,
+        mode: Mode,
+        out: &mut Vec<Option<Lookup>>,
+    ) {
+        let keys: Vec<(Option<String>, u64)> = rows
+            .iter()
+            .map(|row| {
+                let key = compiled
+                    .key
+                    .and_then(|key_column| normalize_key(compiled, map.value(row, key_column)));
+                let hash = key.as_deref().map_or(0, |k| self.index.hasher().hash(k));
+                (key, hash)
+            })
+            .collect();
+        let mut loaded = 0u64;
+        for (key, hash) in &keys {
+            if key.is_some() {
+                loaded ^= self.index.touch(*hash);
+            }
+        }
+        let users: Vec<Option<usize>> = keys
+            .iter()
+            .map(|(key, hash)| {
+                let index = usize::try_from(self.index.get_hashed(key.as_deref()?, *hash)?).ok()?;
+                let entry = *self.users.get(index)?;
+                loaded ^= u64::from(
+                    self.cells
+                        .get(usize::try_from(entry >> 1).unwrap_or(usize::MAX))
+                        .copied()
+                        .unwrap_or(0),
+                );
+                Some(index)
+            })
+            .collect();
+        std::hint::black_box(loaded);
+        for (i, ((key, _), index)) in keys.into_iter().zip(users).enumerate() {
+            let row = &rows[i];
+            let unchanged = match (index.and_then(|i| self.user_at(i)), key.as_deref()) {
+                (Some(user), Some(key)) if passes(i) && row.len() == map.width => {
+                    Some(self.unchanged_user(compiled, map, row, key, user, mode))
+                }
+                _ => None,
+            };
+            out.push(Some(Lookup {
+                key,
+                exists: index.is_some(),
+                user: index,
+                unchanged,
+            }));
+        }
+    }
+
     /// User `key`'s stored record.
     fn user(&self, key: &str) -> Option<StoredUser<'_>> {
         self.user_at(self.user_index(key)?)
@@ -1036,6 +1098,30 @@ impl PlanView {
             exists,
             user: None,
             unchanged: None,
+        }
+    }
+
+    /// [`PlanView::lookup_ahead`] for each of `rows` (whose checks so far
+    /// are `errors`), pushed onto `out`.
+    pub fn lookup_batch(
+        &self,
+        compiled: &Compiled,
+        map: &HeaderMap,
+        rows: &[Row],
+        errors: &[Vec<RowError>],
+        out: &mut Vec<Option<Lookup>>,
+    ) {
+        if let Some(set) = &self.set {
+            let passes = |i: usize| errors.get(i).is_some_and(Vec::is_empty);
+            return set.lookup_batch(compiled, map, rows, passes, self.mode, out);
+        }
+        for (row, errors) in rows.iter().zip(errors) {
+            out.push(Some(self.lookup_ahead(
+                compiled,
+                map,
+                row,
+                errors.is_empty(),
+            )));
         }
     }
 

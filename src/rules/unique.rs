@@ -330,7 +330,11 @@ impl UniqueSet {
 
     /// The row recorded for `value`, without recording it.
     pub fn get(&self, value: &str) -> Option<u64> {
-        let hash = self.hasher.hash(value);
+        self.get_hashed(value, self.hasher.hash(value))
+    }
+
+    /// [`UniqueSet::get`], `value`'s hash from [`KeyHasher::hash`].
+    pub fn get_hashed(&self, value: &str, hash: u64) -> Option<u64> {
         if self.hasher.case_insensitive && !value.is_ascii() {
             let key = value.to_lowercase();
             return self

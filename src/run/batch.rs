@@ -95,10 +95,8 @@ impl Checker<'_> {
         }
         batch.lookups.clear();
         if let Some(plan) = &self.plan {
-            for (row, errors) in rows.iter().zip(&batch.errors) {
-                let lookup = plan.lookup_ahead(self.compiled, self.map, row, errors.is_empty());
-                batch.lookups.push(Some(lookup));
-            }
+            let errors = &batch.errors[..batch.len];
+            plan.lookup_batch(self.compiled, self.map, rows, errors, &mut batch.lookups);
         }
     }
 }
