@@ -448,6 +448,7 @@ impl ExistingSet {
             compiled,
             map: &map,
             prints: set.prints.clone(),
+            keys: set.index.hasher().clone(),
         };
         let threads = threads.min(crate::MAX_THREADS);
         if threads <= 1 {
@@ -509,9 +510,14 @@ impl ExistingSet {
     /// Makes the record written from `start` on user `key`'s, replacing
     /// any earlier one (whose bytes stay, unused).
     fn store_user(&mut self, key: &str, start: usize, normal: bool) {
+        let hash = self.index.hasher().hash(key);
+        self.store_user_hashed(key, hash, start, normal);
+    }
+
+    /// [`ExistingSet::store_user`], `key`'s hash from the index's hasher.
+    fn store_user_hashed(&mut self, key: &str, hash: u64, start: usize, normal: bool) {
         let entry = (start as u64) << 1 | u64::from(normal);
         let next = self.users.len() as u64;
-        let hash = self.index.hasher().hash(key);
         let mut unlimited = u64::MAX;
         match self.index.insert_hashed(key, hash, next, &mut unlimited) {
             Ok(Some(i)) => {
@@ -527,14 +533,20 @@ impl ExistingSet {
     /// Stores the users of `batch` (prepared: their keys normalised and
     /// their records written), in order.
     fn store(&mut self, batch: &LoadBatch) {
+        // Every key's index slot first, so that their cache misses overlap.
+        let mut loaded = 0u64;
+        for &hash in &batch.hashes {
+            loaded ^= self.index.touch(hash);
+        }
+        std::hint::black_box(loaded);
         let mut from = 0;
-        for (key, &to) in batch.keys.iter().zip(&batch.record_ends) {
+        for ((key, &hash), &to) in batch.keys.iter().zip(&batch.hashes).zip(&batch.record_ends) {
             let record = batch.records.get(from..to).unwrap_or_default();
             from = to;
             let Some(key) = key else { continue };
             let start = self.cells.len();
             self.cells.extend_from_slice(record);
-            self.store_user(key, start, false);
+            self.store_user_hashed(key, hash, start, false);
         }
     }
 
@@ -716,6 +728,8 @@ struct LoadBatch {
     len: usize,
     /// Per row: its normalised key, `None` when the key cell is empty.
     keys: Vec<Option<String>>,
+    /// Per row: its key's hash by the set's index (`0` without a key).
+    hashes: Vec<u64>,
     /// The rows' records as [`ExistingSet`] stores them, back to back, and
     /// where each ends.
     records: Vec<u8>,
@@ -750,6 +764,8 @@ struct Load<'a> {
     map: &'a HeaderMap,
     /// The set's fingerprints of long cells.
     prints: RandomState,
+    /// The set's key index's hasher.
+    keys: crate::rules::KeyHasher,
 }
 
 impl Load<'_> {
@@ -789,12 +805,15 @@ impl Load<'_> {
         let map = self.map;
         let key_column = compiled.key.unwrap_or(0);
         batch.keys.clear();
+        batch.hashes.clear();
         batch.records.clear();
         batch.record_ends.clear();
         for row in &batch.rows[..batch.len] {
+            let key = normalize_key(compiled, map.value(row, key_column));
             batch
-                .keys
-                .push(normalize_key(compiled, map.value(row, key_column)));
+                .hashes
+                .push(key.as_deref().map_or(0, |key| self.keys.hash(key)));
+            batch.keys.push(key);
             for c in 0..compiled.columns.len() {
                 if c == key_column {
                     push_varint(&mut batch.records, CELL_KEY);
