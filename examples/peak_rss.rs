@@ -22,7 +22,24 @@ use std::io::BufReader;
 use std::time::Instant;
 
 use usercsv::generate::{TODAY, UserCsv};
-use usercsv::{ArchiveGuard, ExistingSet, ExistingUsers, Mode, Schema, ValidatorBuilder};
+use usercsv::{
+    ArchiveGuard, ExistingSet, ExistingUsers, Mode, Schema, Validator, ValidatorBuilder,
+};
+
+/// The built-in schema's validator and the existing users exported in `path`.
+fn load_existing(path: &str, threads: usize) -> (Validator, ExistingSet) {
+    let validator = ValidatorBuilder::new()
+        .today(TODAY)
+        .build(&Schema::users())
+        .expect("schema");
+    let existing = ExistingSet::from_reader_with_threads(
+        &validator,
+        BufReader::new(File::open(path).expect("open existing")),
+        threads,
+    )
+    .expect("existing users");
+    (validator, existing)
+}
 
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -128,17 +145,8 @@ fn main() {
             let (existing_path, path) = (arg(1), arg(2));
             let threads: usize = arg(3).parse().unwrap_or(1);
             let bytes = std::fs::metadata(&path).expect("file").len();
-            let validator = ValidatorBuilder::new()
-                .today(TODAY)
-                .build(&Schema::users())
-                .expect("schema");
             let start = Instant::now();
-            let existing = ExistingSet::from_reader_with_threads(
-                &validator,
-                BufReader::new(File::open(&existing_path).expect("open existing")),
-                threads,
-            )
-            .expect("existing users");
+            let (validator, existing) = load_existing(&existing_path, threads);
             let loaded = start.elapsed().as_secs_f64();
             let (report_, plan) = validator
                 .validation()
@@ -168,17 +176,8 @@ fn main() {
             let path = arg(1);
             let threads: usize = arg(2).parse().unwrap_or(1);
             let bytes = std::fs::metadata(&path).expect("file").len();
-            let validator = ValidatorBuilder::new()
-                .today(TODAY)
-                .build(&Schema::users())
-                .expect("schema");
             let start = Instant::now();
-            let existing = ExistingSet::from_reader_with_threads(
-                &validator,
-                BufReader::new(File::open(&path).expect("open existing")),
-                threads,
-            )
-            .expect("existing users");
+            let (_, existing) = load_existing(&path, threads);
             report(
                 &format!("load-existing threads={threads}"),
                 existing.len() as u64,

@@ -16,7 +16,7 @@ use crate::error::{Error, ErrorKind};
 use crate::reader::ReaderBuilder;
 use crate::report::{ArchiveHeld, ArchiveSkipped, PlanCounts, RowError};
 use crate::row::{Row, trim_value};
-use crate::rules::{ErrorCode, UniqueSet};
+use crate::rules::{ErrorCode, UniqueSet, push_varint, read_varint};
 use crate::validator::{Compiled, HeaderMap, Validator};
 
 /// What an upload means for users that are not in it.
@@ -364,29 +364,6 @@ impl std::fmt::Debug for ExistingSet {
             .field("cell_bytes", &self.cells.len())
             .finish()
     }
-}
-
-fn push_varint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push(n as u8 | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// The varint at `at` in `bytes` and the offset after it (`0` past the end).
-fn read_varint(bytes: &[u8], mut at: usize) -> (u64, usize) {
-    let mut n = 0u64;
-    let mut shift = 0;
-    while let Some(&b) = bytes.get(at) {
-        at += 1;
-        n |= u64::from(b & 0x7f) << shift.min(63);
-        if b < 0x80 {
-            break;
-        }
-        shift += 7;
-    }
-    (n, at)
 }
 
 fn fixed_hasher() -> RandomState {
@@ -1154,25 +1131,6 @@ impl PlanView {
         row: &Row,
         passes: bool,
     ) -> Lookup {
-        if let Some(set) = &self.set {
-            // One search of the set for both answers.
-            let key = compiled
-                .key
-                .and_then(|key_column| normalize_key(compiled, map.value(row, key_column)));
-            let index = key.as_deref().and_then(|key| set.user_index(key));
-            let unchanged = match (index.and_then(|i| set.user_at(i)), key.as_deref()) {
-                (Some(user), Some(key)) if passes && row.len() == map.width => {
-                    Some(set.unchanged_user(compiled, map, row, key, user, self.mode))
-                }
-                _ => None,
-            };
-            return Lookup {
-                key,
-                exists: index.is_some(),
-                user: index,
-                unchanged,
-            };
-        }
         let mut lookup = self.lookup(compiled, map, row);
         if passes
             && lookup.exists

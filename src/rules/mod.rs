@@ -23,7 +23,7 @@ pub use failure::ErrorCode;
 pub(crate) use failure::Failure;
 pub(crate) use phone::PhoneCheck;
 pub(crate) use text::{LengthCheck, OneOfCheck, PatternCheck};
-pub(crate) use unique::{KeyHasher, UniqueBudget, UniqueSet};
+pub(crate) use unique::{KeyHasher, UniqueBudget, UniqueSet, push_varint, read_varint};
 
 /// A column's rules, compiled.
 #[derive(Clone, Debug)]

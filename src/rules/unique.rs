@@ -110,7 +110,8 @@ pub(crate) struct UniqueSet {
     overflow: AHashMap<Box<[u8]>, u64>,
 }
 
-fn push_varint(out: &mut Vec<u8>, mut n: u64) {
+/// Appends `n` as an LEB128 varint.
+pub(crate) fn push_varint(out: &mut Vec<u8>, mut n: u64) {
     while n >= 0x80 {
         out.push(n as u8 | 0x80);
         n >>= 7;
@@ -119,12 +120,12 @@ fn push_varint(out: &mut Vec<u8>, mut n: u64) {
 }
 
 /// The varint at `at` and the offset after it.
-fn read_varint(bytes: &[u8], mut at: usize) -> (u64, usize) {
+pub(crate) fn read_varint(bytes: &[u8], mut at: usize) -> (u64, usize) {
     let mut n = 0u64;
     let mut shift = 0;
     while let Some(&b) = bytes.get(at) {
         at += 1;
-        n |= u64::from(b & 0x7f) << shift;
+        n |= u64::from(b & 0x7f) << shift.min(63);
         if b < 0x80 {
             break;
         }
