@@ -67,17 +67,22 @@ pub(crate) fn required_message(header: &str) -> String {
 /// );
 /// ```
 pub struct ErrorCsvWriter<W: Write> {
-    csv: csv::Writer<W>,
+    /// `None` once [`ErrorCsvWriter::finish`] took it.
+    out: Option<W>,
+    /// Output not yet handed to `out`, written in blocks of [`FLUSH_AT`].
+    buf: Vec<u8>,
+    delimiter: u8,
+    line_ending: LineEnding,
     formula_guard: bool,
     /// Fields of the header, without `errors`: where the `errors` cell goes.
     width: usize,
     rows: u64,
-    /// One buffer for every row written: no allocation per field.
-    record: csv::ByteRecord,
-    /// One buffer for a guarded cell and one for the `errors` cell, reused.
-    guarded: Vec<u8>,
+    /// The `errors` cell, built in one buffer for every row.
     errors: String,
 }
+
+/// Bytes gathered before they are written to the output.
+const FLUSH_AT: usize = 64 * 1024;
 
 impl<W: Write> std::fmt::Debug for ErrorCsvWriter<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -145,14 +150,6 @@ impl LineEnding {
             LineEnding::Cr => b"\r",
         }
     }
-
-    fn terminator(self) -> csv::Terminator {
-        match self {
-            LineEnding::Lf => csv::Terminator::Any(b'\n'),
-            LineEnding::CrLf => csv::Terminator::CRLF,
-            LineEnding::Cr => csv::Terminator::Any(b'\r'),
-        }
-    }
 }
 
 /// The joined messages of a row, as written in its `errors` cell.
@@ -174,17 +171,53 @@ fn errors_cell_into(errors: &[RowError], cell: &mut String) {
     }
 }
 
-/// Pushes `field` onto `record`, as [`guard_formula`](crate::guard_formula) writes it when
-/// `guard`; a guarded cell is built in `scratch`, not allocated.
-fn push_guarded(record: &mut csv::ByteRecord, scratch: &mut Vec<u8>, guard: bool, field: &str) {
-    if guard && guarded_shape(field) {
-        scratch.clear();
-        scratch.push(b'\'');
-        scratch.extend_from_slice(field.as_bytes());
-        record.push_field(scratch);
-    } else {
-        record.push_field(field.as_bytes());
+/// Whether `field` holds a byte that makes the `csv` crate quote it (with
+/// `QuoteStyle::Necessary`, every line ending): the delimiter, a quote, or
+/// a line break. Eight bytes at a time.
+fn needs_quotes(field: &[u8], delimiter: u8) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Nonzero exactly when some byte of `word` is `b` (a borrow can only
+    // flag bytes above a byte that really is `b`).
+    let has = |word: u64, b: u8| {
+        let x = word ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGH
+    };
+    let mut words = field.chunks_exact(8);
+    for word in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        let word = u64::from_le_bytes(eight);
+        if has(word, b'"') | has(word, b'\r') | has(word, b'\n') | has(word, delimiter) != 0 {
+            return true;
+        }
     }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| matches!(b, b'"' | b'\r' | b'\n') || b == delimiter)
+}
+
+/// Appends one cell to `out` as the `csv` crate writes it: `prefix` then
+/// `field`, quoted with inner quotes doubled when `quote` is asked or the
+/// cell needs it ([`needs_quotes`]).
+fn push_cell(out: &mut Vec<u8>, delimiter: u8, prefix: &[u8], field: &[u8], quote: bool) {
+    if !(quote || needs_quotes(prefix, delimiter) || needs_quotes(field, delimiter)) {
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(field);
+        return;
+    }
+    out.push(b'"');
+    for part in [prefix, field] {
+        let mut rest = part;
+        while let Some(at) = memchr::memchr(b'"', rest) {
+            out.extend_from_slice(&rest[..=at]);
+            out.push(b'"');
+            rest = &rest[at + 1..];
+        }
+        out.extend_from_slice(rest);
+    }
+    out.push(b'"');
 }
 
 impl<W: Write> ErrorCsvWriter<W> {
@@ -231,52 +264,64 @@ impl<W: Write> ErrorCsvWriter<W> {
                 .any(|b| b != delimiter && CANDIDATE_DELIMITERS.contains(&b))
         });
         let mut writer = ErrorCsvWriter {
-            csv: csv::WriterBuilder::new()
-                .delimiter(delimiter)
-                .terminator(line_ending.terminator())
-                .flexible(true)
-                .quote_style(if quote_header {
-                    csv::QuoteStyle::Always
-                } else {
-                    csv::QuoteStyle::Necessary
-                })
-                .from_writer(out),
+            out: Some(out),
+            buf: Vec::with_capacity(FLUSH_AT + 1024),
+            delimiter,
+            line_ending,
             formula_guard,
             width: header.len(),
             rows: 0,
-            record: csv::ByteRecord::new(),
-            guarded: Vec::new(),
             errors: String::new(),
         };
-        for cell in header.iter().chain(["errors"]) {
-            writer.push(cell);
+        let start = writer.buf.len();
+        for (i, cell) in header.iter().chain(["errors"]).enumerate() {
+            writer.cell(i, cell, quote_header);
         }
-        writer
-            .csv
-            .write_byte_record(&writer.record)
-            .map_err(csv_to_error)?;
-        if quote_header {
-            let out = writer
-                .csv
-                .into_inner()
-                .map_err(|e| Error::write(e.into_error()))?;
-            writer.csv = csv::WriterBuilder::new()
-                .delimiter(delimiter)
-                .terminator(line_ending.terminator())
-                .flexible(true)
-                .from_writer(out);
-        }
+        writer.end_record(start)?;
         Ok(writer)
     }
 
-    /// Pushes one field of the record being built, guarded if asked.
-    fn push(&mut self, field: &str) {
-        push_guarded(
-            &mut self.record,
-            &mut self.guarded,
-            self.formula_guard,
-            field,
+    /// Appends the `i`th cell of the record being written, guarded if
+    /// asked, after a delimiter unless it is the first.
+    fn cell(&mut self, i: usize, field: &str, quote: bool) {
+        if i > 0 {
+            self.buf.push(self.delimiter);
+        }
+        let prefix: &[u8] = if self.formula_guard && guarded_shape(field) {
+            b"'"
+        } else {
+            b""
+        };
+        push_cell(
+            &mut self.buf,
+            self.delimiter,
+            prefix,
+            field.as_bytes(),
+            quote,
         );
+    }
+
+    /// Ends the record that started at `start` in the buffer, and hands a
+    /// full buffer to the output. A record of one empty cell is written
+    /// `""`, as the `csv` crate does, so that it is not a blank line.
+    fn end_record(&mut self, start: usize) -> Result<(), Error> {
+        if self.buf.len() == start {
+            self.buf.extend_from_slice(b"\"\"");
+        }
+        self.buf.extend_from_slice(self.line_ending.as_bytes());
+        if self.buf.len() >= FLUSH_AT {
+            self.write_buf()?;
+        }
+        Ok(())
+    }
+
+    /// Hands the buffered bytes to the output.
+    fn write_buf(&mut self) -> Result<(), Error> {
+        if let Some(out) = self.out.as_mut() {
+            out.write_all(&self.buf).map_err(Error::write)?;
+        }
+        self.buf.clear();
+        Ok(())
     }
 
     /// Writes one failed row: its fields as read, padded with empty cells
@@ -292,24 +337,22 @@ impl<W: Write> ErrorCsvWriter<W> {
         let mut cell = std::mem::take(&mut self.errors);
         errors_cell_into(errors, &mut cell);
         let width = self.width;
+        let start = self.buf.len();
         let mut fields = fields.into_iter();
-        self.record.clear();
         let mut written = 0;
         for field in fields.by_ref().take(width) {
-            self.push(field.as_ref());
+            self.cell(written, field.as_ref(), false);
             written += 1;
         }
-        for _ in written..width {
-            self.push("");
+        for i in written..width {
+            self.cell(i, "", false);
         }
-        self.push(&cell);
+        self.cell(width, &cell, false);
         self.errors = cell;
-        for field in fields {
-            self.push(field.as_ref());
+        for (i, field) in fields.enumerate() {
+            self.cell(width + 1 + i, field.as_ref(), false);
         }
-        self.csv
-            .write_byte_record(&self.record)
-            .map_err(csv_to_error)?;
+        self.end_record(start)?;
         self.rows += 1;
         Ok(())
     }
@@ -320,17 +363,204 @@ impl<W: Write> ErrorCsvWriter<W> {
     }
 
     /// Flushes and returns the underlying writer.
-    pub fn finish(self) -> Result<W, Error> {
-        self.csv
-            .into_inner()
-            .map_err(|e| Error::write(e.into_error()))
+    pub fn finish(mut self) -> Result<W, Error> {
+        self.write_buf()?;
+        // Only `finish`, which consumes the writer, takes the output.
+        let Some(mut out) = self.out.take() else {
+            return Err(Error::write(std::io::Error::other(
+                "the error CSV was finished",
+            )));
+        };
+        out.flush().map_err(Error::write)?;
+        Ok(out)
     }
 }
 
-/// Any failure here is one writing the output, never one reading the input.
-fn csv_to_error(err: csv::Error) -> Error {
-    match err.into_kind() {
-        csv::ErrorKind::Io(io) => Error::write(io),
-        other => Error::write(std::io::Error::other(format!("{other:?}"))),
+/// Like the `csv` crate's writer, a writer dropped without
+/// [`ErrorCsvWriter::finish`] still writes what it holds (errors ignored).
+impl<W: Write> Drop for ErrorCsvWriter<W> {
+    fn drop(&mut self) {
+        if let Some(mut out) = self.out.take() {
+            let _ = out.write_all(&self.buf);
+            let _ = out.flush();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The error CSV as the `csv` crate writes it (how this writer wrote
+    /// it before it wrote its own cells): the reference for the property.
+    fn with_csv_crate(
+        header: &[String],
+        rows: &[(Vec<String>, String)],
+        delimiter: u8,
+        line_ending: LineEnding,
+        guard: bool,
+    ) -> Vec<u8> {
+        let terminator = match line_ending {
+            LineEnding::Lf => csv::Terminator::Any(b'\n'),
+            LineEnding::CrLf => csv::Terminator::CRLF,
+            LineEnding::Cr => csv::Terminator::Any(b'\r'),
+        };
+        let quote_header = header.iter().any(|cell| {
+            cell.bytes()
+                .any(|b| b != delimiter && CANDIDATE_DELIMITERS.contains(&b))
+        });
+        let builder = |style| {
+            let mut builder = csv::WriterBuilder::new();
+            builder
+                .delimiter(delimiter)
+                .terminator(terminator)
+                .flexible(true)
+                .quote_style(style);
+            builder
+        };
+        let cell = |field: &str| -> Vec<u8> {
+            if guard && guarded_shape(field) {
+                [b"'", field.as_bytes()].concat()
+            } else {
+                field.as_bytes().to_vec()
+            }
+        };
+        let mut out = "\u{feff}".as_bytes().to_vec();
+        let style = if quote_header {
+            csv::QuoteStyle::Always
+        } else {
+            csv::QuoteStyle::Necessary
+        };
+        let mut writer = builder(style).from_writer(&mut out);
+        let names = header.iter().map(String::as_str).chain(["errors"]);
+        let record: csv::ByteRecord = names.map(cell).collect();
+        writer.write_byte_record(&record).unwrap();
+        drop(writer);
+        let mut writer = builder(csv::QuoteStyle::Necessary).from_writer(&mut out);
+        for (fields, errors) in rows {
+            let mut record = csv::ByteRecord::new();
+            for i in 0..header.len().max(fields.len().min(header.len())) {
+                record.push_field(&cell(fields.get(i).map_or("", String::as_str)));
+            }
+            record.push_field(&cell(errors));
+            for field in fields.iter().skip(header.len()) {
+                record.push_field(&cell(field));
+            }
+            writer.write_byte_record(&record).unwrap();
+        }
+        drop(writer);
+        out
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just("\"".to_string()),
+                Just(",".to_string()),
+                Just(";".to_string()),
+                Just("\t".to_string()),
+                Just("|".to_string()),
+                Just("\r".to_string()),
+                Just("\n".to_string()),
+                Just("=".to_string()),
+                Just("+".to_string()),
+                Just("-".to_string()),
+                Just("@".to_string()),
+                Just("'".to_string()),
+                Just(" ".to_string()),
+                "[a-zé0-9]{1,9}",
+            ],
+            0..6,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Byte for byte what the `csv` crate writes: quoting, doubled
+        /// quotes, guards, padding, extra fields, delimiters, line endings.
+        #[test]
+        fn cells_are_written_as_the_csv_crate_writes_them(
+            header in proptest::collection::vec(text(), 0..4),
+            rows in proptest::collection::vec((proptest::collection::vec(text(), 0..6), text()), 0..5),
+            delimiter in proptest::sample::select(b",;\t|".to_vec()),
+            line_ending in proptest::sample::select(vec![LineEnding::Lf, LineEnding::CrLf, LineEnding::Cr]),
+            guard in any::<bool>(),
+        ) {
+            let record = StringRecord::from(header.clone());
+            let mut out = Vec::new();
+            let mut writer =
+                ErrorCsvWriter::with_options(&mut out, &record, delimiter, line_ending, guard).unwrap();
+            for (fields, errors) in &rows {
+                let error = RowError::new(
+                    crate::Position::default(),
+                    None,
+                    crate::ErrorCode::FieldCount,
+                    errors.clone(),
+                );
+                let errors: &[RowError] = if errors.is_empty() { &[] } else { std::slice::from_ref(&error) };
+                writer.write_row(fields, errors).unwrap();
+            }
+            writer.finish().unwrap();
+            let expected = with_csv_crate(&header, &rows, delimiter, line_ending, guard);
+            prop_assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&expected));
+        }
+
+        #[test]
+        fn needs_quotes_finds_every_special_byte(
+            mut bytes in proptest::collection::vec(proptest::sample::select(b"abxyz,;".to_vec()), 0..40),
+            special in proptest::option::of((proptest::sample::select(b"\"\r\n".to_vec()), any::<proptest::sample::Index>())),
+            delimiter in proptest::sample::select(b",;|".to_vec()),
+        ) {
+            if let Some((b, at)) = special {
+                let at = at.index(bytes.len() + 1);
+                bytes.insert(at, b);
+            }
+            let expected = bytes.iter().any(|&b| matches!(b, b'"' | b'\r' | b'\n') || b == delimiter);
+            prop_assert_eq!(needs_quotes(&bytes, delimiter), expected);
+        }
+    }
+
+    #[test]
+    fn a_record_of_one_empty_cell_is_quoted_and_big_files_are_flushed_in_blocks() {
+        let mut out = Vec::new();
+        let mut writer = ErrorCsvWriter::with_options(
+            &mut out,
+            &StringRecord::new(),
+            b',',
+            LineEnding::Lf,
+            true,
+        )
+        .unwrap();
+        writer.write_row(Vec::<String>::new(), &[]).unwrap();
+        let error = RowError::new(
+            crate::Position::default(),
+            None,
+            crate::ErrorCode::FieldCount,
+            "x".repeat(1000),
+        );
+        for _ in 0..200 {
+            writer
+                .write_row(["a"], std::slice::from_ref(&error))
+                .unwrap();
+        }
+        writer.finish().unwrap();
+        let expected = format!(
+            "\u{feff}errors\n\"\"\n{}",
+            format!("{},a\n", "x".repeat(1000)).repeat(200)
+        );
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_writer_dropped_without_finish_still_writes_its_rows() {
+        let mut out = Vec::new();
+        let mut writer =
+            ErrorCsvWriter::new(&mut out, &StringRecord::from(vec!["email"]), b',').unwrap();
+        writer.write_row(["ada@"], &[]).unwrap();
+        drop(writer);
+        assert_eq!(out, "\u{feff}email,errors\nada@,\n".as_bytes());
     }
 }
