@@ -227,6 +227,7 @@ impl ReaderBuilder {
             raw_len: 0,
             raw_fields: 0,
             raw_sep: 0,
+            raw_ascii: None,
             lines: false,
             peeked: VecDeque::new(),
             peek_error: None,
@@ -280,6 +281,8 @@ pub struct Reader<R: Read> {
     /// Bytes between fields in `raw`: 0 as the parser writes them, 1 for
     /// a line cut at its delimiters ([`Reader::parse_line`]).
     raw_sep: usize,
+    /// Whether the record in `raw` is ASCII, when [`cut_line`] found out.
+    raw_ascii: Option<bool>,
     /// Whether records may be read as plain lines: after the header (the
     /// parser's first record), with an ASCII delimiter other than a quote
     /// or a line break.
@@ -441,6 +444,7 @@ impl<R: Read> Reader<R> {
             return Ok(true);
         }
         self.raw_sep = 0;
+        self.raw_ascii = None;
         let (mut len, mut fields) = (0, 0);
         loop {
             let input = self.input.fill_buf()?;
@@ -476,7 +480,7 @@ impl<R: Read> Reader<R> {
             .take_while(|&&b| b == b'\n' || b == b'\r')
             .count();
         let rest = &buf[blank..];
-        let Some((len, fields)) = cut_line(rest, self.delimiter, &mut self.raw_ends) else {
+        let Some((len, fields, ascii)) = cut_line(rest, self.delimiter, &mut self.raw_ends) else {
             return Ok(false);
         };
         if self.raw.len() < len {
@@ -484,6 +488,7 @@ impl<R: Read> Reader<R> {
         }
         self.raw[..len].copy_from_slice(&rest[..len]);
         (self.raw_len, self.raw_fields, self.raw_sep) = (len, fields, 1);
+        self.raw_ascii = Some(ascii);
         self.input.consume(blank + len + 1);
         Ok(true)
     }
@@ -549,7 +554,7 @@ impl<R: Read> Reader<R> {
     fn decode(&mut self, row: &mut Row, position: Position) -> Result<(), Error> {
         let bytes = &self.raw[..self.raw_len];
         let ends = &self.raw_ends[..self.raw_fields];
-        let ascii = is_ascii(bytes);
+        let ascii = self.raw_ascii.unwrap_or_else(|| is_ascii(bytes));
         // The conflicting byte at `at` in the record's field bytes: quoted
         // line breaks before it put it on a later line than the record's.
         let mixed = |at: usize| {
@@ -867,7 +872,7 @@ fn decode_1252<'a>(fields: impl Iterator<Item = &'a [u8]>, row: &mut Row) {
 /// line break): its length (up to its first `\r` or `\n`) and its number
 /// of fields, each field's end written to `ends`. `None` when the line has
 /// a quote, does not end within `bytes`, or `ends` is too short.
-fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, usize)> {
+fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, usize, bool)> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let len = memchr::memchr2(b'\n', b'\r', bytes)?;
@@ -886,9 +891,12 @@ fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, u
     let delimiters = ONES * u64::from(delimiter);
     let mut words = line.chunks_exact(8);
     let mut base = 0;
+    // Any byte's high bit: whether the line is ASCII, found on the way.
+    let mut high = 0u64;
     for word in &mut words {
         let mut eight = [0u8; 8];
         eight.copy_from_slice(word);
+        high |= u64::from_le_bytes(eight);
         let x = u64::from_le_bytes(eight) ^ delimiters;
         let mut found = !(((x & LOW7) + LOW7) | x | LOW7);
         while found != 0 {
@@ -898,12 +906,13 @@ fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, u
         base += 8;
     }
     for (i, &b) in words.remainder().iter().enumerate() {
+        high |= u64::from(b);
         if b == delimiter {
             push(base + i)?;
         }
     }
     push(len)?;
-    Some((len, fields))
+    Some((len, fields, high & 0x8080_8080_8080_8080 == 0))
 }
 
 /// Whether `bytes` are all ASCII, 32 at a time.
@@ -1069,9 +1078,10 @@ mod tests {
             }
             let mut ends = vec![0; room];
             let cut = cut_line(&bytes, delimiter, &mut ends);
-            proptest::prop_assert_eq!(cut, naive);
-            if let Some((_, fields)) = cut {
+            proptest::prop_assert_eq!(cut.map(|(len, fields, _)| (len, fields)), naive);
+            if let Some((len, fields, ascii)) = cut {
                 proptest::prop_assert_eq!(&ends[..fields], &naive_ends[..]);
+                proptest::prop_assert_eq!(ascii, bytes[..len].is_ascii());
             }
         }
 
