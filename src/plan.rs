@@ -520,7 +520,9 @@ impl ExistingSet {
         for ((key, &hash), &to) in batch.keys.iter().zip(&batch.hashes).zip(&batch.record_ends) {
             let record = batch.records.get(from..to).unwrap_or_default();
             from = to;
-            let Some(key) = key else { continue };
+            let Some(key) = key.and_then(|(start, end)| batch.key_text.get(start..end)) else {
+                continue;
+            };
             let start = self.cells.len();
             self.cells.extend_from_slice(record);
             self.store_user_hashed(key, hash, start, false);
@@ -600,16 +602,23 @@ impl ExistingSet {
         mode: Mode,
         out: &mut Vec<Option<Lookup>>,
     ) {
-        let keys: Vec<(Option<String>, u64)> = rows
+        // Every key of the batch in one buffer: no allocation per row.
+        let mut text = String::new();
+        let keys: Vec<(Option<(usize, usize)>, u64)> = rows
             .iter()
             .map(|row| {
-                let key = compiled
-                    .key
-                    .and_then(|key_column| normalize_key(compiled, map.value(row, key_column)));
-                let hash = key.as_deref().map_or(0, |k| self.index.hasher().hash(k));
+                let start = text.len();
+                let named = compiled.key.is_some_and(|key_column| {
+                    push_normalized_key(compiled, map.value(row, key_column), &mut text)
+                });
+                let key = named.then_some((start, text.len()));
+                let hash = key.map_or(0, |(start, end)| {
+                    self.index.hasher().hash(&text[start..end])
+                });
                 (key, hash)
             })
             .collect();
+        let key_text = |key: Option<(usize, usize)>| key.map(|(start, end)| &text[start..end]);
         let mut loaded = 0u64;
         for (key, hash) in &keys {
             if key.is_some() {
@@ -618,8 +627,8 @@ impl ExistingSet {
         }
         let users: Vec<Option<usize>> = keys
             .iter()
-            .map(|(key, hash)| {
-                let index = usize::try_from(self.index.get_hashed(key.as_deref()?, *hash)?).ok()?;
+            .map(|&(key, hash)| {
+                let index = usize::try_from(self.index.get_hashed(key_text(key)?, hash)?).ok()?;
                 let entry = *self.users.get(index)?;
                 loaded ^= u64::from(
                     self.cells
@@ -633,14 +642,19 @@ impl ExistingSet {
         std::hint::black_box(loaded);
         for (i, ((key, _), index)) in keys.into_iter().zip(users).enumerate() {
             let row = &rows[i];
-            let unchanged = match (index.and_then(|i| self.user_at(i)), key.as_deref()) {
+            let key = key_text(key);
+            let unchanged = match (index.and_then(|i| self.user_at(i)), key) {
                 (Some(user), Some(key)) if passes(i) && row.len() == map.width => {
                     Some(self.unchanged_user(compiled, map, row, key, user, mode))
                 }
                 _ => None,
             };
+            // The plan needs the key's text only for an existing user
+            // whose verdict is still open; the rest need just the index.
+            let needs_text = index.is_some() && unchanged.is_none();
             out.push(Some(Lookup {
-                key,
+                key: key.filter(|_| needs_text).map(str::to_string),
+                named: key.is_some(),
                 exists: index.is_some(),
                 user: index,
                 unchanged,
@@ -703,8 +717,10 @@ struct LoadBatch {
     seq: u64,
     rows: Vec<Row>,
     len: usize,
-    /// Per row: its normalised key, `None` when the key cell is empty.
-    keys: Vec<Option<String>>,
+    /// The rows' normalised keys back to back, and per row where its key
+    /// is in it (`None` when the key cell gives none).
+    key_text: String,
+    keys: Vec<Option<(usize, usize)>>,
     /// Per row: its key's hash by the set's index (`0` without a key).
     hashes: Vec<u64>,
     /// The rows' records as [`ExistingSet`] stores them, back to back, and
@@ -782,14 +798,18 @@ impl Load<'_> {
         let map = self.map;
         let key_column = compiled.key.unwrap_or(0);
         batch.keys.clear();
+        batch.key_text.clear();
         batch.hashes.clear();
         batch.records.clear();
         batch.record_ends.clear();
         for row in &batch.rows[..batch.len] {
-            let key = normalize_key(compiled, map.value(row, key_column));
-            batch
-                .hashes
-                .push(key.as_deref().map_or(0, |key| self.keys.hash(key)));
+            let start = batch.key_text.len();
+            let key =
+                push_normalized_key(compiled, map.value(row, key_column), &mut batch.key_text)
+                    .then_some((start, batch.key_text.len()));
+            batch.hashes.push(key.map_or(0, |(start, end)| {
+                self.keys.hash(&batch.key_text[start..end])
+            }));
             batch.keys.push(key);
             for c in 0..compiled.columns.len() {
                 if c == key_column {
@@ -1051,7 +1071,11 @@ impl Plan {
 
 /// A row's user as the plan sees it; from [`PlanView::lookup`].
 pub(crate) struct Lookup {
+    /// The normalised key, when the plan needs its text (always, but for
+    /// an [`ExistingSet`]'s batched lookups).
     key: Option<String>,
+    /// Whether the row gives a key at all.
+    named: bool,
     exists: bool,
     /// The user's index in an [`ExistingSet`], when the plan has one.
     user: Option<usize>,
@@ -1082,6 +1106,7 @@ impl PlanView {
         if let Some(set) = &self.set {
             let user = key.as_deref().and_then(|k| set.user_index(k));
             return Lookup {
+                named: key.is_some(),
                 key,
                 exists: user.is_some(),
                 user,
@@ -1090,6 +1115,7 @@ impl PlanView {
         }
         let exists = key.as_deref().is_some_and(|k| self.existing.contains(k));
         Lookup {
+            named: key.is_some(),
             key,
             exists,
             user: None,
@@ -1283,6 +1309,7 @@ impl Planner {
         let key_column = compiled.key?;
         let Lookup {
             key,
+            named,
             exists,
             user,
             unchanged,
@@ -1291,7 +1318,7 @@ impl Planner {
             // Only rows that say for certain which user they are may let
             // the others be archived; see `ArchiveSkipped`.
             let key_name = compiled.columns[key_column].name.as_str();
-            let trusted = key.is_some()
+            let trusted = named
                 && row.len() == map.width
                 && !errors
                     .iter()
@@ -1303,13 +1330,23 @@ impl Planner {
                 self.untrusted += 1;
             }
         }
-        let key = key?;
+        if !named {
+            return None;
+        }
         if self.view.mode == Mode::Full && exists {
-            match user.filter(|&i| i / 64 < self.seen_users.len()) {
-                Some(i) => self.seen_users[i / 64] |= 1 << (i % 64),
-                None => {
+            match (user.filter(|_| self.view.set.is_some()), &key) {
+                (Some(i), _) => {
+                    if i / 64 >= self.seen_users.len() {
+                        self.seen_users.resize(i / 64 + 1, 0);
+                    }
+                    self.seen_users[i / 64] |= 1 << (i % 64);
+                }
+                (None, Some(key)) => {
                     self.seen.insert(self.hasher.hash_one(key.as_str()));
                 }
+                // Only a set's lookups leave out the key's text, and they
+                // give the user's index.
+                (None, None) => {}
             }
         }
         if !errors.is_empty() {
@@ -1317,9 +1354,11 @@ impl Planner {
         }
         let action = if !exists {
             Action::Create
-        } else if unchanged
-            .unwrap_or_else(|| self.view.unchanged(compiled, map, row, &key, key_column))
-        {
+        } else if unchanged.unwrap_or_else(|| {
+            // A lookup leaves the verdict open only with the key's text.
+            key.as_deref()
+                .is_some_and(|key| self.view.unchanged(compiled, map, row, key, key_column))
+        }) {
             Action::Unchanged
         } else {
             Action::Update
@@ -1402,6 +1441,29 @@ fn recycle_values<'to>(mut values: Vec<RowValue<'_>>) -> Vec<RowValue<'to>> {
 }
 
 /// The normalised key of a cell, `None` when empty.
+/// [`normalize_key`] appended to `out`; `false` (and `out` unchanged)
+/// when the value gives no key.
+pub(crate) fn push_normalized_key(compiled: &Compiled, value: &str, out: &mut String) -> bool {
+    let trimmed = trim_value(value);
+    if compiled.key.is_some() && compiled.key_ascii_as_is && trimmed.is_ascii() {
+        if trimmed.is_empty() {
+            return false;
+        }
+        // What the steps of `normalize_key` give for it, in one copy.
+        let start = out.len();
+        out.push_str(trimmed);
+        out[start..].make_ascii_lowercase();
+        return true;
+    }
+    match normalize_key(compiled, value) {
+        Some(key) => {
+            out.push_str(&key);
+            true
+        }
+        None => false,
+    }
+}
+
 pub(crate) fn normalize_key(compiled: &Compiled, value: &str) -> Option<String> {
     let c = compiled.key?;
     let value = trim_value(value);
