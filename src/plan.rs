@@ -1386,23 +1386,34 @@ impl Planner {
             skipped: None,
         };
         if self.view.mode == Mode::Full {
-            // A set's keys come in user order: bit `i` is the `i`th key's.
-            let by_bits = self.view.set.is_some() && !self.seen_users.is_empty();
-            let missing: Vec<String> = self
-                .view
-                .existing
-                .keys()
-                .enumerate()
-                .filter(|(i, k)| {
-                    let seen_by_bit = by_bits
-                        && self
-                            .seen_users
-                            .get(i / 64)
-                            .is_some_and(|w| w >> (i % 64) & 1 == 1);
-                    !seen_by_bit && !self.seen.contains(&self.hasher.hash_one(k.as_ref()))
-                })
-                .map(|(_, k)| k.into_owned())
-                .collect();
+            let seen_by_bit = |i: usize| {
+                self.seen_users
+                    .get(i / 64)
+                    .is_some_and(|w| w >> (i % 64) & 1 == 1)
+            };
+            let unseen = |k: &str| !self.seen.contains(&self.hasher.hash_one(k));
+            let missing: Vec<String> = match &self.view.set {
+                // A set's keys come in user order: bit `i` is the `i`th
+                // key's, and only the keys of users not seen are read.
+                Some(set) => set
+                    .index
+                    .records()
+                    .enumerate()
+                    .filter(|&(i, _)| !seen_by_bit(i))
+                    // Keys went in as `&str`: the lossy conversion never
+                    // replaces anything.
+                    .map(|(_, (_, key))| String::from_utf8_lossy(key))
+                    .filter(|k| unseen(k))
+                    .map(Cow::into_owned)
+                    .collect(),
+                None => self
+                    .view
+                    .existing
+                    .keys()
+                    .filter(|k| unseen(k))
+                    .map(Cow::into_owned)
+                    .collect(),
+            };
             let count = missing.len() as u64;
             let existing = self.view.existing.len() as u64;
             if error_csv && count > 0 {
