@@ -321,6 +321,10 @@ impl<W: Write> ErrorCsvWriter<W> {
             out.write_all(&self.buf).map_err(Error::write)?;
         }
         self.buf.clear();
+        // A huge row grew the buffer: give that memory back.
+        if self.buf.capacity() > 4 * FLUSH_AT {
+            self.buf = Vec::with_capacity(FLUSH_AT + 1024);
+        }
         Ok(())
     }
 
@@ -535,6 +539,16 @@ mod tests {
         )
         .unwrap();
         writer.write_row(Vec::<String>::new(), &[]).unwrap();
+        // Larger than the buffer's block, which it then grows past and gives back.
+        let huge = RowError::new(
+            crate::Position::default(),
+            None,
+            crate::ErrorCode::FieldCount,
+            "y".repeat(300_000),
+        );
+        writer
+            .write_row(["h"], std::slice::from_ref(&huge))
+            .unwrap();
         let error = RowError::new(
             crate::Position::default(),
             None,
@@ -548,7 +562,8 @@ mod tests {
         }
         writer.finish().unwrap();
         let expected = format!(
-            "\u{feff}errors\n\"\"\n{}",
+            "\u{feff}errors\n\"\"\n{},h\n{}",
+            "y".repeat(300_000),
             format!("{},a\n", "x".repeat(1000)).repeat(200)
         );
         assert_eq!(String::from_utf8(out).unwrap(), expected);
