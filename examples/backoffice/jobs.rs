@@ -538,13 +538,8 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
                 would_archive,
             }),
         };
-        if !app.retire(id, live) {
-            let _ = std::fs::remove_file(&part);
+        if !retire_keeping_error_csv(app, id, live, &part, has_errors)? {
             return Ok(cancelled(app));
-        }
-        if has_errors {
-            std::fs::rename(&part, app.error_csv_path(id))
-                .map_err(|e| format!("cannot keep the error CSV: {e}"))?;
         }
         // The file stays in `processing/` until approved or discarded.
         let db = app.db();
@@ -563,13 +558,8 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
             return file_error(app, id, &upload, live, &err);
         }
     };
-    if !app.retire(id, live) {
-        let _ = std::fs::remove_file(&part);
+    if !retire_keeping_error_csv(app, id, live, &part, has_errors)? {
         return Ok(cancelled(app));
-    }
-    if has_errors {
-        std::fs::rename(&part, app.error_csv_path(id))
-            .map_err(|e| format!("cannot keep the error CSV: {e}"))?;
     }
     let archive = plan.as_ref().map(|p| p.archive.clone()).unwrap_or_default();
     let conn = lock(&users.conn);
@@ -590,6 +580,27 @@ fn process_inner(app: &App, id: &str, live: &Live) -> Result<Outcome, String> {
     })
     .map_err(|e| e.to_string())?;
     Ok(Outcome::Done)
+}
+
+/// Ends the job's run and keeps its error CSV (written to `part`) under
+/// the upload's id: `Ok(false)`, and `part` removed, when the job was
+/// cancelled meanwhile.
+fn retire_keeping_error_csv(
+    app: &App,
+    id: &str,
+    live: &Live,
+    part: &Path,
+    has_errors: bool,
+) -> Result<bool, String> {
+    if !app.retire(id, live) {
+        let _ = std::fs::remove_file(part);
+        return Ok(false);
+    }
+    if has_errors {
+        std::fs::rename(part, app.error_csv_path(id))
+            .map_err(|e| format!("cannot keep the error CSV: {e}"))?;
+    }
+    Ok(true)
 }
 
 /// The file could not be read: nothing is applied, the report says why,
