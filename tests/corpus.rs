@@ -1,10 +1,10 @@
 //! The reader against the csv-spectrum corpus: every `csvs/NAME.csv` must
 //! read as `json/NAME.json` (an array of objects keyed by the header).
 //!
-//! The corpus lives outside the repository, at `../shared/corpora/csv-spectrum`
-//! relative to the crate, or wherever `USERCSV_CORPUS_DIR` points (the
-//! directory holding `csvs/` and `json/`). Without it the test says so and
-//! passes.
+//! The corpus is the product owner's `shared/corpora/csv-spectrum`
+//! ([`common::shared_corpus`]: `../shared` beside the repository, or the
+//! copy in `tests/data/corpora`), or wherever `USERCSV_CORPUS_DIR` points
+//! (the directory holding `csvs/` and `json/`). A missing corpus fails.
 //!
 //! Where the reader differs from a plain CSV parser, by design, the expected
 //! rows are adjusted: blank rows are skipped, a column named `errors` is
@@ -20,7 +20,7 @@ use common::{is_blank, read, utf16le};
 fn corpus_dir() -> PathBuf {
     match std::env::var_os("USERCSV_CORPUS_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/csv-spectrum"),
+        None => common::shared_corpus("csv-spectrum"),
     }
 }
 
@@ -50,10 +50,8 @@ fn as_objects(header: &[String], rows: &[Vec<String>]) -> Vec<Object> {
 fn csv_spectrum() {
     let dir = corpus_dir();
     let csvs = dir.join("csvs");
-    let Ok(entries) = std::fs::read_dir(&csvs) else {
-        println!("skipping: corpus not found at {}", csvs.display());
-        return;
-    };
+    let entries = std::fs::read_dir(&csvs)
+        .unwrap_or_else(|e| panic!("the corpus is missing at {}: {e}", csvs.display()));
     let mut names: Vec<PathBuf> = entries
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "csv"))

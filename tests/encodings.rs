@@ -374,7 +374,7 @@ fn windows1252_or_utf8(utf8: &[u8]) -> Vec<u8> {
 fn corpus_csvs() -> Option<Vec<(String, Vec<u8>)>> {
     let dir = match std::env::var_os("USERCSV_CORPUS_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/csv-spectrum"),
+        None => common::shared_corpus("csv-spectrum"),
     };
     let entries = std::fs::read_dir(dir.join("csvs")).ok()?;
     let mut files: Vec<(String, Vec<u8>)> = entries
@@ -391,10 +391,7 @@ fn corpus_csvs() -> Option<Vec<(String, Vec<u8>)>> {
 
 #[test]
 fn corpus_files_read_the_same_in_every_spreadsheet_export() {
-    let Some(files) = corpus_csvs() else {
-        println!("skipping: corpus not found");
-        return;
-    };
+    let files = corpus_csvs().expect("the csv-spectrum corpus is missing");
     assert!(!files.is_empty());
     let mut checked = 0;
     for (stem, bytes) in files {

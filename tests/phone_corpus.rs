@@ -9,12 +9,14 @@
 //! disagreement falls into a documented class (see the `Class` enum), and
 //! the count of each class is pinned.
 //!
-//! The corpus is found at `$CARGO_MANIFEST_DIR/../shared` (CI keeps
-//! `shared/` beside the clone), or at `$USERCSV_SHARED_DIR` (a worktree
-//! elsewhere). A missing corpus fails the test.
+//! The corpus is found under `$USERCSV_SHARED_DIR`, else `../shared`
+//! beside the repository (as on CI), else in the copy under
+//! `tests/data/corpora` ([`common::shared_corpus`]). A missing corpus fails
+//! the test.
+
+mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 
 use phonenumber::country;
 use phonenumber::metadata::DATABASE;
@@ -30,17 +32,9 @@ struct Row {
 }
 
 fn corpus() -> Vec<Row> {
-    let shared = std::env::var_os("USERCSV_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let path = shared.join("corpora/phones/libphonenumber-9.0.33.tsv");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| {
-        panic!(
-            "the phone corpus is missing at {} ({err}): put shared/ beside the repository \
-             or set USERCSV_SHARED_DIR",
-            path.display()
-        )
-    });
+    let path = common::shared_corpus("phones/libphonenumber-9.0.33.tsv");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("the phone corpus is missing at {} ({err})", path.display()));
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),

@@ -128,7 +128,15 @@ impl EmailCheck {
 
     #[cold]
     fn fail(&self, value: &str) -> Failure {
-        let hint = if value.chars().any(is_invisible) {
+        let local = value.rsplit_once('@').map_or("", |(local, _)| local);
+        let long_local;
+        let hint = if local.chars().count() > 64 {
+            long_local = format!(
+                " (the part before @ has {} characters; at most 64 are allowed)",
+                local.chars().count()
+            );
+            long_local.as_str()
+        } else if value.chars().any(is_invisible) {
             " (it contains an invisible space, often pasted from a web page or document: retype the address)"
         } else if value.contains('<') {
             " (write the address only, without a name)"
@@ -179,6 +187,23 @@ mod tests {
             proptest::prop_assert!(plain_address(&value));
             proptest::prop_assert!(EmailAddress::parse_with_options(&value, OPTIONS).is_ok());
         }
+    }
+
+    #[test]
+    fn a_long_local_part_is_named_in_the_message() {
+        let value = format!("{}@example.com", "a".repeat(65));
+        let failure = EmailCheck.check(&value).unwrap_err();
+        assert_eq!(
+            failure.detail,
+            format!(
+                "expected an e-mail address like name@example.com, found \"{value}\" (the part before @ has 65 characters; at most 64 are allowed)"
+            )
+        );
+        assert!(
+            EmailCheck
+                .check(&format!("{}@example.com", "a".repeat(64)))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -8,6 +8,22 @@ use usercsv::{
     Error, ReaderBuilder, Schema, ValidationBuilder, ValidationReport, Validator, ValidatorBuilder,
 };
 
+/// `corpora/<rel>` of the product owner's shared data: under
+/// `$USERCSV_SHARED_DIR` when set, else `../shared` beside the repository
+/// when it is there (as on CI), else the copy in `tests/data/corpora`, so
+/// that a clone anywhere runs the same tests on the same data.
+pub fn shared_corpus(rel: &str) -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if let Some(dir) = std::env::var_os("USERCSV_SHARED_DIR") {
+        return PathBuf::from(dir).join("corpora").join(rel);
+    }
+    let beside = manifest.join("../shared/corpora").join(rel);
+    if beside.exists() {
+        return beside;
+    }
+    manifest.join("tests/data/corpora").join(rel)
+}
+
 /// The fixed "today" of every test validator.
 pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2025, 6, 15).unwrap()
