@@ -1451,39 +1451,24 @@ fn recycle_values<'to>(mut values: Vec<RowValue<'_>>) -> Vec<RowValue<'to>> {
         .collect()
 }
 
-/// The normalised key of a cell, `None` when empty.
-/// [`normalize_key`] appended to `out`; `false` (and `out` unchanged)
-/// when the value gives no key.
+/// The normalised key of a cell appended to `out`: trimmed, normalised by
+/// the key column's rules, lower-cased when the key is unique ignoring
+/// case, in Unicode normal form C. `false` (and `out` unchanged) when the
+/// cell gives no key (empty, or a schema without key).
 pub(crate) fn push_normalized_key(compiled: &Compiled, value: &str, out: &mut String) -> bool {
-    let trimmed = trim_value(value);
-    if compiled.key.is_some() && compiled.key_ascii_as_is && trimmed.is_ascii() {
-        if trimmed.is_empty() {
-            return false;
-        }
-        // What the steps of `normalize_key` give for it, in one copy.
-        let start = out.len();
-        out.push_str(trimmed);
-        out[start..].make_ascii_lowercase();
-        return true;
-    }
-    match normalize_key(compiled, value) {
-        Some(key) => {
-            out.push_str(&key);
-            true
-        }
-        None => false,
-    }
-}
-
-pub(crate) fn normalize_key(compiled: &Compiled, value: &str) -> Option<String> {
-    let c = compiled.key?;
+    let Some(c) = compiled.key else {
+        return false;
+    };
     let value = trim_value(value);
     if value.is_empty() {
-        return None;
+        return false;
     }
     if compiled.key_ascii_as_is && value.is_ascii() {
         // What the steps below give for it, in one copy.
-        return Some(value.to_ascii_lowercase());
+        let start = out.len();
+        out.push_str(value);
+        out[start..].make_ascii_lowercase();
+        return true;
     }
     let rules = &compiled.columns[c];
     let normalized = rules.normalize(value);
@@ -1499,11 +1484,25 @@ pub(crate) fn normalize_key(compiled: &Compiled, value: &str) -> Option<String> 
     };
     // One user, however the text was composed (`é` as one character or as
     // `e` and an accent): keys compare in Unicode normal form C.
-    Some(if key.is_ascii() {
+    let key = if key.is_ascii() {
         key
     } else {
         key.nfc().collect()
-    })
+    };
+    // A new string takes the key as it is; a reused buffer copies it.
+    if out.capacity() == 0 {
+        *out = key;
+    } else {
+        out.push_str(&key);
+    }
+    true
+}
+
+/// [`push_normalized_key`] into a new string; `None` when the cell gives
+/// no key.
+pub(crate) fn normalize_key(compiled: &Compiled, value: &str) -> Option<String> {
+    let mut key = String::new();
+    push_normalized_key(compiled, value, &mut key).then_some(key)
 }
 
 impl Validator {

@@ -868,13 +868,20 @@ fn decode_1252<'a>(fields: impl Iterator<Item = &'a [u8]>, row: &mut Row) {
     }
 }
 
+/// The bytes of `word` equal to `b`: each one's high bit set, every other
+/// bit clear (no carry runs from one byte into the next).
+#[inline]
+pub(crate) fn bytes_equal_to(word: u64, b: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ (0x0101_0101_0101_0101 * u64::from(b));
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
 /// The first line of `bytes` cut at `delimiter` (ASCII, not a quote or a
 /// line break): its length (up to its first `\r` or `\n`) and its number
 /// of fields, each field's end written to `ends`. `None` when the line has
 /// a quote, does not end within `bytes`, or `ends` is too short.
 fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, usize, bool)> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let len = memchr::memchr2(b'\n', b'\r', bytes)?;
     let line = &bytes[..len];
     if memchr::memchr(b'"', line).is_some() {
@@ -886,9 +893,7 @@ fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, u
         fields += 1;
         Some(())
     };
-    // Eight bytes at a time: each byte equal to the delimiter sets its
-    // high bit in `found`, without carries from one byte into the next.
-    let delimiters = ONES * u64::from(delimiter);
+    // Eight bytes at a time.
     let mut words = line.chunks_exact(8);
     let mut base = 0;
     // Any byte's high bit: whether the line is ASCII, found on the way.
@@ -897,8 +902,7 @@ fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, u
         let mut eight = [0u8; 8];
         eight.copy_from_slice(word);
         high |= u64::from_le_bytes(eight);
-        let x = u64::from_le_bytes(eight) ^ delimiters;
-        let mut found = !(((x & LOW7) + LOW7) | x | LOW7);
+        let mut found = bytes_equal_to(u64::from_le_bytes(eight), delimiter);
         while found != 0 {
             push(base + found.trailing_zeros() as usize / 8)?;
             found &= found - 1;
