@@ -1295,6 +1295,34 @@ impl Planner {
         self.view.mode == Mode::Delta && !lookup.exists && row.len() == map.width
     }
 
+    /// For a row whose user does not exist under its key: the stored key
+    /// of an existing user that the row's e-mail key names with its domain
+    /// written the other way (`ada@bücher.de` for a stored
+    /// `ada@xn--bcher-kva.de`, or the other way round). Such a row is one
+    /// mailbox, not a new user; creating it would make a second user, and
+    /// a full sync would archive the stored one.
+    pub fn other_spelling(
+        &self,
+        compiled: &Compiled,
+        map: &HeaderMap,
+        row: &Row,
+        lookup: &Lookup,
+    ) -> Option<String> {
+        if lookup.exists || !lookup.named || !compiled.key_is_email() {
+            return None;
+        }
+        let key = match &lookup.key {
+            Some(key) => Cow::Borrowed(key.as_str()),
+            None => Cow::Owned(normalize_key(compiled, map.value(row, compiled.key?))?),
+        };
+        crate::rules::other_domain_forms(&key)
+            .into_iter()
+            .find(|form| match &self.view.set {
+                Some(set) => set.user_index(form).is_some(),
+                None => self.view.existing.contains(form),
+            })
+    }
+
     /// Records a row with its verdict (`errors`, all of them): counts its
     /// action, marks its user as seen, and notes a row that cannot be
     /// trusted to name its user. The action is `None` for an invalid row.

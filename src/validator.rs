@@ -586,6 +586,32 @@ fn recycle<'to>(mut cells: Vec<&str>) -> Vec<&'to str> {
 }
 
 impl Compiled {
+    /// Whether the key column holds e-mail addresses, whose domains have
+    /// two spellings under IDNA ([`other_domain_forms`](crate::rules::other_domain_forms)).
+    pub(crate) fn key_is_email(&self) -> bool {
+        self.key.is_some_and(|k| self.columns[k].email.is_some())
+    }
+
+    /// The error of a row whose key names existing user `stored` in
+    /// another spelling ([`Planner::other_spelling`](crate::plan::Planner::other_spelling)).
+    pub(crate) fn key_spelling_error(
+        &self,
+        map: &HeaderMap,
+        row: &Row,
+        stored: &str,
+        errors: &mut Vec<RowError>,
+    ) {
+        let Some(key) = self.key else {
+            return;
+        };
+        let detail = format!(
+            "expected \"{stored}\", the address of an existing user as it is stored, found \"{}\", the same mailbox with its domain written another way; write it as stored",
+            map.value(row, key)
+        );
+        let failure = Failure::new(ErrorCode::KeySpelling, detail);
+        errors.push(self.row_error(map, row, key, failure));
+    }
+
     pub(crate) fn row_error(
         &self,
         map: &HeaderMap,

@@ -365,6 +365,48 @@ fn a_host_can_back_existing_users_with_its_own_store() {
     assert_eq!(plan.unwrap().archive.len(), 0);
 }
 
+/// A host's store is asked for the other spelling of an internationalised
+/// domain too (`contains`), so that its user is neither duplicated by a
+/// delta upload nor archived by a full sync.
+#[test]
+fn a_hosts_user_stored_with_the_ascii_form_of_its_domain_is_not_duplicated() {
+    struct Stored;
+    impl ExistingUsers for Stored {
+        fn len(&self) -> usize {
+            1
+        }
+        fn contains(&self, key: &str) -> bool {
+            key == "ada@xn--bcher-kva.de"
+        }
+        fn same_value(&self, _key: &str, _column: &str, _normalized: &str) -> bool {
+            true
+        }
+        fn keys(&self) -> Box<dyn Iterator<Item = std::borrow::Cow<'_, str>> + '_> {
+            Box::new(std::iter::once("ada@xn--bcher-kva.de".into()))
+        }
+    }
+    let v = validator();
+    for mode in [Mode::Delta, Mode::Full] {
+        let mut builder = v.validation();
+        builder.existing(Stored).mode(mode);
+        let upload = "email,firstName,lastName\nAda@Bücher.de,Ada,Lovelace\n";
+        let (report, plan) = builder.validate_with_plan(upload.as_bytes(), None).unwrap();
+        let codes: Vec<(u64, &str)> = report
+            .errors
+            .iter()
+            .map(|e| (e.row, e.code.as_str()))
+            .collect();
+        assert_eq!(codes, [(2, "key_spelling")], "{mode:?}");
+        let plan = plan.unwrap();
+        assert_eq!(
+            (plan.counts.create, plan.counts.archive),
+            (0, 0),
+            "{mode:?}"
+        );
+        assert!(plan.archive.is_empty(), "{mode:?}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 

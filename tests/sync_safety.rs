@@ -666,6 +666,112 @@ fn keys_compare_in_unicode_normal_form() {
     }
 }
 
+/// One mailbox with an internationalised domain, written in Unicode in one
+/// file and in its ASCII (`xn--`) form in the other: the row is refused
+/// with `key_spelling`, naming the stored address, and nobody is created or
+/// archived, on both sides and on one thread or two.
+#[test]
+fn an_address_in_another_spelling_of_its_domain_is_refused_not_created() {
+    let unicode = "ada@bücher.de";
+    let ascii = "ada@xn--bcher-kva.de";
+    let guard = ArchiveGuard {
+        allow: true,
+        ..ArchiveGuard::default()
+    };
+    for (stored, uploaded) in [(ascii, unicode), (unicode, ascii)] {
+        let export = format!("email,firstName,lastName\n{stored},Ada,L\ngrace@x.com,Grace,H\n");
+        // Upper case, as an admin may type it: still one mailbox.
+        let written = uploaded.to_uppercase();
+        let upload = format!("email,firstName,lastName\n{written},Ada,L\ngrace@x.com,Grace,H\n");
+        let message = format!(
+            "email: expected \"{stored}\", the address of an existing user as it is stored, found \"{written}\", the same mailbox with its domain written another way; write it as stored"
+        );
+        for threads in [1, 2] {
+            let s = sync(&export, &upload, guard, threads);
+            let errors: Vec<(u64, &str, &str)> = s
+                .report
+                .errors
+                .iter()
+                .map(|e| (e.row, e.code.as_str(), e.message.as_str()))
+                .collect();
+            assert_eq!(
+                errors,
+                [(2, "key_spelling", message.as_str())],
+                "{stored} threads {threads}"
+            );
+            assert!(
+                s.archive.is_empty(),
+                "{stored} threads {threads}: {:?}",
+                s.archive
+            );
+            assert_eq!(
+                s.report.plan,
+                Some(counts(0, 0, 1, 0)),
+                "{stored} threads {threads}"
+            );
+            assert_eq!(s.report.archive_skipped, Some(skipped(1, 2, 1)), "{stored}");
+            let quoted = message.replace('"', "\"\"");
+            assert_eq!(
+                s.error_csv,
+                format!("\u{feff}email,firstName,lastName,errors\n{written},Ada,L,\"{quoted}\"\n"),
+                "{stored}"
+            );
+            // A delta upload (the back office's) creates nobody either.
+            let s = sync_mode(&export, &upload, guard, threads, Mode::Delta);
+            let codes: Vec<(u64, &str)> = s
+                .report
+                .errors
+                .iter()
+                .map(|e| (e.row, e.code.as_str()))
+                .collect();
+            assert_eq!(codes, [(2, "key_spelling")], "{stored} delta");
+            assert_eq!(s.report.plan, Some(counts(0, 0, 1, 0)), "{stored} delta");
+        }
+        // Written as stored, the row names its user.
+        let fixed = format!("email,firstName,lastName\n{stored},Ada,L\ngrace@x.com,Grace,H\n");
+        let s = sync(&export, &fixed, guard, 1);
+        assert!(s.report.errors.is_empty(), "{:?}", s.report.errors);
+        assert_eq!(s.report.plan, Some(counts(0, 0, 2, 0)));
+    }
+}
+
+/// Both spellings of one mailbox in one file are duplicates, whichever
+/// comes first; a plain ASCII address is unaffected.
+#[test]
+fn both_spellings_of_a_domain_in_one_file_are_duplicates() {
+    let v = validator();
+    for (first, second) in [
+        ("ada@bücher.de", "ADA@XN--BCHER-KVA.DE"),
+        ("ada@xn--bcher-kva.de", "Ada@Bücher.de"),
+        (
+            "ada@bücher.münchen.de",
+            "ada@xn--bcher-kva.xn--mnchen-3ya.de",
+        ),
+    ] {
+        let upload = format!(
+            "email,firstName,lastName\n{first},Ada,L\nada@buecher.de,Ada,L\n{second},Ada,L\n"
+        );
+        for threads in [1, 2] {
+            let mut builder = v.validation();
+            builder.threads(threads);
+            let report = builder.validate(upload.as_bytes(), None).unwrap();
+            let errors: Vec<(u64, &str, &str)> = report
+                .errors
+                .iter()
+                .map(|e| (e.row, e.code.as_str(), e.message.as_str()))
+                .collect();
+            let message = format!(
+                "email: \"{second}\" already appears in row 2; each email must be unique in the file"
+            );
+            assert_eq!(
+                errors,
+                [(4, "unique", message.as_str())],
+                "{first} threads {threads}"
+            );
+        }
+    }
+}
+
 /// An export of `rows` users in the generator's shapes, with a repeated key
 /// (a later row replaces an earlier one) and an empty key every so often.
 fn export_of(rows: u64) -> String {

@@ -154,8 +154,77 @@ impl EmailCheck {
     }
 }
 
+/// One mailbox's address with its domain in the ASCII form of
+/// internationalised domain names (`ada@xn--bcher-kva.de` for
+/// `ada@bücher.de`), so that both spellings compare as one. `None` when the
+/// domain is ASCII already (an `xn--` label is that form) or has no ASCII
+/// form. `address` is a normalised key (lower case, NFC).
+pub(crate) fn ascii_domain_form(address: &str) -> Option<String> {
+    let (local, domain) = address.rsplit_once('@')?;
+    if domain.is_ascii() {
+        return None;
+    }
+    let ascii = idna::domain_to_ascii(domain).ok()?;
+    Some(format!("{local}@{ascii}"))
+}
+
+/// The other spellings of one mailbox's address under IDNA: the domain's
+/// ASCII form when it is written in Unicode, its Unicode form when it has
+/// `xn--` labels. Empty for a plain ASCII domain (most addresses), so
+/// callers pay one scan for them. `address` is a normalised key.
+pub(crate) fn other_domain_forms(address: &str) -> Vec<String> {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return Vec::new();
+    };
+    let mut forms = Vec::new();
+    if let Some(ascii) = ascii_domain_form(address) {
+        forms.push(ascii);
+    }
+    let has_ace_label = domain
+        .split('.')
+        .any(|label| label.len() > 4 && label[..4].eq_ignore_ascii_case("xn--"));
+    if has_ace_label {
+        let (unicode, result) = idna::domain_to_unicode(domain);
+        if result.is_ok() && unicode != domain {
+            forms.push(format!("{local}@{unicode}"));
+        }
+    }
+    forms.retain(|form| form != address);
+    forms
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn domain_forms_of_one_mailbox() {
+        assert_eq!(
+            ascii_domain_form("ada@bücher.de").as_deref(),
+            Some("ada@xn--bcher-kva.de")
+        );
+        assert_eq!(ascii_domain_form("ada@xn--bcher-kva.de"), None);
+        assert_eq!(ascii_domain_form("ada@example.com"), None);
+        assert_eq!(
+            other_domain_forms("ada@bücher.de"),
+            ["ada@xn--bcher-kva.de"]
+        );
+        assert_eq!(
+            other_domain_forms("ada@xn--bcher-kva.de"),
+            ["ada@bücher.de"]
+        );
+        // One label of each kind: both other forms.
+        assert_eq!(
+            other_domain_forms("ada@xn--bcher-kva.münchen.de"),
+            [
+                "ada@xn--bcher-kva.xn--mnchen-3ya.de",
+                "ada@bücher.münchen.de"
+            ]
+        );
+        assert!(other_domain_forms("ada@example.com").is_empty());
+        assert!(other_domain_forms("no-at-sign").is_empty());
+        // A label that only looks encoded has no Unicode form.
+        assert!(other_domain_forms("ada@xn--zz-.de").is_empty());
+    }
+
     use super::*;
 
     fn code(value: &str) -> Result<(), ErrorCode> {

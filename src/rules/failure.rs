@@ -38,6 +38,10 @@ pub enum ErrorCode {
     RequiredIf,
     /// The row has a different number of fields than the header.
     FieldCount,
+    /// The key names an existing user in another spelling of the same
+    /// mailbox (an internationalised domain written in Unicode for a user
+    /// stored with its ASCII `xn--` form, or the other way round).
+    KeySpelling,
 }
 
 impl ErrorCode {
@@ -57,6 +61,7 @@ impl ErrorCode {
             ErrorCode::DateOrder => "date_order",
             ErrorCode::RequiredIf => "required_if",
             ErrorCode::FieldCount => "field_count",
+            ErrorCode::KeySpelling => "key_spelling",
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::error::{Error, ErrorKind};
 use crate::plan::normalize_key;
 use crate::report::RowError;
 use crate::row::Row;
-use crate::rules::{ErrorCode, Failure, KeyHasher, UniqueBudget, UniqueSet};
+use crate::rules::{ErrorCode, Failure, KeyHasher, UniqueBudget, UniqueSet, ascii_domain_form};
 use crate::validator::{Compiled, HeaderMap};
 
 /// The seen values of every unique column of one run.
@@ -163,7 +163,8 @@ impl UniqueColumns {
 }
 
 /// The key value as the plan compares it ([`normalize_key`]), or the
-/// trimmed value when it has no normal form. An ASCII value of a column
+/// trimmed value when it has no normal form; an e-mail key's domain in its
+/// ASCII form. An ASCII value of a column
 /// that compares without case and only folds case when normalised (an
 /// e-mail key, the usual one) is its own form: the set ignores case, so no
 /// copy is made for it.
@@ -171,7 +172,13 @@ fn compared<'v>(compiled: &Compiled, value: &'v str) -> Cow<'v, str> {
     if compiled.key_ascii_as_is && value.is_ascii() {
         return Cow::Borrowed(value);
     }
-    Cow::Owned(normalize_key(compiled, value).unwrap_or_else(|| value.to_string()))
+    let key = normalize_key(compiled, value).unwrap_or_else(|| value.to_string());
+    // One mailbox, whichever form its domain is written in: `ada@bücher.de`
+    // repeats `ada@xn--bcher-kva.de` (an ASCII domain is that form already).
+    if compiled.key_is_email() {
+        return Cow::Owned(ascii_domain_form(&key).unwrap_or(key));
+    }
+    Cow::Owned(key)
 }
 
 /// Whether a re-uploaded error CSV row had a `unique` error for the same
