@@ -481,7 +481,17 @@ impl<R: Read> Reader<R> {
             .count();
         let rest = &buf[blank..];
         let Some((len, fields, ascii)) = cut_line(rest, self.delimiter, &mut self.raw_ends) else {
-            return Ok(false);
+            // A line with quotes: its quoted fields unquoted as the parser
+            // would, when they have the common shape.
+            let Some((len, raw_len, fields)) =
+                cut_quoted_line(rest, self.delimiter, &mut self.raw, &mut self.raw_ends)
+            else {
+                return Ok(false);
+            };
+            (self.raw_len, self.raw_fields, self.raw_sep) = (raw_len, fields, 1);
+            self.raw_ascii = None;
+            self.input.consume(blank + len + 1);
+            return Ok(true);
         };
         if self.raw.len() < len {
             self.raw.resize(len.max(2 * self.raw.len()), 0);
@@ -888,15 +898,31 @@ fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, u
         return None;
     }
     let mut fields = 0;
+    let high = push_delimiters(line, delimiter, 0, ends, &mut fields)?;
+    *ends.get_mut(fields)? = len;
+    Some((len, fields + 1, high & 0x8080_8080_8080_8080 == 0))
+}
+
+/// Writes `base` plus the place of each `delimiter` in `text` to `ends`
+/// from `fields` on, counting them in `fields`; returns every byte ORed
+/// (its high bits say whether `text` is ASCII). `None` when `ends` is too
+/// short.
+#[inline]
+fn push_delimiters(
+    text: &[u8],
+    delimiter: u8,
+    base: usize,
+    ends: &mut [usize],
+    fields: &mut usize,
+) -> Option<u64> {
     let mut push = |end: usize| -> Option<()> {
-        *ends.get_mut(fields)? = end;
-        fields += 1;
+        *ends.get_mut(*fields)? = end;
+        *fields += 1;
         Some(())
     };
     // Eight bytes at a time.
-    let mut words = line.chunks_exact(8);
-    let mut base = 0;
-    // Any byte's high bit: whether the line is ASCII, found on the way.
+    let mut words = text.chunks_exact(8);
+    let mut at = base;
     let mut high = 0u64;
     for word in &mut words {
         let mut eight = [0u8; 8];
@@ -904,19 +930,96 @@ fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, u
         high |= u64::from_le_bytes(eight);
         let mut found = bytes_equal_to(u64::from_le_bytes(eight), delimiter);
         while found != 0 {
-            push(base + found.trailing_zeros() as usize / 8)?;
+            push(at + found.trailing_zeros() as usize / 8)?;
             found &= found - 1;
         }
-        base += 8;
+        at += 8;
     }
     for (i, &b) in words.remainder().iter().enumerate() {
         high |= u64::from(b);
         if b == delimiter {
-            push(base + i)?;
+            push(at + i)?;
         }
     }
-    push(len)?;
-    Some((len, fields, high & 0x8080_8080_8080_8080 == 0))
+    Some(high)
+}
+
+/// The first record of `bytes` when it has quotes in the shape
+/// spreadsheets write them: a field is either unquoted (a quote inside it
+/// is text, as the parser reads it) or quoted from its first byte to a
+/// closing quote right before a delimiter or a line end, with `""` for a
+/// quote inside. It is written to `out` (grown as needed) as a line cut in
+/// place is laid out, one delimiter between fields, with the quoted fields
+/// unquoted as the parser reads them; each field's end goes to `ends`.
+/// Returns the record's length in `bytes` (up to the `\r` or `\n` that
+/// ends it; line breaks inside quotes are part of it), its length in `out`
+/// and its number of fields. `None` when it has another shape (text after
+/// a closing quote, no closing quote), does not end within `bytes`, or
+/// `ends` is too short: the parser reads it then.
+fn cut_quoted_line(
+    bytes: &[u8],
+    delimiter: u8,
+    out: &mut Vec<u8>,
+    ends: &mut [usize],
+) -> Option<(usize, usize, usize)> {
+    fn copy(out: &mut Vec<u8>, written: &mut usize, from: &[u8]) {
+        let end = *written + from.len();
+        if out.len() < end {
+            out.resize(end.max(2 * out.len()), 0);
+        }
+        out[*written..end].copy_from_slice(from);
+        *written = end;
+    }
+    let mut written = 0;
+    let mut fields = 0;
+    // `at` starts a field.
+    let mut at = 0;
+    loop {
+        if bytes.get(at) == Some(&b'"') {
+            let mut from = at + 1;
+            let after = loop {
+                let quote = from + memchr::memchr(b'"', &bytes[from..])?;
+                copy(out, &mut written, &bytes[from..quote]);
+                // `""` is one quote; the byte after a closing quote must be
+                // known (not past the buffer).
+                match *bytes.get(quote + 1)? {
+                    b'"' => {
+                        copy(out, &mut written, b"\"");
+                        from = quote + 2;
+                    }
+                    b if b == delimiter || b == b'\r' || b == b'\n' => break quote + 1,
+                    _ => return None,
+                }
+            };
+            *ends.get_mut(fields)? = written;
+            fields += 1;
+            if bytes[after] != delimiter {
+                return Some((after, written, fields));
+            }
+            copy(out, &mut written, &[delimiter]);
+            at = after + 1;
+            continue;
+        }
+        // Unquoted fields up to the line's end or a quote that opens a
+        // field (one after a delimiter), copied in one piece.
+        let mut search = at;
+        let stop = loop {
+            let hit = search + memchr::memchr3(b'"', b'\r', b'\n', &bytes[search..])?;
+            if bytes[hit] != b'"' || bytes[hit - 1] == delimiter {
+                break hit;
+            }
+            search = hit + 1;
+        };
+        let run = &bytes[at..stop];
+        push_delimiters(run, delimiter, written, ends, &mut fields)?;
+        copy(out, &mut written, run);
+        if bytes[stop] != b'"' {
+            *ends.get_mut(fields)? = written;
+            return Some((stop, written, fields + 1));
+        }
+        // The run ends with the delimiter before the quote.
+        at = stop;
+    }
 }
 
 /// Whether `bytes` are all ASCII, 32 at a time.
@@ -1098,6 +1201,7 @@ mod tests {
                 "a", "bc", "é", ",", ";", "\"", "\r", "\n", "\r\n", " ", "\u{feff}", "\u{a0}", "\\xff",
                 "\\xc3", "\\xa9", "\\xe9", "split",
                 "email: bad", "\t", "\"x,\ny\"",
+                "\"q\"", "\"a\"\"b\"", "\"\"", "\",\"", "\"é;\"", "\"\r\"",
             ]), 0..60),
             capacity in proptest::sample::select(vec![1usize, 2, 3, 5, 8, 13, 64, 65536]),
         ) {

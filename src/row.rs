@@ -282,6 +282,7 @@ impl DoubleEndedIterator for Fields<'_> {
 impl ExactSizeIterator for Fields<'_> {}
 
 /// Trims ASCII and Unicode whitespace, non-breaking spaces included.
+#[inline]
 pub(crate) fn trim_value(value: &str) -> &str {
     // Fast path: a value that starts and ends with a visible ASCII character
     // has nothing to trim.
