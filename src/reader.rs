@@ -15,7 +15,7 @@ use crate::error_csv::{LineEnding, is_field_count_message};
 use crate::formula::unguard_formula;
 use crate::report::Warning;
 use crate::row::{Row, trim_value};
-use crate::scanner::Scanner;
+use crate::scanner::{NulStop, Scanner, is_nul_byte};
 
 /// Caps that keep memory bounded whatever the input.
 ///
@@ -194,11 +194,7 @@ impl ReaderBuilder {
             .or(sep_line.map(|(d, _)| d))
             .unwrap_or_else(|| dialect::sniff_delimiter(&prefix));
         let line_ending = LineEnding::detect(&prefix).unwrap_or_default();
-        let mut scanner = Scanner::new(
-            Cursor::new(prefix).chain(source),
-            delimiter,
-            self.limits.max_record_bytes,
-        );
+        let mut scanner = Scanner::new(delimiter, self.limits.max_record_bytes);
         if let Some((_, len)) = sep_line {
             scanner.start_after_line(len as u64);
         }
@@ -207,7 +203,13 @@ impl ReaderBuilder {
         let parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
         let mut reader = Reader {
             parser,
-            input: io::BufReader::with_capacity(self.buffer_capacity, scanner),
+            input: io::BufReader::with_capacity(
+                self.buffer_capacity,
+                NulStop::new(Cursor::new(prefix).chain(source)),
+            ),
+            scanner,
+            scan_failure: None,
+            line_start: None,
             header: StringRecord::new(),
             header_position: Position::default(),
             errors_column: None,
@@ -237,7 +239,7 @@ impl ReaderBuilder {
     }
 }
 
-type Input<R> = Scanner<Chain<Cursor<Vec<u8>>, Source<R>>>;
+type Input<R> = NulStop<Chain<Cursor<Vec<u8>>, Source<R>>>;
 
 /// Reads rows of a CSV upload one at a time, in bounded memory.
 ///
@@ -256,6 +258,14 @@ type Input<R> = Scanner<Chain<Cursor<Vec<u8>>, Source<R>>>;
 pub struct Reader<R: Read> {
     parser: csv_core::Reader,
     input: io::BufReader<Input<R>>,
+    /// Every byte the reader takes from `input`, in order: where records
+    /// start, and their size limit.
+    scanner: Scanner,
+    /// What the scanner refused, for the `io::Error` that carries it up.
+    scan_failure: Option<ErrorKind>,
+    /// Where the record in `raw` starts, when it is a line cut directly
+    /// (else the scanner has it queued).
+    line_start: Option<Position>,
     header: StringRecord,
     header_position: Position,
     errors_column: Option<usize>,
@@ -448,9 +458,17 @@ impl<R: Read> Reader<R> {
         let (mut len, mut fields) = (0, 0);
         loop {
             let input = self.input.fill_buf()?;
+            if input.is_empty()
+                && let Err(kind) = self.scanner.finish()
+            {
+                return Err(stop(&mut self.scan_failure, kind));
+            }
             let (result, read, written, ended) =
                 self.parser
                     .read_record(input, &mut self.raw[len..], &mut self.raw_ends[fields..]);
+            if let Err(kind) = self.scanner.feed(&input[..read]) {
+                return Err(stop(&mut self.scan_failure, kind));
+            }
             self.input.consume(read);
             len += written;
             fields += ended;
@@ -488,11 +506,25 @@ impl<R: Read> Reader<R> {
             else {
                 return Ok(false);
             };
+            if let Err(kind) = self.scanner.feed(&buf[..blank + len + 1]) {
+                return Err(stop(&mut self.scan_failure, kind));
+            }
             (self.raw_len, self.raw_fields, self.raw_sep) = (raw_len, fields, 1);
             self.raw_ascii = None;
             self.input.consume(blank + len + 1);
             return Ok(true);
         };
+        // Blank lines first, then the record: the scanner need not look
+        // at its bytes.
+        let blanks = match blank {
+            0 => Ok(()),
+            _ => self.scanner.feed(&buf[..blank]),
+        };
+        let started = blanks.and_then(|()| self.scanner.line_record(len, rest[len]));
+        match started {
+            Ok(start) => self.line_start = Some(start),
+            Err(kind) => return Err(stop(&mut self.scan_failure, kind)),
+        }
         if self.raw.len() < len {
             self.raw.resize(len.max(2 * self.raw.len()), 0);
         }
@@ -535,16 +567,19 @@ impl<R: Read> Reader<R> {
         if !more {
             self.done = true;
             // Empty lines never reach the parser; the scanner counted them as rows.
-            let trailing = self.input.get_ref().rows().saturating_sub(self.last_row);
+            let trailing = self.scanner.rows().saturating_sub(self.last_row);
             if self.last_row > 0 {
                 self.blank_rows += trailing;
             }
             return Ok(false);
         }
-        let scanner = self.input.get_mut();
-        let position = scanner
-            .next_start()
-            .unwrap_or_else(|| scanner.current_start());
+        let position = match self.line_start.take() {
+            Some(start) => start,
+            None => self
+                .scanner
+                .next_start()
+                .unwrap_or_else(|| self.scanner.current_start()),
+        };
         row.position = position;
         if self.last_row > 0 {
             self.blank_rows += position.row.saturating_sub(self.last_row + 1);
@@ -630,14 +665,17 @@ impl<R: Read> Reader<R> {
     }
 
     fn map_io_error(&mut self, err: io::Error) -> Error {
-        let scanner = self.input.get_mut();
-        if let Some(kind) = scanner.take_failure() {
+        if let Some(kind) = self.scan_failure.take() {
             return Error::new(kind);
+        }
+        if is_nul_byte(&err) {
+            let before = self.input.get_mut().take_before_nul();
+            return Error::new(self.scanner.nul_byte(&before));
         }
         if decode::is_malformed(&err) {
             return Error::new(ErrorKind::Encoding {
                 encoding: self.encoding,
-                position: scanner.current_start(),
+                position: self.scanner.current_start(),
             });
         }
         Error::from(err)
@@ -846,8 +884,7 @@ impl<R: Read> Reader<R> {
     /// # Ok::<(), usercsv::Error>(())
     /// ```
     pub fn bytes_read(&self) -> u64 {
-        let buffered = self.input.buffer().len() as u64;
-        self.input.get_ref().offset().saturating_sub(buffered)
+        self.scanner.offset()
     }
 }
 
@@ -1020,6 +1057,13 @@ fn cut_quoted_line(
         // The run ends with the delimiter before the quote.
         at = stop;
     }
+}
+
+/// Keeps what the scanner refused for [`Reader::map_io_error`] and returns
+/// the `io::Error` that carries it up.
+fn stop(failure: &mut Option<ErrorKind>, kind: ErrorKind) -> io::Error {
+    *failure = Some(kind);
+    io::Error::other("input refused by the scanner")
 }
 
 /// Whether `bytes` are all ASCII, 32 at a time.

@@ -1,12 +1,15 @@
-//! A quote-aware pass over the bytes the CSV parser reads.
+//! A quote-aware pass over the bytes the CSV parser takes.
 //!
 //! The `csv` crate has no size limit (an unclosed quote swallows the rest of
 //! the file into one field), accepts an unclosed quote at end of input, skips
-//! blank lines without saying so, and counts only `\n` as a line end. This
-//! reader sits below it, follows the same state machine (RFC 4180 quoting,
-//! `\r`, `\n` and `\r\n` as terminators) and so knows, for every record, the
-//! physical line and spreadsheet row where it starts; it stops the parser
-//! with an error once one record grows past its byte limit.
+//! blank lines without saying so, and counts only `\n` as a line end. The
+//! reader hands this scanner every byte it takes, in order ([`Scanner::feed`],
+//! or [`Scanner::line_record`] for a line it cut itself); the scanner follows
+//! the parser's state machine (RFC 4180 quoting, `\r`, `\n` and `\r\n` as
+//! terminators) and so knows, for every record, the physical line and
+//! spreadsheet row where it starts, and stops a record that grows past its
+//! byte limit. [`NulStop`], below the reader's buffer, stops the input at
+//! its first NUL byte.
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
@@ -22,20 +25,65 @@ enum State {
     QuotedQuote,
 }
 
-/// Marker carried by the `io::Error` that stops the parser.
+/// Marker carried by the `io::Error` of the input's first NUL byte.
 #[derive(Debug)]
-struct Stop;
+pub(crate) struct NulByte;
 
-impl std::fmt::Display for Stop {
+impl std::fmt::Display for NulByte {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("input rejected by the scanner")
+        f.write_str("a NUL byte in the input")
     }
 }
 
-impl std::error::Error for Stop {}
+impl std::error::Error for NulByte {}
 
-pub(crate) struct Scanner<R> {
+/// Whether `err` is [`NulStop`]'s.
+pub(crate) fn is_nul_byte(err: &io::Error) -> bool {
+    err.get_ref().is_some_and(|e| e.is::<NulByte>())
+}
+
+/// Fails the read of the input's first NUL byte with [`NulByte`], and
+/// every read after it: no text CSV has one, and the parser would take it
+/// as text. The bytes of that read before the NUL are kept
+/// ([`NulStop::take_before_nul`]): the reader's scanner takes them, so that
+/// the error names the record the NUL is in, as soon as it is read.
+pub(crate) struct NulStop<R> {
     inner: R,
+    stopped: bool,
+    before_nul: Vec<u8>,
+}
+
+impl<R> NulStop<R> {
+    pub fn new(inner: R) -> NulStop<R> {
+        NulStop {
+            inner,
+            stopped: false,
+            before_nul: Vec::new(),
+        }
+    }
+
+    /// The bytes of the stopped read before its NUL byte (once).
+    pub fn take_before_nul(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.before_nul)
+    }
+}
+
+impl<R: Read> Read for NulStop<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stopped {
+            return Err(io::Error::other(NulByte));
+        }
+        let n = self.inner.read(buf)?;
+        if let Some(k) = memchr::memchr(0, &buf[..n]) {
+            self.stopped = true;
+            self.before_nul = buf[..k].to_vec();
+            return Err(io::Error::other(NulByte));
+        }
+        Ok(n)
+    }
+}
+
+pub(crate) struct Scanner {
     delimiter: u8,
     /// Whether quote-free stretches may be skimmed line end to line end
     /// (`scan_lines`); not when the delimiter is itself a line end, which
@@ -51,15 +99,14 @@ pub(crate) struct Scanner<R> {
     record_start: Position,
     max_record_bytes: u64,
     starts: VecDeque<Position>,
-    /// The first record that ended within a buffer after growing past the limit.
+    /// The first record that ended within what was fed after growing past
+    /// the limit.
     oversize: Option<Position>,
-    failure: Option<ErrorKind>,
 }
 
-impl<R: Read> Scanner<R> {
-    pub fn new(inner: R, delimiter: u8, max_record_bytes: u64) -> Scanner<R> {
+impl Scanner {
+    pub fn new(delimiter: u8, max_record_bytes: u64) -> Scanner {
         Scanner {
-            inner,
             delimiter,
             skim: delimiter != b'\r' && delimiter != b'\n',
             state: State::RecordStart,
@@ -72,7 +119,6 @@ impl<R: Read> Scanner<R> {
             max_record_bytes,
             starts: VecDeque::new(),
             oversize: None,
-            failure: None,
         }
     }
 
@@ -94,11 +140,6 @@ impl<R: Read> Scanner<R> {
         self.starts.pop_front()
     }
 
-    /// The error that stopped the parser, if the scanner stopped it.
-    pub fn take_failure(&mut self) -> Option<ErrorKind> {
-        self.failure.take()
-    }
-
     /// Where the record being read starts (the next one between records).
     pub fn current_start(&self) -> Position {
         if self.state == State::RecordStart {
@@ -118,9 +159,67 @@ impl<R: Read> Scanner<R> {
         self.rows
     }
 
-    fn stop(&mut self, kind: ErrorKind) -> io::Error {
-        self.failure = Some(kind);
-        io::Error::other(Stop)
+    /// The error of a NUL byte right after what was fed and `before`, the
+    /// bytes before it that were not ([`NulStop::take_before_nul`]).
+    pub fn nul_byte(&mut self, before: &[u8]) -> ErrorKind {
+        self.scan(before);
+        self.offset += before.len() as u64;
+        ErrorKind::NulByte {
+            position: self.current_start(),
+            line: self.line,
+        }
+    }
+
+    /// Takes the next bytes of the input, in order.
+    pub fn feed(&mut self, buf: &[u8]) -> Result<(), ErrorKind> {
+        self.scan(buf);
+        self.offset += buf.len() as u64;
+        let oversize = self.oversize.take().or_else(|| {
+            (self.state != State::RecordStart
+                && self.offset - self.record_start.byte > self.max_record_bytes)
+                .then_some(self.record_start)
+        });
+        match oversize {
+            Some(position) => Err(ErrorKind::LimitExceeded {
+                limit: Limit::RecordBytes,
+                max: self.max_record_bytes,
+                position,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Takes a record of `len` bytes without quotes or line breaks, then
+    /// `terminator` (`\r` or `\n`), between records: what [`Scanner::feed`]
+    /// would make of those bytes, without looking at them. Returns where the
+    /// record starts.
+    pub fn line_record(&mut self, len: usize, terminator: u8) -> Result<Position, ErrorKind> {
+        debug_assert_eq!(self.state, State::RecordStart);
+        self.rows += 1;
+        let start = Position::new(self.offset, self.line, self.rows);
+        self.record_start = start;
+        if len as u64 > self.max_record_bytes {
+            return Err(ErrorKind::LimitExceeded {
+                limit: Limit::RecordBytes,
+                max: self.max_record_bytes,
+                position: start,
+            });
+        }
+        self.line += 1;
+        self.pending_cr = terminator == b'\r';
+        self.offset += len as u64 + 1;
+        self.prev = terminator;
+        Ok(start)
+    }
+
+    /// The end of the input: a quoted field still open is an error.
+    pub fn finish(&self) -> Result<(), ErrorKind> {
+        if self.state == State::Quoted {
+            return Err(ErrorKind::UnclosedQuote {
+                position: self.record_start,
+            });
+        }
+        Ok(())
     }
 
     #[inline]
@@ -352,52 +451,68 @@ impl<R: Read> Scanner<R> {
     }
 }
 
-impl<R: Read> Read for Scanner<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.failure.is_some() {
-            return Err(io::Error::other(Stop));
-        }
-        let n = self.inner.read(buf)?;
-        if n == 0 {
-            if self.state == State::Quoted {
-                let position = self.record_start;
-                return Err(self.stop(ErrorKind::UnclosedQuote { position }));
-            }
-            return Ok(0);
-        }
-        // No text CSV has a NUL byte; the parser would take it as text.
-        if let Some(k) = memchr::memchr(0, &buf[..n]) {
-            self.scan(&buf[..k]);
-            self.offset += k as u64;
-            let position = self.current_start();
-            let line = self.line;
-            return Err(self.stop(ErrorKind::NulByte { position, line }));
-        }
-        self.scan(&buf[..n]);
-        self.offset += n as u64;
-        let oversize = self.oversize.take().or_else(|| {
-            (self.state != State::RecordStart
-                && self.offset - self.record_start.byte > self.max_record_bytes)
-                .then_some(self.record_start)
-        });
-        if let Some(position) = oversize {
-            let max = self.max_record_bytes;
-            return Err(self.stop(ErrorKind::LimitExceeded {
-                limit: Limit::RecordBytes,
-                max,
-                position,
-            }));
-        }
-        Ok(n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The scanner fed everything read from `inner`, as the reader feeds it
+    /// (a NUL byte stops it there), failing the read that stops it.
+    struct Fed<R> {
+        inner: NulStop<R>,
+        scanner: Scanner,
+        failure: Option<ErrorKind>,
+    }
+
+    impl<R: Read> Fed<R> {
+        fn new(inner: R, delimiter: u8, max_record_bytes: u64) -> Fed<R> {
+            Fed {
+                inner: NulStop::new(inner),
+                scanner: Scanner::new(delimiter, max_record_bytes),
+                failure: None,
+            }
+        }
+
+        fn take_failure(&mut self) -> Option<ErrorKind> {
+            self.failure.take()
+        }
+    }
+
+    impl<R> std::ops::Deref for Fed<R> {
+        type Target = Scanner;
+        fn deref(&self) -> &Scanner {
+            &self.scanner
+        }
+    }
+
+    impl<R> std::ops::DerefMut for Fed<R> {
+        fn deref_mut(&mut self) -> &mut Scanner {
+            &mut self.scanner
+        }
+    }
+
+    impl<R: Read> Read for Fed<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.failure.is_some() {
+                return Err(io::Error::other("stopped"));
+            }
+            let result = match self.inner.read(buf) {
+                Ok(0) => self.scanner.finish().map(|()| 0),
+                Ok(n) => self.scanner.feed(&buf[..n]).map(|()| n),
+                Err(err) if is_nul_byte(&err) => {
+                    let before = self.inner.take_before_nul();
+                    Err(self.scanner.nul_byte(&before))
+                }
+                Err(err) => return Err(err),
+            };
+            result.map_err(|kind| {
+                self.failure = Some(kind);
+                io::Error::other("stopped")
+            })
+        }
+    }
+
     fn starts(input: &[u8]) -> Vec<(u64, u64)> {
-        let mut s = Scanner::new(input, b',', 1 << 20);
+        let mut s = Fed::new(input, b',', 1 << 20);
         let mut sink = Vec::new();
         s.read_to_end(&mut sink).unwrap();
         s.starts.iter().map(|p| (p.line, p.row)).collect()
@@ -444,7 +559,7 @@ mod tests {
     }
 
     fn starts_one_byte_reads(input: &[u8]) -> Vec<(u64, u64)> {
-        let mut s = Scanner::new(OneByte(input), b',', 1 << 20);
+        let mut s = Fed::new(OneByte(input), b',', 1 << 20);
         let mut sink = Vec::new();
         s.read_to_end(&mut sink).unwrap();
         s.starts.iter().map(|p| (p.line, p.row)).collect()
@@ -468,7 +583,7 @@ mod tests {
 
     #[test]
     fn unclosed_quote_is_an_error() {
-        let mut s = Scanner::new(&b"a,b\n1,\"open\n2,3\n"[..], b',', 1 << 20);
+        let mut s = Fed::new(&b"a,b\n1,\"open\n2,3\n"[..], b',', 1 << 20);
         let mut sink = Vec::new();
         assert!(s.read_to_end(&mut sink).is_err());
         match s.take_failure() {
@@ -487,7 +602,7 @@ mod tests {
             (b"a,b\r\n1,\"x\r\r\n\0\"", (5, 2, 2, 4)),
             (b"\0", (0, 1, 1, 1)),
         ] {
-            let mut s = Scanner::new(OneByte(input), b',', 1 << 20);
+            let mut s = Fed::new(OneByte(input), b',', 1 << 20);
             let mut sink = Vec::new();
             assert!(s.read_to_end(&mut sink).is_err());
             match s.take_failure() {
@@ -518,7 +633,7 @@ mod tests {
     }
 
     /// Everything a caller or the next read can see of a scanner.
-    fn observed<R: Read>(s: &Scanner<R>) -> String {
+    fn observed<R: Read>(s: &Fed<R>) -> String {
         format!(
             "starts {:?} rows {} offset {} current {:?} line {} pending_cr {} state {:?} \
              prev {} record_start {:?} oversize {:?} failure {:?}",
@@ -564,8 +679,8 @@ mod tests {
             start_after_line in proptest::option::of(1..=7u64),
         ) {
             let chunks = || Chunks { input: &input, sizes: &sizes, next: 0 };
-            let mut skimming = Scanner::new(chunks(), delimiter, max_record_bytes);
-            let mut reference = Scanner::new(chunks(), delimiter, max_record_bytes);
+            let mut skimming = Fed::new(chunks(), delimiter, max_record_bytes);
+            let mut reference = Fed::new(chunks(), delimiter, max_record_bytes);
             reference.skim = false;
             if let Some(bytes) = start_after_line {
                 skimming.start_after_line(bytes);
@@ -588,7 +703,7 @@ mod tests {
     #[test]
     fn record_limit_stops_early() {
         let big = vec![b'x'; 100_000];
-        let mut s = Scanner::new(&big[..], b',', 1000);
+        let mut s = Fed::new(&big[..], b',', 1000);
         let mut buf = [0u8; 4096];
         assert!(s.read(&mut buf).is_err());
         assert!(matches!(
@@ -605,7 +720,7 @@ mod tests {
     fn record_limit_holds_for_records_inside_one_buffer() {
         // The long record ends well within the first read: it must still fail.
         let input = b"a,b\n1,2\nxxxxxxxxxxxxxxxxxxxxxxxxx,1\n3,4\n";
-        let mut s = Scanner::new(&input[..], b',', 20);
+        let mut s = Fed::new(&input[..], b',', 20);
         let mut sink = Vec::new();
         assert!(s.read_to_end(&mut sink).is_err());
         match s.take_failure() {
@@ -617,7 +732,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // Exactly at the limit (terminator excluded) passes.
-        let mut s = Scanner::new(&b"0123456789\r\n0123456789"[..], b',', 10);
+        let mut s = Fed::new(&b"0123456789\r\n0123456789"[..], b',', 10);
         let mut sink = Vec::new();
         assert!(s.read_to_end(&mut sink).is_ok());
     }
