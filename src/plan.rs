@@ -94,6 +94,11 @@ pub trait ExistingUsers {
     }
 
     /// Whether a user with this normalised key exists.
+    ///
+    /// For an e-mail key whose domain has internationalised labels, the
+    /// planner also asks for its other spellings (`ada@xn--bcher-kva.de`
+    /// for `ada@bücher.de`): one mailbox is never two users (see
+    /// [`ErrorCode::KeySpelling`](crate::ErrorCode::KeySpelling)).
     fn contains(&self, key: &str) -> bool;
 
     /// Whether the stored value of schema column `column` of user `key`,
@@ -1295,9 +1300,48 @@ impl Planner {
         self.view.mode == Mode::Delta && !lookup.exists && row.len() == map.width
     }
 
-    /// For a row whose user does not exist under its key: the stored key
-    /// of an existing user that the row's e-mail key names with its domain
-    /// written the other way (`ada@bücher.de` for a stored
+    /// The other spellings of the row's key ([`other_domain_forms`](crate::rules::other_domain_forms)):
+    /// its e-mail domain's internationalised labels written in Unicode or
+    /// in their ASCII `xn--` form. Empty, after one cheap test, for the
+    /// usual key.
+    fn other_key_forms(
+        &self,
+        compiled: &Compiled,
+        map: &HeaderMap,
+        row: &Row,
+        lookup: &Lookup,
+    ) -> Vec<String> {
+        let Some(key_column) = compiled
+            .key
+            .filter(|_| lookup.named && compiled.key_is_email())
+        else {
+            return Vec::new();
+        };
+        if !crate::rules::may_have_other_forms(map.value(row, key_column)) {
+            return Vec::new();
+        }
+        let key = match &lookup.key {
+            Some(key) => Cow::Borrowed(key.as_str()),
+            None => match normalize_key(compiled, map.value(row, key_column)) {
+                Some(key) => Cow::Owned(key),
+                None => return Vec::new(),
+            },
+        };
+        crate::rules::other_domain_forms(&key)
+    }
+
+    /// Whether a user with normalised key `key` exists.
+    fn exists(&self, key: &str) -> bool {
+        match &self.view.set {
+            Some(set) => set.user_index(key).is_some(),
+            None => self.view.existing.contains(key),
+        }
+    }
+
+    /// For a row whose user does not exist under its key, and whose key
+    /// cell has no error of its own (`errors`): the stored key of an
+    /// existing user that the row's e-mail key names with its domain
+    /// written another way (`ada@bücher.de` for a stored
     /// `ada@xn--bcher-kva.de`, or the other way round). Such a row is one
     /// mailbox, not a new user; creating it would make a second user, and
     /// a full sync would archive the stored one.
@@ -1307,20 +1351,37 @@ impl Planner {
         map: &HeaderMap,
         row: &Row,
         lookup: &Lookup,
+        errors: &[RowError],
     ) -> Option<String> {
-        if lookup.exists || !lookup.named || !compiled.key_is_email() {
+        if lookup.exists {
             return None;
         }
-        let key = match &lookup.key {
-            Some(key) => Cow::Borrowed(key.as_str()),
-            None => Cow::Owned(normalize_key(compiled, map.value(row, compiled.key?))?),
-        };
-        crate::rules::other_domain_forms(&key)
+        let key_name = compiled.columns[compiled.key?].name.as_str();
+        if errors.iter().any(|e| e.column.as_deref() == Some(key_name)) {
+            return None;
+        }
+        self.other_key_forms(compiled, map, row, lookup)
             .into_iter()
-            .find(|form| match &self.view.set {
-                Some(set) => set.user_index(form).is_some(),
-                None => self.view.existing.contains(form),
-            })
+            .find(|form| self.exists(form))
+    }
+
+    /// Marks user `key` (its place `user` in an [`ExistingSet`], when
+    /// known) as named by the file.
+    fn mark_seen(&mut self, key: Option<&str>, user: Option<usize>) {
+        match (user.filter(|_| self.view.set.is_some()), key) {
+            (Some(i), _) => {
+                if i / 64 >= self.seen_users.len() {
+                    self.seen_users.resize(i / 64 + 1, 0);
+                }
+                self.seen_users[i / 64] |= 1 << (i % 64);
+            }
+            (None, Some(key)) => {
+                self.seen.insert(self.hasher.hash_one(key));
+            }
+            // Only a set's lookups leave out the key's text, and they
+            // give the user's index.
+            (None, None) => {}
+        }
     }
 
     /// Records a row with its verdict (`errors`, all of them): counts its
@@ -1335,6 +1396,12 @@ impl Planner {
         errors: &[RowError],
     ) -> Option<Action> {
         let key_column = compiled.key?;
+        // The same mailbox stored again with its domain spelled another
+        // way is named by this row too: a full sync does not archive it.
+        let other_forms = match self.view.mode {
+            Mode::Full if lookup.exists => self.other_key_forms(compiled, map, row, &lookup),
+            _ => Vec::new(),
+        };
         let Lookup {
             key,
             named,
@@ -1362,19 +1429,12 @@ impl Planner {
             return None;
         }
         if self.view.mode == Mode::Full && exists {
-            match (user.filter(|_| self.view.set.is_some()), &key) {
-                (Some(i), _) => {
-                    if i / 64 >= self.seen_users.len() {
-                        self.seen_users.resize(i / 64 + 1, 0);
-                    }
-                    self.seen_users[i / 64] |= 1 << (i % 64);
+            self.mark_seen(key.as_deref(), user);
+            for form in other_forms {
+                let index = self.view.set.as_ref().and_then(|set| set.user_index(&form));
+                if index.is_some() || self.view.existing.contains(&form) {
+                    self.mark_seen(Some(&form), index);
                 }
-                (None, Some(key)) => {
-                    self.seen.insert(self.hasher.hash_one(key.as_str()));
-                }
-                // Only a set's lookups leave out the key's text, and they
-                // give the user's index.
-                (None, None) => {}
             }
         }
         if !errors.is_empty() {
@@ -1536,8 +1596,10 @@ pub(crate) fn normalize_key(compiled: &Compiled, value: &str) -> Option<String> 
 impl Validator {
     /// The normalised form of a key value, as [`ExistingUsers`] expects it:
     /// trimmed, normalised by the key column's rules, lower-cased when the
-    /// key is unique case-insensitively. `None` for an empty value or a
-    /// schema without key.
+    /// key is unique case-insensitively, in Unicode normal form C. `None`
+    /// for an empty value or a schema without key. An internationalised
+    /// e-mail domain keeps the spelling it is written in (Unicode or
+    /// `xn--`); the planner matches the other spellings itself.
     ///
     /// ```
     /// let v = usercsv::Validator::new(&usercsv::Schema::users()).unwrap();

@@ -615,7 +615,7 @@ impl ArchiveSkipped {
             format!("{missing} existing users are missing from the file but were")
         };
         format!(
-            "nobody was archived: {rows} {verb} not say for certain which user {}, because of a wrong number of fields or an empty or invalid key; {missing} not archived (fix those rows and sync again)",
+            "nobody was archived: {rows} {verb} not say for certain which user {}, because of a wrong number of fields, an empty or invalid key, or a key that is an existing user's written another way; {missing} not archived (fix those rows and sync again)",
             if verb == "does" { "it is" } else { "they are" }
         )
     }

@@ -605,7 +605,7 @@ impl Compiled {
             return;
         };
         let detail = format!(
-            "expected \"{stored}\", the address of an existing user as it is stored, found \"{}\", the same mailbox with its domain written another way; write it as stored",
+            "expected \"{stored}\", the address of an existing user, found \"{}\", the same mailbox with its domain written another way (a label starting \"xn--\" is the ASCII form of one with accents or other letters); write the existing user's address",
             map.value(row, key)
         );
         let failure = Failure::new(ErrorCode::KeySpelling, detail);

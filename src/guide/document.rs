@@ -1,6 +1,7 @@
 //! The guide's prose and layout: the document the writers render.
 
 use super::model::{Guide, shown};
+use crate::ErrorCode;
 use crate::dialect::CANDIDATE_DELIMITERS;
 use crate::error::delimiter_name;
 use crate::markup::{Block, Inline, code, join_inlines, strong, t};
@@ -136,6 +137,21 @@ impl Guide {
                    It must be filled and must not repeat within the file.",
                 ),
             ]));
+            // An e-mail key (its mistakes are e-mail errors): one mailbox
+            // whichever way its domain is spelled.
+            let email_key = self.columns.iter().any(|c| {
+                c.key
+                    && c.examples
+                        .iter()
+                        .any(|e| e.errors.iter().any(|(code, _)| *code == ErrorCode::Email))
+            });
+            if email_key {
+                doc.push(Block::Para(vec![t(
+                    "An address with an international domain is one user however its domain is written: \
+                     bücher.de or its ASCII form xn--bcher-kva.de. A row that writes an existing user's \
+                     address the other way is refused, with the address to write instead.",
+                )]));
+            }
             doc.push(Block::List(vec![
                 vec![
                     strong("Full upload:"),

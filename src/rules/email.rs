@@ -168,28 +168,77 @@ pub(crate) fn ascii_domain_form(address: &str) -> Option<String> {
     Some(format!("{local}@{ascii}"))
 }
 
-/// The other spellings of one mailbox's address under IDNA: the domain's
-/// ASCII form when it is written in Unicode, its Unicode form when it has
-/// `xn--` labels. Empty for a plain ASCII domain (most addresses), so
-/// callers pay one scan for them. `address` is a normalised key.
+/// Whether a domain label is in the ASCII form of an internationalised
+/// one (`xn--bcher-kva`).
+fn is_ace_label(label: &str) -> bool {
+    label.len() > 4 && label.as_bytes()[..4].eq_ignore_ascii_case(b"xn--")
+}
+
+/// Whether `address` may have other spellings ([`other_domain_forms`]):
+/// a non-ASCII address, or one with `--` (as `xn--` labels have). One cheap
+/// test for the usual address, which has neither.
+pub(crate) fn may_have_other_forms(address: &str) -> bool {
+    !address.is_ascii()
+        || memchr::memchr_iter(b'-', address.as_bytes())
+            .any(|at| address.as_bytes().get(at + 1) == Some(&b'-'))
+}
+
+/// Internationalised labels of one domain whose spellings are combined;
+/// past them, only the domain with every such label flipped is given.
+const MAX_COMBINED_LABELS: usize = 6;
+
+/// The other spellings of one mailbox's address under IDNA: each
+/// internationalised label of its domain written in Unicode or in its
+/// ASCII `xn--` form, in every combination but the one given. Empty for a
+/// plain ASCII domain (most addresses). `address` is a normalised key
+/// (lower case, NFC).
 pub(crate) fn other_domain_forms(address: &str) -> Vec<String> {
     let Some((local, domain)) = address.rsplit_once('@') else {
         return Vec::new();
     };
-    let mut forms = Vec::new();
-    if let Some(ascii) = ascii_domain_form(address) {
-        forms.push(ascii);
+    if domain.is_ascii() && !domain.split('.').any(is_ace_label) {
+        return Vec::new();
     }
-    let has_ace_label = domain
+    // Each label as written and, for an internationalised one, its other
+    // spelling.
+    let labels: Vec<(&str, Option<String>)> = domain
         .split('.')
-        .any(|label| label.len() > 4 && label[..4].eq_ignore_ascii_case("xn--"));
-    if has_ace_label {
-        let (unicode, result) = idna::domain_to_unicode(domain);
-        if result.is_ok() && unicode != domain {
-            forms.push(format!("{local}@{unicode}"));
+        .map(|label| {
+            let other = if !label.is_ascii() {
+                idna::domain_to_ascii(label).ok()
+            } else if is_ace_label(label) {
+                let (unicode, result) = idna::domain_to_unicode(label);
+                result.is_ok().then_some(unicode)
+            } else {
+                None
+            };
+            (label, other.filter(|other| other != label))
+        })
+        .collect();
+    let flippable = labels.iter().filter(|(_, other)| other.is_some()).count();
+    let masks: Vec<u64> = if flippable <= MAX_COMBINED_LABELS {
+        (1..1u64 << flippable).collect()
+    } else {
+        vec![u64::MAX]
+    };
+    let mut forms: Vec<String> = Vec::new();
+    for mask in masks {
+        let mut form = format!("{local}@");
+        let mut k = 0;
+        for (i, (label, other)) in labels.iter().enumerate() {
+            if i > 0 {
+                form.push('.');
+            }
+            match other {
+                Some(other) if mask >> k & 1 == 1 => form.push_str(other),
+                _ => form.push_str(label),
+            }
+            k += usize::from(other.is_some());
+        }
+        if form != address && !forms.contains(&form) {
+            forms.push(form);
         }
     }
-    forms.retain(|form| form != address);
     forms
 }
 
@@ -204,6 +253,10 @@ mod tests {
         assert_eq!(ascii_domain_form("ada@xn--bcher-kva.de"), None);
         assert_eq!(ascii_domain_form("ada@example.com"), None);
         assert_eq!(
+            ascii_domain_form("marie@café.fr").as_deref(),
+            Some("marie@xn--caf-dma.fr")
+        );
+        assert_eq!(
             other_domain_forms("ada@bücher.de"),
             ["ada@xn--bcher-kva.de"]
         );
@@ -211,18 +264,28 @@ mod tests {
             other_domain_forms("ada@xn--bcher-kva.de"),
             ["ada@bücher.de"]
         );
-        // One label of each kind: both other forms.
+        // Two internationalised labels: every other combination.
         assert_eq!(
             other_domain_forms("ada@xn--bcher-kva.münchen.de"),
             [
+                "ada@bücher.münchen.de",
                 "ada@xn--bcher-kva.xn--mnchen-3ya.de",
-                "ada@bücher.münchen.de"
+                "ada@bücher.xn--mnchen-3ya.de",
             ]
         );
+        // A character of several bytes where an `xn--` would be.
+        assert_eq!(
+            other_domain_forms("marie@café.fr"),
+            ["marie@xn--caf-dma.fr"]
+        );
+        assert_eq!(other_domain_forms("taro@例え.jp"), ["taro@xn--r8jz45g.jp"]);
         assert!(other_domain_forms("ada@example.com").is_empty());
         assert!(other_domain_forms("no-at-sign").is_empty());
         // A label that only looks encoded has no Unicode form.
         assert!(other_domain_forms("ada@xn--zz-.de").is_empty());
+        assert!(may_have_other_forms("ada@bücher.de"));
+        assert!(may_have_other_forms("ada@XN--bcher-kva.de"));
+        assert!(!may_have_other_forms("ada-lovelace@ex-ample.com"));
     }
 
     use super::*;

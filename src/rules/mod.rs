@@ -18,7 +18,7 @@ use crate::error::SchemaError;
 use crate::schema::Column;
 
 pub(crate) use date::DateCheck;
-pub(crate) use email::{EmailCheck, ascii_domain_form, other_domain_forms};
+pub(crate) use email::{EmailCheck, ascii_domain_form, may_have_other_forms, other_domain_forms};
 pub use failure::ErrorCode;
 pub(crate) use failure::Failure;
 pub(crate) use phone::PhoneCheck;

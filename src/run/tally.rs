@@ -57,7 +57,7 @@ impl Tally {
         self.action = match &mut self.planner {
             Some(planner) => {
                 let lookup = lookup.unwrap_or_else(|| planner.lookup(compiled, map, row));
-                if let Some(stored) = planner.other_spelling(compiled, map, row, &lookup) {
+                if let Some(stored) = planner.other_spelling(compiled, map, row, &lookup, errors) {
                     compiled.key_spelling_error(map, row, &stored, errors);
                 } else if planner.needs_required(&lookup, map, row) {
                     compiled.check_required_for_new_user(map, row, errors);
