@@ -285,6 +285,9 @@ pub struct ExistingSet {
     cells: Vec<u8>,
     /// Hashes the normal forms of cells longer than [`MAX_STORED_CELL`].
     prints: RandomState,
+    /// Whether any key may have other spellings of its e-mail domain
+    /// ([`ExistingSet::has_spelled_keys`]), found on first need.
+    spelled_keys: std::sync::OnceLock<bool>,
 }
 
 /// A column the export did not have: its value is not known.
@@ -384,6 +387,7 @@ impl ExistingSet {
             users: Vec::new(),
             cells: Vec::new(),
             prints: fixed_hasher(),
+            spelled_keys: std::sync::OnceLock::new(),
         }
     }
 
@@ -498,6 +502,7 @@ impl ExistingSet {
 
     /// [`ExistingSet::store_user`], `key`'s hash from the index's hasher.
     fn store_user_hashed(&mut self, key: &str, hash: u64, start: usize, normal: bool) {
+        self.spelled_keys.take();
         let entry = (start as u64) << 1 | u64::from(normal);
         let next = self.users.len() as u64;
         let mut unlimited = u64::MAX;
@@ -510,6 +515,18 @@ impl ExistingSet {
             // Err cannot happen: nothing costs more than an unlimited budget.
             Ok(None) | Err(_) => self.users.push(entry),
         }
+    }
+
+    /// Whether any key may have other spellings of its e-mail domain
+    /// ([`may_have_other_forms`](crate::rules::may_have_other_forms)): when
+    /// none has, no row can name a user in another spelling. One pass over
+    /// the keys, on first need.
+    pub(crate) fn has_spelled_keys(&self) -> bool {
+        *self.spelled_keys.get_or_init(|| {
+            self.index.records().any(|(_, key)| {
+                std::str::from_utf8(key).is_ok_and(crate::rules::may_have_other_forms)
+            })
+        })
     }
 
     /// Stores the users of `batch` (prepared: their keys normalised and
@@ -1317,6 +1334,14 @@ impl Planner {
         else {
             return Vec::new();
         };
+        if self
+            .view
+            .set
+            .as_ref()
+            .is_some_and(|set| !set.has_spelled_keys())
+        {
+            return Vec::new();
+        }
         if !crate::rules::may_have_other_forms(map.value(row, key_column)) {
             return Vec::new();
         }

@@ -161,11 +161,19 @@ impl EmailCheck {
 /// form. `address` is a normalised key (lower case, NFC).
 pub(crate) fn ascii_domain_form(address: &str) -> Option<String> {
     let (local, domain) = address.rsplit_once('@')?;
-    if domain.is_ascii() {
+    if domain.is_ascii() || !is_domain_sized(domain) {
         return None;
     }
     let ascii = idna::domain_to_ascii(domain).ok()?;
     Some(format!("{local}@{ascii}"))
+}
+
+/// Whether `domain` is no longer than a domain name may be (253 bytes,
+/// labels of at most 63 in their ASCII form; a Unicode label takes at most
+/// four bytes a character): longer text is no domain, and converting
+/// it would cost time that grows with the square of a label's length.
+fn is_domain_sized(domain: &str) -> bool {
+    domain.len() <= 4 * 253 && domain.split('.').all(|label| label.len() <= 4 * 63)
 }
 
 /// Whether a domain label is in the ASCII form of an internationalised
@@ -183,9 +191,8 @@ pub(crate) fn may_have_other_forms(address: &str) -> bool {
             .any(|at| address.as_bytes().get(at + 1) == Some(&b'-'))
 }
 
-/// Internationalised labels of one domain whose spellings are combined;
-/// past them, only the domain with every such label flipped is given.
-const MAX_COMBINED_LABELS: usize = 6;
+/// The most spellings of one domain that are tried.
+const MAX_FORMS: usize = 64;
 
 /// The other spellings of one mailbox's address under IDNA: each
 /// internationalised label of its domain written in Unicode or in its
@@ -196,50 +203,58 @@ pub(crate) fn other_domain_forms(address: &str) -> Vec<String> {
     let Some((local, domain)) = address.rsplit_once('@') else {
         return Vec::new();
     };
-    if domain.is_ascii() && !domain.split('.').any(is_ace_label) {
+    if (domain.is_ascii() && !domain.split('.').any(is_ace_label)) || !is_domain_sized(domain) {
         return Vec::new();
     }
-    // Each label as written and, for an internationalised one, its other
-    // spelling.
-    let labels: Vec<(&str, Option<String>)> = domain
+    // Each label's spellings: as written, then for an internationalised
+    // one its ASCII form and its Unicode form as IDNA maps it (`ｂücher`,
+    // full-width, is `bücher`).
+    let labels: Vec<Vec<String>> = domain
         .split('.')
         .map(|label| {
-            let other = if !label.is_ascii() {
-                idna::domain_to_ascii(label).ok()
-            } else if is_ace_label(label) {
-                let (unicode, result) = idna::domain_to_unicode(label);
-                result.is_ok().then_some(unicode)
-            } else {
-                None
-            };
-            (label, other.filter(|other| other != label))
+            let mut spellings = vec![label.to_string()];
+            if !label.is_ascii() || is_ace_label(label) {
+                if let Ok(ascii) = idna::domain_to_ascii(label) {
+                    let (unicode, result) = idna::domain_to_unicode(&ascii);
+                    spellings.push(ascii);
+                    if result.is_ok() {
+                        spellings.push(unicode);
+                    }
+                }
+            }
+            let mut unique: Vec<String> = Vec::new();
+            for spelling in spellings {
+                if !unique.contains(&spelling) {
+                    unique.push(spelling);
+                }
+            }
+            unique
         })
         .collect();
-    let flippable = labels.iter().filter(|(_, other)| other.is_some()).count();
-    let masks: Vec<u64> = if flippable <= MAX_COMBINED_LABELS {
-        (1..1u64 << flippable).collect()
-    } else {
-        vec![u64::MAX]
-    };
-    let mut forms: Vec<String> = Vec::new();
-    for mask in masks {
-        let mut form = format!("{local}@");
-        let mut k = 0;
-        for (i, (label, other)) in labels.iter().enumerate() {
-            if i > 0 {
-                form.push('.');
+    // Every combination, label by label, up to a bound (real domains have
+    // one or two such labels).
+    let mut forms: Vec<String> = vec![String::new()];
+    for (i, spellings) in labels.iter().enumerate() {
+        let mut next = Vec::with_capacity(forms.len() * spellings.len());
+        for form in &forms {
+            for spelling in spellings {
+                if next.len() == MAX_FORMS {
+                    break;
+                }
+                let dot = if i > 0 { "." } else { "" };
+                next.push(format!("{form}{dot}{spelling}"));
             }
-            match other {
-                Some(other) if mask >> k & 1 == 1 => form.push_str(other),
-                _ => form.push_str(label),
-            }
-            k += usize::from(other.is_some());
         }
-        if form != address && !forms.contains(&form) {
-            forms.push(form);
+        forms = next;
+    }
+    let mut out: Vec<String> = Vec::new();
+    for domain in forms {
+        let form = format!("{local}@{domain}");
+        if form != address && !out.contains(&form) {
+            out.push(form);
         }
     }
-    forms
+    out
 }
 
 #[cfg(test)]
@@ -268,10 +283,23 @@ mod tests {
         assert_eq!(
             other_domain_forms("ada@xn--bcher-kva.münchen.de"),
             [
-                "ada@bücher.münchen.de",
                 "ada@xn--bcher-kva.xn--mnchen-3ya.de",
+                "ada@bücher.münchen.de",
                 "ada@bücher.xn--mnchen-3ya.de",
             ]
+        );
+        // A label IDNA maps (a full-width letter): its mapped Unicode
+        // spelling too.
+        assert_eq!(
+            other_domain_forms("ada@ｂücher.de"),
+            ["ada@xn--bcher-kva.de", "ada@bücher.de"]
+        );
+        // No domain is this long: no spellings, and no time spent on it.
+        let long = format!("a@xn--{}.de", "a".repeat(2000));
+        assert!(other_domain_forms(&long).is_empty());
+        assert_eq!(
+            ascii_domain_form(&format!("a@{}.de", "ü".repeat(300))),
+            None
         );
         // A character of several bytes where an `xn--` would be.
         assert_eq!(
