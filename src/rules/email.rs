@@ -213,13 +213,13 @@ pub(crate) fn other_domain_forms(address: &str) -> Vec<String> {
         .split('.')
         .map(|label| {
             let mut spellings = vec![label.to_string()];
-            if !label.is_ascii() || is_ace_label(label) {
-                if let Ok(ascii) = idna::domain_to_ascii(label) {
-                    let (unicode, result) = idna::domain_to_unicode(&ascii);
-                    spellings.push(ascii);
-                    if result.is_ok() {
-                        spellings.push(unicode);
-                    }
+            if (!label.is_ascii() || is_ace_label(label))
+                && let Ok(ascii) = idna::domain_to_ascii(label)
+            {
+                let (unicode, result) = idna::domain_to_unicode(&ascii);
+                spellings.push(ascii);
+                if result.is_ok() {
+                    spellings.push(unicode);
                 }
             }
             let mut unique: Vec<String> = Vec::new();
