@@ -285,10 +285,14 @@ pub struct ExistingSet {
     cells: Vec<u8>,
     /// Hashes the normal forms of cells longer than [`MAX_STORED_CELL`].
     prints: RandomState,
-    /// Whether any key may have other spellings of its e-mail domain
-    /// ([`ExistingSet::has_spelled_keys`]), found on first need.
-    spelled_keys: std::sync::OnceLock<bool>,
+    /// The users whose keys may have other spellings of their e-mail
+    /// domain, by its ASCII form ([`ExistingSet::spelled_users`]).
+    spelled_keys: std::sync::OnceLock<SpelledUsers>,
 }
+
+/// Users by the ASCII form of their key's e-mail domain: each one's place
+/// and key.
+type SpelledUsers = ahash::AHashMap<String, Vec<(usize, String)>>;
 
 /// A column the export did not have: its value is not known.
 const CELL_UNKNOWN: u64 = 0;
@@ -517,15 +521,29 @@ impl ExistingSet {
         }
     }
 
-    /// Whether any key may have other spellings of its e-mail domain
-    /// ([`may_have_other_forms`](crate::rules::may_have_other_forms)): when
-    /// none has, no row can name a user in another spelling. One pass over
-    /// the keys, on first need.
-    pub(crate) fn has_spelled_keys(&self) -> bool {
-        *self.spelled_keys.get_or_init(|| {
-            self.index.records().any(|(_, key)| {
-                std::str::from_utf8(key).is_ok_and(crate::rules::may_have_other_forms)
-            })
+    /// The users whose keys may have other spellings of their e-mail
+    /// domain ([`may_have_other_forms`](crate::rules::may_have_other_forms)),
+    /// by the domain's ASCII form (an `xn--` key is its own): so that a row
+    /// in any spelling finds them, a plain `ada@1.de` the stored
+    /// `ada@①.de` too. One pass over the keys, on first need; usually empty.
+    pub(crate) fn spelled_users(&self) -> &SpelledUsers {
+        self.spelled_keys.get_or_init(|| {
+            let mut users = SpelledUsers::default();
+            for (place, key) in self.index.records() {
+                let Ok(key) = std::str::from_utf8(key) else {
+                    continue;
+                };
+                if crate::rules::may_have_other_forms(key) {
+                    let ascii =
+                        crate::rules::ascii_domain_form(key).unwrap_or_else(|| key.to_string());
+                    let place = usize::try_from(place).unwrap_or(usize::MAX);
+                    users
+                        .entry(ascii)
+                        .or_default()
+                        .push((place, key.to_string()));
+                }
+            }
+            users
         })
     }
 
@@ -1317,50 +1335,61 @@ impl Planner {
         self.view.mode == Mode::Delta && !lookup.exists && row.len() == map.width
     }
 
-    /// The other spellings of the row's key ([`other_domain_forms`](crate::rules::other_domain_forms)):
-    /// its e-mail domain's internationalised labels written in Unicode or
-    /// in their ASCII `xn--` form. Empty, after one cheap test, for the
-    /// usual key.
-    fn other_key_forms(
+    /// The existing users the row's key names in another spelling of its
+    /// e-mail domain (Unicode, `xn--`, or as IDNA maps it): each one's place
+    /// in an [`ExistingSet`] (when the plan has one) and key. With a host's
+    /// store, the row's own other spellings are asked for; an
+    /// `ExistingSet` also finds a stored spelling of a plain key. `named`:
+    /// the row's user exists under its own key, where only a spelled key
+    /// is looked at (a cheap test for the usual one).
+    fn other_spellings(
         &self,
         compiled: &Compiled,
         map: &HeaderMap,
         row: &Row,
         lookup: &Lookup,
-    ) -> Vec<String> {
+    ) -> Vec<(Option<usize>, String)> {
         let Some(key_column) = compiled
             .key
             .filter(|_| lookup.named && compiled.key_is_email())
         else {
             return Vec::new();
         };
-        if self
-            .view
-            .set
-            .as_ref()
-            .is_some_and(|set| !set.has_spelled_keys())
-        {
-            return Vec::new();
-        }
-        if !crate::rules::may_have_other_forms(map.value(row, key_column)) {
-            return Vec::new();
+        let value = map.value(row, key_column);
+        let spelled = crate::rules::may_have_other_forms(value);
+        let stored = self.view.set.as_ref().map(|set| set.spelled_users());
+        match stored {
+            Some(stored) if !spelled && (lookup.exists || stored.is_empty()) => return Vec::new(),
+            None if !spelled => return Vec::new(),
+            _ => {}
         }
         let key = match &lookup.key {
-            Some(key) => Cow::Borrowed(key.as_str()),
-            None => match normalize_key(compiled, map.value(row, key_column)) {
-                Some(key) => Cow::Owned(key),
+            Some(key) => key.clone(),
+            None => match normalize_key(compiled, value) {
+                Some(key) => key,
                 None => return Vec::new(),
             },
         };
-        crate::rules::other_domain_forms(&key)
-    }
-
-    /// Whether a user with normalised key `key` exists.
-    fn exists(&self, key: &str) -> bool {
-        match &self.view.set {
-            Some(set) => set.user_index(key).is_some(),
-            None => self.view.existing.contains(key),
+        let (Some(set), Some(stored)) = (&self.view.set, stored) else {
+            return crate::rules::other_domain_forms(&key)
+                .into_iter()
+                .filter(|form| self.view.existing.contains(form))
+                .map(|form| (None, form))
+                .collect();
+        };
+        let ascii = crate::rules::ascii_domain_form(&key).unwrap_or_else(|| key.clone());
+        let mut found = Vec::new();
+        if ascii != key
+            && let Some(place) = set.user_index(&ascii)
+        {
+            found.push((Some(place), ascii.clone()));
         }
+        for (place, other) in stored.get(&ascii).into_iter().flatten() {
+            if *other != key && !found.iter().any(|(p, _)| *p == Some(*place)) {
+                found.push((Some(*place), other.clone()));
+            }
+        }
+        found
     }
 
     /// For a row whose user does not exist under its key, and whose key
@@ -1385,9 +1414,10 @@ impl Planner {
         if errors.iter().any(|e| e.column.as_deref() == Some(key_name)) {
             return None;
         }
-        self.other_key_forms(compiled, map, row, lookup)
+        self.other_spellings(compiled, map, row, lookup)
             .into_iter()
-            .find(|form| self.exists(form))
+            .next()
+            .map(|(_, key)| key)
     }
 
     /// Marks user `key` (its place `user` in an [`ExistingSet`], when
@@ -1424,7 +1454,7 @@ impl Planner {
         // The same mailbox stored again with its domain spelled another
         // way is named by this row too: a full sync does not archive it.
         let other_forms = match self.view.mode {
-            Mode::Full if lookup.exists => self.other_key_forms(compiled, map, row, &lookup),
+            Mode::Full if lookup.exists => self.other_spellings(compiled, map, row, &lookup),
             _ => Vec::new(),
         };
         let Lookup {
@@ -1455,11 +1485,8 @@ impl Planner {
         }
         if self.view.mode == Mode::Full && exists {
             self.mark_seen(key.as_deref(), user);
-            for form in other_forms {
-                let index = self.view.set.as_ref().and_then(|set| set.user_index(&form));
-                if index.is_some() || self.view.existing.contains(&form) {
-                    self.mark_seen(Some(&form), index);
-                }
+            for (place, other) in other_forms {
+                self.mark_seen(Some(&other), place);
             }
         }
         if !errors.is_empty() {

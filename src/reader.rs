@@ -600,12 +600,14 @@ impl<R: Read> Reader<R> {
         let bytes = &self.raw[..self.raw_len];
         let ends = &self.raw_ends[..self.raw_fields];
         let ascii = self.raw_ascii.unwrap_or_else(|| is_ascii(bytes));
-        // The conflicting byte at `at` in the record's field bytes: quoted
-        // line breaks before it put it on a later line than the record's.
-        let mixed = |at: usize| {
-            let line = position.line + line_breaks(&bytes[..at]);
+        // The conflicting byte at `at` in `text` (the record's bytes, or
+        // its fields back to back): quoted line breaks before it put it on
+        // a later line than the record's.
+        let mixed_in = |text: &[u8], at: usize| {
+            let line = position.line + line_breaks(&text[..at]);
             Error::new(ErrorKind::MixedEncoding { position, line })
         };
+        let mixed = |at: usize| mixed_in(bytes, at);
         match self.decoding {
             FieldDecoding::Windows1252 => {
                 decode_1252(self.raw_fields(), row);
@@ -614,8 +616,11 @@ impl<R: Read> Reader<R> {
             FieldDecoding::GuessedWindows1252 => {
                 // UTF-8 text in a file guessed to be Windows-1252 would be
                 // read as mojibake ("JosÃ©") and could pass validation.
-                if !ascii && let Some(at) = decode::first_utf8_char(&self.glued()) {
-                    return Err(mixed(at));
+                if !ascii {
+                    let glued = self.glued();
+                    if let Some(at) = decode::first_utf8_char(&glued) {
+                        return Err(mixed_in(&glued, at));
+                    }
                 }
                 decode_1252(self.raw_fields(), row);
                 return Ok(());
@@ -1197,6 +1202,25 @@ mod tests {
                     "{capacity}"
                 );
             }
+        }
+    }
+
+    /// UTF-8 text in a file guessed to be Windows-1252, on the second line
+    /// of a record whose quoted field spans lines: the error names that
+    /// line whichever way the record was read (a line with quotes cut
+    /// directly keeps its delimiters, which the check leaves out). Found by
+    /// the break-it trial.
+    #[test]
+    fn mixed_encoding_names_the_line_inside_a_quoted_field() {
+        let input = b"\"email\",\"firstName\",\"lastName\"\r\n\"x\"\r\n\r\n\n\xe9,\r\r\",\",ada@example.com,\"Ada\n\xe9\",\x80\x80\r\n\r\n";
+        let expected = everything_read(input, 65536, false);
+        assert!(expected.contains("on line 8 (row 7)"), "{expected}");
+        for capacity in [7, 64, 65536] {
+            assert_eq!(
+                everything_read(input, capacity, true),
+                expected,
+                "{capacity}"
+            );
         }
     }
 

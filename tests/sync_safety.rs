@@ -794,6 +794,30 @@ fn domain_spellings_mixed_stored_twice_or_invalid() {
             assert!(s.archive.is_empty(), "{uploaded}: {:?}", s.archive);
             assert_eq!(s.report.plan, Some(counts(0, 0, 2, 0)), "{uploaded}");
         }
+        // Spellings IDNA maps to a plain domain, against a plain stored key
+        // and the other way round, with no other spelled key in the store.
+        for (stored, uploaded) in [
+            ("ada@example.com", "ada@ｅｘａｍｐｌｅ.com"),
+            ("ada@ｅｘａｍｐｌｅ.com", "ada@example.com"),
+            ("ada@1.de", "ada@①.de"),
+            ("ada@①.de", "ada@1.de"),
+            ("ada@ｂücher.de", "ada@xn--bcher-kva.de"),
+        ] {
+            let export = format!("email,firstName,lastName\n{stored},Ada,L\n{bob}");
+            let upload = format!("email,firstName,lastName\n{uploaded},Ada,L\n{bob}");
+            let s = sync(&export, &upload, guard, threads);
+            assert_eq!(
+                codes(&s),
+                [(2, "key_spelling".to_string())],
+                "{stored} {uploaded}"
+            );
+            assert!(s.archive.is_empty(), "{stored} {uploaded}: {:?}", s.archive);
+            assert_eq!(
+                s.report.plan,
+                Some(counts(0, 0, 1, 0)),
+                "{stored} {uploaded}"
+            );
+        }
         // An address that is not one (an ideographic full stop) is only
         // that: no spelling error besides.
         let export = format!("email,firstName,lastName\nada@xn--bcher-kva.de,Ada,L\n{bob}");
