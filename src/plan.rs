@@ -1357,6 +1357,11 @@ impl Planner {
         };
         let value = map.value(row, key_column);
         let spelled = crate::rules::may_have_other_forms(value);
+        // A user found under a plain key: nothing to look for (and no
+        // index of spellings to build, in the usual full sync).
+        if lookup.exists && !spelled {
+            return Vec::new();
+        }
         let stored = self.view.set.as_ref().map(|set| set.spelled_users());
         match stored {
             Some(stored) if !spelled && (lookup.exists || stored.is_empty()) => return Vec::new(),
