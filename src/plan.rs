@@ -1339,9 +1339,9 @@ impl Planner {
     /// e-mail domain (Unicode, `xn--`, or as IDNA maps it): each one's place
     /// in an [`ExistingSet`] (when the plan has one) and key. With a host's
     /// store, the row's own other spellings are asked for; an
-    /// `ExistingSet` also finds a stored spelling of a plain key. `named`:
-    /// the row's user exists under its own key, where only a spelled key
-    /// is looked at (a cheap test for the usual one).
+    /// `ExistingSet` also finds a stored spelling of a plain key. When the
+    /// row's user exists under its own key, only a spelled key is looked
+    /// at (a cheap test for the usual one).
     fn other_spellings(
         &self,
         compiled: &Compiled,
@@ -1362,11 +1362,10 @@ impl Planner {
         if lookup.exists && !spelled {
             return Vec::new();
         }
-        let stored = self.view.set.as_ref().map(|set| set.spelled_users());
-        match stored {
-            Some(stored) if !spelled && (lookup.exists || stored.is_empty()) => return Vec::new(),
-            None if !spelled => return Vec::new(),
-            _ => {}
+        // A plain key can only be a stored spelling's, which a set indexes.
+        let stored = self.view.set.as_ref().map(|set| (set, set.spelled_users()));
+        if !spelled && stored.is_none_or(|(_, stored)| stored.is_empty()) {
+            return Vec::new();
         }
         let key = match &lookup.key {
             Some(key) => key.clone(),
@@ -1375,7 +1374,7 @@ impl Planner {
                 None => return Vec::new(),
             },
         };
-        let (Some(set), Some(stored)) = (&self.view.set, stored) else {
+        let Some((set, stored)) = stored else {
             return crate::rules::other_domain_forms(&key)
                 .into_iter()
                 .filter(|form| self.view.existing.contains(form))

@@ -180,11 +180,7 @@ impl Scanner {
                 .then_some(self.record_start)
         });
         match oversize {
-            Some(position) => Err(ErrorKind::LimitExceeded {
-                limit: Limit::RecordBytes,
-                max: self.max_record_bytes,
-                position,
-            }),
+            Some(position) => Err(self.too_long(position)),
             None => Ok(()),
         }
     }
@@ -199,17 +195,22 @@ impl Scanner {
         let start = Position::new(self.offset, self.line, self.rows);
         self.record_start = start;
         if len as u64 > self.max_record_bytes {
-            return Err(ErrorKind::LimitExceeded {
-                limit: Limit::RecordBytes,
-                max: self.max_record_bytes,
-                position: start,
-            });
+            return Err(self.too_long(start));
         }
         self.line += 1;
         self.pending_cr = terminator == b'\r';
         self.offset += len as u64 + 1;
         self.prev = terminator;
         Ok(start)
+    }
+
+    /// The error of the record at `position`, longer than the limit.
+    fn too_long(&self, position: Position) -> ErrorKind {
+        ErrorKind::LimitExceeded {
+            limit: Limit::RecordBytes,
+            max: self.max_record_bytes,
+            position,
+        }
     }
 
     /// The end of the input: a quoted field still open is an error.

@@ -1,5 +1,7 @@
 //! Delta uploads and full syncs planned against existing users.
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
@@ -391,11 +393,7 @@ fn a_hosts_user_stored_with_the_ascii_form_of_its_domain_is_not_duplicated() {
         builder.existing(Stored).mode(mode);
         let upload = "email,firstName,lastName\nAda@Bücher.de,Ada,Lovelace\n";
         let (report, plan) = builder.validate_with_plan(upload.as_bytes(), None).unwrap();
-        let codes: Vec<(u64, &str)> = report
-            .errors
-            .iter()
-            .map(|e| (e.row, e.code.as_str()))
-            .collect();
+        let codes = common::row_codes(&report);
         assert_eq!(codes, [(2, "key_spelling")], "{mode:?}");
         let plan = plan.unwrap();
         assert_eq!(

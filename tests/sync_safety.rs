@@ -2,6 +2,8 @@
 //! file, and a tripped mass-archive guard holds the sync instead of failing
 //! the run.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use usercsv::{
@@ -524,11 +526,7 @@ fn two_spellings_of_one_key_are_duplicates() {
                 .mode(Mode::Delta)
                 .threads(threads);
             let report = builder.validate(upload.as_bytes(), None).unwrap();
-            let codes: Vec<(u64, &str)> = report
-                .errors
-                .iter()
-                .map(|e| (e.row, e.code.as_str()))
-                .collect();
+            let codes = common::row_codes(&report);
             assert_eq!(codes, [(3, "unique")], "{upload} threads {threads}");
             assert_eq!(report.plan.map(|p| p.update), Some(1), "{upload}");
         }
@@ -608,12 +606,7 @@ fn an_error_csv_row_keeps_its_duplicate_key_error() {
             threads,
             Mode::Delta,
         );
-        let errors: Vec<(u64, &str, &str)> = again
-            .report
-            .errors
-            .iter()
-            .map(|e| (e.row, e.code.as_str(), e.message.as_str()))
-            .collect();
+        let errors = common::row_messages(&again.report);
         assert_eq!(
             errors,
             [(
@@ -656,12 +649,7 @@ fn keys_compare_in_unicode_normal_form() {
         assert_eq!(s.report.plan, Some(counts(0, 0, 2, 0)), "threads {threads}");
         let both = format!("{upload}{nfc},J,K\n");
         let s = sync(&export, &both, guard, threads);
-        let codes: Vec<(u64, &str)> = s
-            .report
-            .errors
-            .iter()
-            .map(|e| (e.row, e.code.as_str()))
-            .collect();
+        let codes = common::row_codes(&s.report);
         assert_eq!(codes, [(4, "unique")], "threads {threads}");
     }
 }
@@ -688,12 +676,7 @@ fn an_address_in_another_spelling_of_its_domain_is_refused_not_created() {
         );
         for threads in [1, 2] {
             let s = sync(&export, &upload, guard, threads);
-            let errors: Vec<(u64, &str, &str)> = s
-                .report
-                .errors
-                .iter()
-                .map(|e| (e.row, e.code.as_str(), e.message.as_str()))
-                .collect();
+            let errors = common::row_messages(&s.report);
             assert_eq!(
                 errors,
                 [(2, "key_spelling", message.as_str())],
@@ -718,12 +701,7 @@ fn an_address_in_another_spelling_of_its_domain_is_refused_not_created() {
             );
             // A delta upload (the back office's) creates nobody either.
             let s = sync_mode(&export, &upload, guard, threads, Mode::Delta);
-            let codes: Vec<(u64, &str)> = s
-                .report
-                .errors
-                .iter()
-                .map(|e| (e.row, e.code.as_str()))
-                .collect();
+            let codes = common::row_codes(&s.report);
             assert_eq!(codes, [(2, "key_spelling")], "{stored} delta");
             assert_eq!(s.report.plan, Some(counts(0, 0, 1, 0)), "{stored} delta");
         }
@@ -744,13 +722,6 @@ fn domain_spellings_mixed_stored_twice_or_invalid() {
     let guard = ArchiveGuard {
         allow: true,
         ..ArchiveGuard::default()
-    };
-    let codes = |s: &Synced| -> Vec<(u64, String)> {
-        s.report
-            .errors
-            .iter()
-            .map(|e| (e.row, e.code.as_str().to_string()))
-            .collect()
     };
     let bob = "bob@example.com,Bob,B\n";
     for threads in [1, 2] {
@@ -775,7 +746,11 @@ fn domain_spellings_mixed_stored_twice_or_invalid() {
         ] {
             let upload = format!("email,firstName,lastName\n{uploaded},Ada,L\n{bob}");
             let s = sync(&export, &upload, guard, threads);
-            assert_eq!(codes(&s), [(2, "key_spelling".to_string())], "{uploaded}");
+            assert_eq!(
+                common::row_codes(&s.report),
+                [(2, "key_spelling")],
+                "{uploaded}"
+            );
             assert!(s.archive.is_empty(), "{uploaded}: {:?}", s.archive);
             assert_eq!(s.report.plan, Some(counts(0, 0, 1, 0)), "{uploaded}");
         }
@@ -807,8 +782,8 @@ fn domain_spellings_mixed_stored_twice_or_invalid() {
             let upload = format!("email,firstName,lastName\n{uploaded},Ada,L\n{bob}");
             let s = sync(&export, &upload, guard, threads);
             assert_eq!(
-                codes(&s),
-                [(2, "key_spelling".to_string())],
+                common::row_codes(&s.report),
+                [(2, "key_spelling")],
                 "{stored} {uploaded}"
             );
             assert!(s.archive.is_empty(), "{stored} {uploaded}: {:?}", s.archive);
@@ -823,7 +798,7 @@ fn domain_spellings_mixed_stored_twice_or_invalid() {
         let export = format!("email,firstName,lastName\nada@xn--bcher-kva.de,Ada,L\n{bob}");
         let upload = format!("email,firstName,lastName\nada@bücher\u{3002}de,Ada,L\n{bob}");
         let s = sync_mode(&export, &upload, guard, threads, Mode::Delta);
-        assert_eq!(codes(&s), [(2, "email".to_string())]);
+        assert_eq!(common::row_codes(&s.report), [(2, "email")]);
     }
 }
 
@@ -847,11 +822,7 @@ fn both_spellings_of_a_domain_in_one_file_are_duplicates() {
             let mut builder = v.validation();
             builder.threads(threads);
             let report = builder.validate(upload.as_bytes(), None).unwrap();
-            let errors: Vec<(u64, &str, &str)> = report
-                .errors
-                .iter()
-                .map(|e| (e.row, e.code.as_str(), e.message.as_str()))
-                .collect();
+            let errors = common::row_messages(&report);
             let message = format!(
                 "email: \"{second}\" already appears in row 2; each email must be unique in the file"
             );

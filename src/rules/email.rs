@@ -217,18 +217,16 @@ pub(crate) fn other_domain_forms(address: &str) -> Vec<String> {
                 && let Ok(ascii) = idna::domain_to_ascii(label)
             {
                 let (unicode, result) = idna::domain_to_unicode(&ascii);
-                spellings.push(ascii);
-                if result.is_ok() {
-                    spellings.push(unicode);
+                for other in [Some(ascii), result.is_ok().then_some(unicode)]
+                    .into_iter()
+                    .flatten()
+                {
+                    if !spellings.contains(&other) {
+                        spellings.push(other);
+                    }
                 }
             }
-            let mut unique: Vec<String> = Vec::new();
-            for spelling in spellings {
-                if !unique.contains(&spelling) {
-                    unique.push(spelling);
-                }
-            }
-            unique
+            spellings
         })
         .collect();
     // Every combination, label by label, up to a bound (real domains have

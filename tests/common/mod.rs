@@ -188,3 +188,21 @@ pub fn error_csv_text(bytes: &[u8]) -> String {
         .expect("the error CSV starts with a BOM")
         .to_string()
 }
+
+/// Each row error's row and code, in report order.
+pub fn row_codes(report: &ValidationReport) -> Vec<(u64, &str)> {
+    report
+        .errors
+        .iter()
+        .map(|e| (e.row, e.code.as_str()))
+        .collect()
+}
+
+/// Each row error's row, code and message, in report order.
+pub fn row_messages(report: &ValidationReport) -> Vec<(u64, &str, &str)> {
+    report
+        .errors
+        .iter()
+        .map(|e| (e.row, e.code.as_str(), e.message.as_str()))
+        .collect()
+}
