@@ -607,7 +607,6 @@ impl<R: Read> Reader<R> {
             let line = position.line + line_breaks(&text[..at]);
             Error::new(ErrorKind::MixedEncoding { position, line })
         };
-        let mixed = |at: usize| mixed_in(bytes, at);
         match self.decoding {
             FieldDecoding::Windows1252 => {
                 decode_1252(self.raw_fields(), row);
@@ -643,15 +642,42 @@ impl<R: Read> Reader<R> {
             }
             Err(at) => at,
         };
+        // Where the record fails as the parser lays it out (fields back to
+        // back): a line cut in place keeps its delimiters, which can put
+        // the first bad byte elsewhere, and a quoted line break between
+        // the two moves the error's line.
+        let failed_at = || -> (std::borrow::Cow<'_, [u8]>, usize) {
+            if self.raw_sep == 0 {
+                return (std::borrow::Cow::Borrowed(bytes), invalid_at);
+            }
+            let glued = self.glued();
+            let mut end = 0;
+            let glued_ends: Vec<usize> = self
+                .raw_fields()
+                .map(|field| {
+                    end += field.len();
+                    end
+                })
+                .collect();
+            let at = Row::default()
+                .set_fields(&glued, &glued_ends, 0, false)
+                .err()
+                .unwrap_or(invalid_at);
+            (glued, at)
+        };
+        let mixed = || {
+            let (text, at) = failed_at();
+            mixed_in(&text, at)
+        };
         match self.decoding {
             FieldDecoding::Utf8OrWindows1252 {
                 seen_non_ascii: true,
-            } => Err(mixed(invalid_at)),
+            } => Err(mixed()),
             FieldDecoding::Utf8OrWindows1252 {
                 seen_non_ascii: false,
             } => {
                 if decode::has_utf8_text(&self.glued()) {
-                    return Err(mixed(invalid_at));
+                    return Err(mixed());
                 }
                 // Everything before was ASCII: reading it all as
                 // Windows-1252 gives the same text.
