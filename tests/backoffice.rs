@@ -1557,3 +1557,55 @@ async fn futures_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Outp
         .map(|o| o.expect("every future finished"))
         .collect()
 }
+
+/// The status page keeps refreshing after "Done" until the e-mail's first
+/// attempt is made, so an admin who opened it at the end sees the e-mail
+/// go out; a retry hours away does not keep it refreshing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_refreshes_until_the_first_e_mail_attempt() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(dir.path(), |_| {}).await;
+        let id = upload_ok(&server, "users.csv", std::fs::read(EXAMPLE).unwrap()).await;
+        wait_end(&server, &id).await;
+        assert_eq!(wait_mail(&server, &id).await["email"]["status"], "sent");
+        let page = || async {
+            client()
+                .get(format!("{}/uploads/{id}", base(&server)))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let sent = page().await;
+        assert!(sent.contains("<td>sent</td>"), "{sent}");
+        assert!(!sent.contains("http-equiv=\"refresh\""), "{sent}");
+
+        // Done, the first attempt not yet made (held off by a far due time
+        // so that the mailer leaves it alone while the page is read).
+        let conn = rusqlite::Connection::open(dir.path().join("data/backoffice.sqlite3")).unwrap();
+        let set = |attempts: u32| {
+            conn.execute(
+                "UPDATE uploads SET email_status = 'pending', email_attempts = ?2, \
+                 email_next_at = 4102444800 WHERE id = ?1",
+                rusqlite::params![id, attempts],
+            )
+            .unwrap();
+        };
+        set(0);
+        let sending = page().await;
+        assert!(sending.contains("<td>being sent</td>"), "{sending}");
+        assert!(sending.contains("http-equiv=\"refresh\""), "{sending}");
+        set(1);
+        let retrying = page().await;
+        assert!(
+            retrying.contains("<td>not sent yet; retrying</td>"),
+            "{retrying}"
+        );
+        assert!(!retrying.contains("http-equiv=\"refresh\""), "{retrying}");
+        server.shutdown().await;
+    })
+    .await;
+}

@@ -147,7 +147,11 @@ impl Page {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("never true: {expression}");
+        let seen = self.eval("location.href + '\\n' + document.body.innerText");
+        panic!(
+            "never true in 60 s: {expression}\nthe page:\n{}",
+            seen.as_str().unwrap_or("?")
+        );
     }
 
     fn node(&mut self, selector: &str) -> Value {

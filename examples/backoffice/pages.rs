@@ -111,9 +111,12 @@ fn status_text(status: &str) -> &'static str {
 
 pub fn status(view: &StatusView, errors_shown: usize) -> Markup {
     let running = matches!(view.status.as_str(), "queued" | "running");
+    // The e-mail's first attempt follows the end within a moment: keep
+    // refreshing until it is made, so the page never stops on "being sent".
+    let sending = view.email.status == "pending" && view.email.attempts == 0;
     layout(
         "Upload status",
-        running,
+        running || sending,
         html! {
             table {
                 tr { th { "File" } td { (view.file_name) " (" (human_bytes(view.size)) ")" } }
@@ -124,6 +127,7 @@ pub fn status(view: &StatusView, errors_shown: usize) -> Markup {
                 tr { th { "Received" } td { (view.created_at) } }
                 tr { th { "E-mail" } td { (match view.email.status.as_str() {
                     "sent" => "sent",
+                    "pending" if view.email.attempts == 0 => "being sent",
                     "pending" => "not sent yet; retrying",
                     "failed" => "could not be sent; the result below is complete",
                     _ => "not yet",
