@@ -38,6 +38,9 @@ pub struct Row {
     /// The `errors` cell the row had in a re-uploaded error CSV of this
     /// tool (dropped from the fields), when not empty.
     pub(crate) previous_errors: Option<String>,
+    /// Whether `text` is known to be ASCII (`false`: it may not be), so
+    /// that the rules and the uniqueness sets skip their own scans.
+    ascii: bool,
 }
 
 impl Row {
@@ -54,6 +57,7 @@ impl Row {
     {
         let mut row = Row {
             position,
+            ascii: true,
             ..Row::default()
         };
         for field in fields {
@@ -139,11 +143,19 @@ impl Row {
         self.position
     }
 
+    /// Whether every field is known to be ASCII; `false` when some field
+    /// may not be.
+    #[inline]
+    pub(crate) fn is_ascii(&self) -> bool {
+        self.ascii
+    }
+
     /// Empties the row's fields, keeping its buffers.
     pub(crate) fn clear(&mut self) {
         self.text.clear();
         self.ends.clear();
         self.sep = 0;
+        self.ascii = true;
     }
 
     /// Appends a field.
@@ -154,6 +166,7 @@ impl Row {
         }
         self.text.push_str(field);
         self.ends.push(self.text.len());
+        self.ascii &= field.is_ascii();
     }
 
     /// Replaces the fields with `bytes` cut at `ends`, `sep` bytes (0, or
@@ -171,7 +184,12 @@ impl Row {
         ascii: bool,
     ) -> Result<(), usize> {
         self.clear();
-        let text = std::str::from_utf8(bytes).map_err(|e| e.valid_up_to())?;
+        // The SIMD check first (most records are valid, most of them
+        // ASCII); the standard one only to say where an invalid one fails.
+        let text = match simdutf8::basic::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => std::str::from_utf8(bytes).map_err(|e| e.valid_up_to())?,
+        };
         // A separator is one ASCII byte: a field that ends between
         // characters is followed by one that starts between them.
         if !ascii && let Some(&end) = ends.iter().find(|&&end| !text.is_char_boundary(end)) {
@@ -180,6 +198,7 @@ impl Row {
         self.text.push_str(text);
         self.ends.extend_from_slice(ends);
         self.sep = sep;
+        self.ascii = ascii;
         Ok(())
     }
 
@@ -352,6 +371,23 @@ mod tests {
         assert_eq!(row, Row::new(["é", "", "b", "c"], Position::default()));
         row.truncate(1);
         assert_eq!(row, Row::new(["é"], Position::default()));
+    }
+
+    #[test]
+    fn ascii_is_known_only_when_every_field_is_ascii() {
+        let mut row = Row::new(["a", "b"], Position::default());
+        assert!(row.is_ascii());
+        row.push_field("é");
+        assert!(!row.is_ascii());
+        row.clear();
+        assert!(row.is_ascii());
+        assert!(!Row::new(["a", "ü"], Position::default()).is_ascii());
+        assert_eq!(row.set_fields("éa".as_bytes(), &[2, 3], 0, false), Ok(()));
+        assert!(!row.is_ascii());
+        assert_eq!(row.set_fields(b"ab", &[1, 2], 0, true), Ok(()));
+        assert!(row.is_ascii());
+        // Not known is not "not ASCII": a default row says nothing.
+        assert!(!Row::default().is_ascii());
     }
 
     proptest::proptest! {

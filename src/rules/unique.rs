@@ -23,10 +23,17 @@ impl KeyHasher {
 
     /// The hash [`UniqueSet::insert_hashed`] expects for `value`.
     pub fn hash(&self, value: &str) -> u64 {
+        self.hash_known(value, false)
+    }
+
+    /// [`KeyHasher::hash`], told that `value` is ASCII when `ascii` (its
+    /// row was), so that it need not look.
+    #[inline]
+    pub fn hash_known(&self, value: &str, ascii: bool) -> u64 {
         if !self.case_insensitive {
             return self.state.hash_one(value.as_bytes());
         }
-        if value.is_ascii() {
+        if ascii || value.is_ascii() {
             return self.hash_folded(value.as_bytes());
         }
         self.hash_folded(value.to_lowercase().as_bytes())
@@ -208,24 +215,40 @@ impl UniqueSet {
         row: u64,
         budget: &mut u64,
     ) -> Result<Option<u64>, u64> {
-        self.probe(value, hash, row, Some(budget))
+        self.probe(value, false, hash, row, Some(budget))
+    }
+
+    /// [`UniqueSet::insert_hashed`] of a value known to be ASCII when
+    /// `ascii`.
+    pub fn insert_hashed_known(
+        &mut self,
+        value: &str,
+        ascii: bool,
+        hash: u64,
+        row: u64,
+        budget: &mut u64,
+    ) -> Result<Option<u64>, u64> {
+        self.probe(value, ascii, hash, row, Some(budget))
     }
 
     /// The row where `value` (hashed by [`KeyHasher::hash`]) was recorded,
-    /// without recording it if it was not.
-    pub fn find_hashed(&mut self, value: &str, hash: u64) -> Option<u64> {
-        self.probe(value, hash, 0, None).unwrap_or(None)
+    /// without recording it if it was not; `ascii` as in
+    /// [`UniqueSet::insert_hashed_known`].
+    pub fn find_hashed(&mut self, value: &str, ascii: bool, hash: u64) -> Option<u64> {
+        self.probe(value, ascii, hash, 0, None).unwrap_or(None)
     }
 
-    /// Finds `value`, and records it at `row` when new and `budget` is given.
+    /// Finds `value` (known to be ASCII when `ascii`), and records it at
+    /// `row` when new and `budget` is given.
     fn probe(
         &mut self,
         value: &str,
+        ascii: bool,
         hash: u64,
         row: u64,
         budget: Option<&mut u64>,
     ) -> Result<Option<u64>, u64> {
-        if !self.hasher.case_insensitive || value.is_ascii() {
+        if !self.hasher.case_insensitive || ascii || value.is_ascii() {
             // ASCII is lower-cased on the way into the arena: no copy first.
             let fold = self.hasher.case_insensitive;
             return self.insert_key(value.as_bytes(), fold, hash, row, budget);
@@ -435,6 +458,25 @@ impl UniqueSet {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_value_known_to_be_ascii_hashes_and_matches_as_when_checked() {
+        let mut set = UniqueSet::new(true);
+        let hasher = set.hasher().clone();
+        for value in ["Ada@Example.com", "a", "", "0123456789abcdefXYZ"] {
+            assert_eq!(
+                hasher.hash_known(value, true),
+                hasher.hash(value),
+                "{value}"
+            );
+        }
+        let hash = hasher.hash_known("Ada@Example.com", true);
+        let row = set.insert_hashed_known("Ada@Example.com", true, hash, 2, &mut { u64::MAX });
+        assert_eq!(row, Ok(None));
+        let again = hasher.hash("ada@example.COM");
+        assert_eq!(set.find_hashed("ada@example.COM", false, again), Some(2));
+        assert_eq!(set.get("ADA@EXAMPLE.COM"), Some(2));
+    }
+
     proptest::proptest! {
         #[test]
         fn words_are_lower_cased_as_bytes_are(bytes: [u8; 8]) {
@@ -524,8 +566,11 @@ mod tests {
             Err(UniqueSet::cost(1))
         );
         // Refused values are not remembered; looking up records nothing.
-        assert_eq!(set.find_hashed("G", set.hasher().hash("G")), None);
-        assert_eq!(set.find_hashed("DEF", set.hasher().hash("DEF")), Some(4));
+        assert_eq!(set.find_hashed("G", false, set.hasher().hash("G")), None);
+        assert_eq!(
+            set.find_hashed("DEF", true, set.hasher().hash("DEF")),
+            Some(4)
+        );
         assert_eq!(insert(&mut set, "g", 6, &mut { u64::MAX }), Ok(None));
         // The arena never reserved past what was paid for.
         let mut small = UniqueSet::new(false);

@@ -53,14 +53,16 @@ impl UniqueColumns {
         out: &mut Vec<u64>,
     ) {
         let whole = row.len() == map.width;
+        let ascii = row.is_ascii();
         out.extend(hashers.iter().map(|(c, hasher)| {
             let value = map.value(row, *c);
             if !whole || value.is_empty() {
                 0
             } else if Some(*c) == compiled.key {
-                hasher.hash(&compared(compiled, value))
+                let key = compared(compiled, value, ascii);
+                hasher.hash_known(&key, ascii && matches!(key, Cow::Borrowed(_)))
             } else {
-                hasher.hash(value)
+                hasher.hash_known(value, ascii)
             }
         }));
     }
@@ -113,6 +115,7 @@ impl UniqueColumns {
             return Ok(());
         }
         let budget = &mut self.budget;
+        let ascii = row.is_ascii();
         for (k, (c, set)) in self.sets.iter_mut().enumerate() {
             let c = *c;
             let value = map.value(row, c);
@@ -122,16 +125,19 @@ impl UniqueColumns {
             let at = row.position().row;
             // The key column compares what the plan compares: normalised
             // keys, so that two spellings of one user are duplicates.
-            let keyed = (Some(c) == compiled.key).then(|| compared(compiled, value));
+            let keyed = (Some(c) == compiled.key).then(|| compared(compiled, value, ascii));
+            // A normalised key may have gained characters (an ASCII domain
+            // form is ASCII, but the rest need not be): ASCII only as read.
+            let seen_ascii = ascii && !matches!(keyed, Some(Cow::Owned(_)));
             let seen = keyed.as_deref().unwrap_or(value);
             let hash = match hashes.and_then(|h| h.get(k)) {
                 Some(&hash) => hash,
-                None => set.hasher().hash(seen),
+                None => set.hasher().hash_known(seen, seen_ascii),
             };
             let first = if fails_own_rules(compiled, c, errors) {
-                set.find_hashed(seen, hash)
+                set.find_hashed(seen, seen_ascii, hash)
             } else {
-                set.insert_hashed(seen, hash, at, &mut budget.left)
+                set.insert_hashed_known(seen, seen_ascii, hash, at, &mut budget.left)
                     .map_err(|_| {
                         Error::new(ErrorKind::UniqueBytes {
                             column: compiled.columns[c].name.clone(),
@@ -167,9 +173,9 @@ impl UniqueColumns {
 /// ASCII form. An ASCII value of a column
 /// that compares without case and only folds case when normalised (an
 /// e-mail key, the usual one) is its own form: the set ignores case, so no
-/// copy is made for it.
-fn compared<'v>(compiled: &Compiled, value: &'v str) -> Cow<'v, str> {
-    if compiled.key_ascii_as_is && value.is_ascii() {
+/// copy is made for it. `ascii` says the value is known to be ASCII.
+fn compared<'v>(compiled: &Compiled, value: &'v str, ascii: bool) -> Cow<'v, str> {
+    if compiled.key_ascii_as_is && (ascii || value.is_ascii()) {
         return Cow::Borrowed(value);
     }
     let key = normalize_key(compiled, value).unwrap_or_else(|| value.to_string());
@@ -198,7 +204,7 @@ fn was_duplicate(compiled: &Compiled, map: &HeaderMap, row: &Row, c: usize, valu
             return false;
         };
         if Some(c) == compiled.key {
-            compared(compiled, old) == compared(compiled, value)
+            compared(compiled, old, false) == compared(compiled, value, false)
         } else if compiled.columns[c].unique == Some(true) {
             old.to_lowercase() == value.to_lowercase()
         } else {
