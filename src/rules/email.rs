@@ -383,6 +383,20 @@ mod tests {
         ] {
             assert!(!plain_address(v), "{v}");
         }
+        // The limits: a local part of 64 bytes, labels of 63, 254 in all.
+        let (l64, l63) = ("l".repeat(64), "d".repeat(63));
+        for (value, plain) in [
+            (format!("{l64}@b.co"), true),
+            (format!("{l64}l@b.co"), false),
+            (format!("a@{l63}.co"), true),
+            (format!("a@{l63}d.co"), false),
+            (format!("a@b.{}", "t".repeat(63)), true),
+            (format!("a@b.{}", "t".repeat(64)), false),
+            (format!("{l64}@{l63}.{l63}.{}.co", "d".repeat(58)), true),
+            (format!("{l64}@{l63}.{l63}.{}.co", "d".repeat(59)), false),
+        ] {
+            assert_eq!(plain_address(&value), plain, "{value}");
+        }
     }
 
     #[test]
