@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorKind, SchemaError};
 use crate::error_csv::{field_count_message, required_message};
 use crate::report::{RowError, Warning};
 use crate::row::{Row, trim_value};
-use crate::rules::{ColumnRules, ErrorCode, Failure};
+use crate::rules::{ColumnRules, ErrorCode, Failure, Ymd};
 use crate::schema::Schema;
 
 /// A schema compiled for validation: regexes built, formats parsed, names
@@ -571,7 +571,7 @@ impl HeaderMap {
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     /// Parsed dates, rows × columns.
-    dates: Vec<Option<NaiveDate>>,
+    dates: Vec<Option<Ymd>>,
     /// Whether each row has as many fields as the header.
     whole: Vec<bool>,
     /// The (empty) allocation of the trimmed cells, rows × columns.
@@ -740,7 +740,7 @@ impl Compiled {
         &self,
         map: &HeaderMap,
         row: &Row,
-        dates: &[Option<NaiveDate>],
+        dates: &[Option<Ymd>],
         errors: &mut Vec<RowError>,
     ) {
         for &(earlier, later) in &self.date_order {

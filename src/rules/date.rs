@@ -6,6 +6,44 @@ use super::failure::{ErrorCode, Failure};
 use crate::error::SchemaError;
 use crate::schema::DateRule;
 
+/// A calendar date as one number that orders as dates do (year, then
+/// month, then day), checked without `chrono`: the hot path compares and
+/// keeps these, and makes a [`NaiveDate`] only for messages and normal
+/// forms. Years 0 to 9999, as four digits write them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Ymd(std::num::NonZeroU32);
+
+impl Ymd {
+    /// The date, if it exists (the Gregorian calendar, as `chrono` has it).
+    #[inline]
+    pub fn new(year: u32, month: u32, day: u32) -> Option<Ymd> {
+        if year > 9999 || !(1..=12).contains(&month) || day == 0 {
+            return None;
+        }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let last = match month {
+            2 => 28 + u32::from(leap),
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if day > last {
+            return None;
+        }
+        std::num::NonZeroU32::new(year << 9 | month << 5 | day).map(Ymd)
+    }
+
+    /// The same date as `chrono` has it.
+    pub fn to_naive(self) -> NaiveDate {
+        let n = self.0.get();
+        NaiveDate::from_ymd_opt((n >> 9) as i32, n >> 5 & 15, n & 31).unwrap_or_default()
+    }
+
+    /// `date` as a key; `None` outside years 0 to 9999.
+    pub fn from_naive(date: NaiveDate) -> Option<Ymd> {
+        Ymd::new(u32::try_from(date.year()).ok()?, date.month(), date.day())
+    }
+}
+
 /// One accepted format, e.g. `DD/MM/YYYY`, as a fixed-width template: where
 /// the year, month and day digits are, and the separators between them.
 #[derive(Clone, Debug)]
@@ -68,6 +106,12 @@ impl Format {
 
     /// Fixed-position digit check, then a calendar check.
     fn parse(&self, value: &str) -> Option<NaiveDate> {
+        self.parse_ymd(value).map(Ymd::to_naive)
+    }
+
+    /// [`Format::parse`] as a [`Ymd`].
+    #[inline]
+    fn parse_ymd(&self, value: &str) -> Option<Ymd> {
         let bytes = value.as_bytes();
         if bytes.len() != self.len {
             return None;
@@ -84,7 +128,7 @@ impl Format {
         let year = number(self.year_at, 4)?;
         let month = number(self.month_at, 2)?;
         let day = number(self.day_at, 2)?;
-        NaiveDate::from_ymd_opt(year as i32, month, day)
+        Ymd::new(year, month, day)
     }
 
     fn render(&self, date: NaiveDate) -> String {
@@ -103,6 +147,9 @@ pub(crate) struct DateCheck {
     max: Option<NaiveDate>,
     not_in_future: bool,
     today: NaiveDate,
+    /// `min` and the effective max as [`Ymd`]s, when both are years 0 to
+    /// 9999 (else the check compares `NaiveDate`s).
+    keys: Option<(Option<Ymd>, Option<Ymd>)>,
 }
 
 impl DateCheck {
@@ -134,13 +181,15 @@ impl DateCheck {
                     })
                     .transpose()
             };
-        let check = DateCheck {
+        let mut check = DateCheck {
             formats,
             min: bound("min", &rule.min)?,
             max: bound("max", &rule.max)?,
             not_in_future: rule.not_in_future,
             today,
+            keys: None,
         };
+        check.keys = check.range_keys();
         if let (Some(min), Some(max)) = (check.min, check.effective_max())
             && min > max
         {
@@ -160,6 +209,16 @@ impl DateCheck {
     /// Sets the date `not_in_future` compares with (each run's own).
     pub fn set_today(&mut self, today: NaiveDate) {
         self.today = today;
+        self.keys = self.range_keys();
+    }
+
+    /// See `keys`.
+    fn range_keys(&self) -> Option<(Option<Ymd>, Option<Ymd>)> {
+        let key = |date: Option<NaiveDate>| match date {
+            None => Some(None),
+            Some(date) => Ymd::from_naive(date).map(Some),
+        };
+        Some((key(self.min)?, key(self.effective_max())?))
     }
 
     fn effective_max(&self) -> Option<NaiveDate> {
@@ -219,12 +278,26 @@ impl DateCheck {
     }
 
     pub fn check(&self, value: &str) -> Result<NaiveDate, Failure> {
-        let Some(date) = self.parse(value) else {
+        self.check_ymd(value).map(Ymd::to_naive)
+    }
+
+    /// [`DateCheck::check`], the date as a [`Ymd`]: no `chrono` on the way.
+    #[inline]
+    pub fn check_ymd(&self, value: &str) -> Result<Ymd, Failure> {
+        let Some(date) = self.formats.iter().find_map(|f| f.parse_ymd(value)) else {
             return Err(self.fail_format(value));
         };
-        if self.min.is_some_and(|min| date < min)
-            || self.effective_max().is_some_and(|max| date > max)
-        {
+        let outside = match self.keys {
+            Some((min, max)) => {
+                min.is_some_and(|min| date < min) || max.is_some_and(|max| date > max)
+            }
+            None => {
+                let date = date.to_naive();
+                self.min.is_some_and(|min| date < min)
+                    || self.effective_max().is_some_and(|max| date > max)
+            }
+        };
+        if outside {
             return Err(self.fail_range(value));
         }
         Ok(date)
@@ -336,6 +409,64 @@ fn iso_bytes(date: NaiveDate) -> Option<[u8; 10]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Ymd` accepts exactly the dates `chrono` has, orders them as it
+    /// does and gives them back unchanged: every day of every month, and
+    /// the days around month ends, over all four-digit years.
+    #[test]
+    fn ymd_agrees_with_chrono() {
+        let mut previous: Option<(Ymd, NaiveDate)> = None;
+        for year in 0..=9999u32 {
+            let every_day = year <= 5
+                || (1895..=1905).contains(&year)
+                || (1996..=2104).contains(&year)
+                || year >= 9995;
+            for month in 0..=13u32 {
+                for day in 0..=32u32 {
+                    if !every_day && !(day <= 1 || day >= 27) {
+                        continue;
+                    }
+                    let ours = Ymd::new(year, month, day);
+                    let theirs = NaiveDate::from_ymd_opt(year as i32, month, day);
+                    assert_eq!(ours.is_some(), theirs.is_some(), "{year}-{month}-{day}");
+                    if let (Some(ours), Some(theirs)) = (ours, theirs) {
+                        assert_eq!(ours.to_naive(), theirs);
+                        assert_eq!(Ymd::from_naive(theirs), Some(ours));
+                        if let Some((before, before_naive)) = previous {
+                            assert!(before < ours && before_naive < theirs, "{theirs}");
+                        }
+                        previous = Some((ours, theirs));
+                    }
+                }
+            }
+        }
+        assert_eq!(Ymd::new(10000, 1, 1), None);
+        let far = NaiveDate::from_ymd_opt(10000, 1, 1).unwrap();
+        assert_eq!(Ymd::from_naive(far), None);
+    }
+
+    /// Bounds a `Ymd` cannot hold (a `today` past the year 9999) are
+    /// compared as dates.
+    #[test]
+    fn a_range_past_four_digit_years_is_still_checked() {
+        let rule = DateRule {
+            formats: vec![],
+            min: None,
+            max: None,
+            not_in_future: true,
+        };
+        let mut check = DateCheck::compile("d", &rule, today()).unwrap();
+        assert!(check.check("2026-11-27").is_err());
+        check.set_today(NaiveDate::from_ymd_opt(12000, 1, 1).unwrap());
+        assert_eq!(check.keys, None);
+        assert!(check.check("9999-12-31").is_ok());
+        check.set_today(NaiveDate::from_ymd_opt(-5, 1, 1).unwrap());
+        assert_eq!(check.keys, None);
+        assert_eq!(
+            check.check("0000-01-01").unwrap_err().code,
+            ErrorCode::DateRange
+        );
+    }
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()

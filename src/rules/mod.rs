@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use crate::error::SchemaError;
 use crate::schema::Column;
 
-pub(crate) use date::DateCheck;
+pub(crate) use date::{DateCheck, Ymd};
 pub(crate) use email::{EmailCheck, ascii_domain_form, may_have_other_forms, other_domain_forms};
 pub use failure::ErrorCode;
 pub(crate) use failure::Failure;
@@ -241,7 +241,7 @@ impl ColumnRules {
     pub fn check(&self, value: &str, mut fail: impl FnMut(Failure)) -> Option<NaiveDate> {
         let mut date = None;
         self.check_many(&[value], |_, f| fail(f), |_, d| date = Some(d));
-        date
+        date.map(Ymd::to_naive)
     }
 
     /// [`ColumnRules::check`] on many trimmed values at once, one rule at a
@@ -253,7 +253,7 @@ impl ColumnRules {
         &self,
         values: &[&str],
         mut fail: impl FnMut(usize, Failure),
-        mut date: impl FnMut(usize, NaiveDate),
+        mut date: impl FnMut(usize, Ymd),
     ) {
         if let Some(phone) = &self.phone {
             each_value(values, |v| phone.check(v), &mut fail);
@@ -263,7 +263,7 @@ impl ColumnRules {
         }
         if let Some(check) = &self.date {
             for (i, value) in values.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
-                match check.check(value) {
+                match check.check_ymd(value) {
                     Ok(d) => date(i, d),
                     Err(f) => fail(i, f),
                 }
@@ -414,7 +414,7 @@ mod tests {
             for rules in users_rules() {
                 let mut together = Vec::new();
                 let mut dates = Vec::new();
-                rules.check_many(&values, |i, f| together.push((i, f)), |i, d| dates.push((i, d)));
+                rules.check_many(&values, |i, f| together.push((i, f)), |i, d| dates.push((i, d.to_naive())));
                 let mut alone = Vec::new();
                 let mut alone_dates = Vec::new();
                 for (i, value) in values.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
