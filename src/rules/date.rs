@@ -20,7 +20,8 @@ impl Ymd {
         if year > 9999 || !(1..=12).contains(&month) || day == 0 {
             return None;
         }
-        let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+        let leap =
+            year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
         let last = match month {
             2 => 28 + u32::from(leap),
             4 | 6 | 9 | 11 => 30,

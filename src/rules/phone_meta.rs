@@ -119,6 +119,24 @@ impl Dfa {
         }
         found | word(self.eoi, state)
     }
+
+    /// [`Dfa::prefix`] and [`Dfa::full`] of `digits` in one pass.
+    fn prefix_and_full(&self, digits: &[u8]) -> (u32, u32) {
+        let states = self.states as usize;
+        let next = self.next_table();
+        let mut state = self.start as usize;
+        let mut found = 0;
+        for &b in digits {
+            state = Self::step(next, self.wide, states, state, b);
+            found |= word(self.matched, state);
+            if state == DEAD {
+                // The dead state matches nothing, at the end or before.
+                return (found, 0);
+            }
+        }
+        let full = word(self.eoi, state);
+        (found | full, full)
+    }
 }
 
 /// Bit 0 of a region's DFA: the general descriptor.
@@ -199,7 +217,15 @@ impl RegionTable {
             self.dfa.full(national)
         } else {
             self.dfa.prefix(national)
-        } & allowed;
+        };
+        self.type_of(national.len(), found)
+    }
+
+    /// The type a number of `len` digits has when these patterns of the
+    /// region's DFA match it.
+    #[inline]
+    fn type_of(&self, len: usize, found: u32) -> Type {
+        let found = found & self.by_length[len.min(64)];
         if found & GENERAL == 0 {
             return Type::Unknown;
         }
@@ -274,7 +300,11 @@ impl RegionTable {
     }
 
     fn classified(&self, national: &[u8]) -> Option<Classified> {
-        match self.number_type(national, true) {
+        self.classified_as(self.number_type(national, true))
+    }
+
+    fn classified_as(&self, kind: Type) -> Option<Classified> {
+        match kind {
             Type::Unknown => None,
             kind => Some(Classified {
                 region: self.id,
@@ -374,8 +404,10 @@ pub(crate) fn classify(code: u16, national: &[u8]) -> Option<Classified> {
     }
     for region in regions {
         if region.leading != 0 {
-            if region.dfa.prefix(national) & region.leading != 0 {
-                return region.classified(national);
+            // Its leading digits and its types from one pass of its DFA.
+            let (prefix, full) = region.dfa.prefix_and_full(national);
+            if prefix & region.leading != 0 {
+                return region.classified_as(region.type_of(national.len(), full));
             }
         } else if let Some(classified) = region.classified(national) {
             // The region is chosen by its type, so it is computed once.
@@ -675,4 +707,102 @@ pub(crate) fn mobile_examples() -> Vec<(&'static str, u16, &'static str, &'stati
     out.sort_unstable();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Digit strings to run every region's DFA on: all of up to four
+    /// digits, each region's example number, and the example with each
+    /// digit changed and with digits added or dropped at the end.
+    fn samples(region: &RegionTable) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = vec![Vec::new()];
+        for len in 1..=4u32 {
+            for n in 0..10u32.pow(len) {
+                out.push(format!("{n:0width$}", width = len as usize).into_bytes());
+            }
+        }
+        if let Some(example) = region.example_mobile {
+            let example = example.as_bytes();
+            out.push(example.to_vec());
+            for at in 0..example.len() {
+                for d in b'0'..=b'9' {
+                    let mut changed = example.to_vec();
+                    changed[at] = d;
+                    out.push(changed);
+                }
+                out.push(example[..at].to_vec());
+            }
+            for d in b'0'..=b'9' {
+                out.push([example, &[d]].concat());
+                for e in b'0'..=b'9' {
+                    out.push([example, &[d, e]].concat());
+                    out.push([&example[..example.len() - 1], &[d, e]].concat());
+                }
+            }
+        }
+        out
+    }
+
+    /// `classify` as it was written before its DFA pass did both jobs.
+    fn classify_in_two_passes(code: u16, national: &[u8]) -> Option<Classified> {
+        let regions = regions(code)?;
+        if regions.len() == 1 {
+            return regions.first().filter(|r| r.named)?.classified(national);
+        }
+        for region in regions {
+            if region.leading != 0 {
+                if region.dfa.prefix(national) & region.leading != 0 {
+                    return region.classified(national);
+                }
+            } else if let Some(classified) = region.classified(national) {
+                return Some(classified);
+            }
+        }
+        None
+    }
+
+    /// Every code shared by several regions classifies each region's
+    /// samples as the two passes did.
+    #[test]
+    fn classify_agrees_with_two_passes() {
+        for region in REGIONS.iter() {
+            if regions(region.code).is_none_or(|r| r.len() < 2) {
+                continue;
+            }
+            for digits in samples(region) {
+                assert_eq!(
+                    classify(region.code, &digits),
+                    classify_in_two_passes(region.code, &digits),
+                    "+{} {digits:?}",
+                    region.code
+                );
+            }
+        }
+    }
+
+    /// One pass gives what the two passes give, and the type read off
+    /// its full matches is the one `number_type` gives.
+    #[test]
+    fn prefix_and_full_is_prefix_then_full() {
+        for region in REGIONS.iter() {
+            for digits in samples(region) {
+                let (prefix, full) = region.dfa.prefix_and_full(&digits);
+                assert_eq!(
+                    prefix,
+                    region.dfa.prefix(&digits),
+                    "{} {digits:?}",
+                    region.id
+                );
+                assert_eq!(full, region.dfa.full(&digits), "{} {digits:?}", region.id);
+                assert_eq!(
+                    region.type_of(digits.len(), full),
+                    region.number_type(&digits, true),
+                    "{} {digits:?}",
+                    region.id
+                );
+            }
+        }
+    }
 }
