@@ -6,7 +6,7 @@ use phonenumber::Type;
 use phonenumber::country::Id;
 
 use super::failure::{ErrorCode, Failure};
-use super::phone_meta::{self, RegionId, classify};
+use super::phone_meta::{self, RegionId, classify_from};
 use crate::error::SchemaError;
 use crate::schema::PhoneRule;
 
@@ -139,8 +139,8 @@ impl PhoneCheck {
         // The common shape, `+` with digits and spaces only, in one pass: no
         // extension, spreadsheet hint or character check applies to it.
         if let Some((buf, len)) = plus_digits(value) {
-            let (code, national) = self.international(value, &buf[..len])?;
-            return self.classify(value, code, national, None);
+            let (code, national, first) = self.international(value, &buf[..len])?;
+            return self.classify(value, code, national, first, None);
         }
         let (number, extension) = split_extension(value);
         if let Some(hint) = mangling_hint(number) {
@@ -166,7 +166,7 @@ impl PhoneCheck {
                 return Err(self.fail(value, Some(hint)));
             }
         };
-        let (code, national) = match international.then(|| plus_digits(number)) {
+        let (code, national, first) = match international.then(|| plus_digits(number)) {
             Some(Some((buf, len))) => self.international(value, &buf[..len])?,
             _ => self.written(value, number, region)?,
         };
@@ -177,15 +177,19 @@ impl PhoneCheck {
         {
             return Err(self.fail(value, None));
         }
-        self.classify(value, code, national, extension)
+        self.classify(value, code, national, first, extension)
     }
 
     /// [`phone_meta::parse_international`] of the digits after `+`.
-    fn international(&self, value: &str, digits: &[u8]) -> Result<(u16, NationalDigits), Failure> {
+    fn international(
+        &self,
+        value: &str,
+        digits: &[u8],
+    ) -> Result<(u16, NationalDigits, usize), Failure> {
         // Only a region that rewrites the number writes to it (and allocates).
         let mut scratch = Vec::new();
         phone_meta::parse_international(digits, &mut scratch)
-            .map(|(code, national)| (code, NationalDigits::from_digits(national)))
+            .map(|p| (p.code, NationalDigits::from_digits(p.national), p.first))
             .ok_or_else(|| self.fail(value, None))
     }
 
@@ -196,11 +200,11 @@ impl PhoneCheck {
         value: &str,
         number: &str,
         region: Option<RegionId>,
-    ) -> Result<(u16, NationalDigits), Failure> {
+    ) -> Result<(u16, NationalDigits, usize), Failure> {
         let mut buf = [0; phone_meta::MAX_DIGITS];
         let mut scratch = Vec::new();
         phone_meta::parse_written(number, region, &mut buf, &mut scratch)
-            .map(|(code, national)| (code, NationalDigits::from_digits(national)))
+            .map(|p| (p.code, NationalDigits::from_digits(p.national), p.first))
             .ok_or_else(|| self.fail(value, None))
     }
 
@@ -209,9 +213,10 @@ impl PhoneCheck {
         value: &str,
         code: u16,
         national: NationalDigits,
+        first: usize,
         extension: Option<&str>,
     ) -> Result<(ParsedPhone, Type), Failure> {
-        let kind = classify(code, national.as_bytes())
+        let kind = classify_from(code, national.as_bytes(), first)
             .map(|c| c.kind)
             .ok_or_else(|| self.fail_unknown(value, code, national.as_bytes()))?;
         Ok((
@@ -642,7 +647,7 @@ mod tests {
             };
             let general = check
                 .written(&value, &value, None)
-                .and_then(|(code, national)| check.classify(&value, code, national, None));
+                .and_then(|(code, national, _)| check.classify(&value, code, national, 0, None));
             proptest::prop_assert_eq!(simple(check.parse(&value)), simple(general));
         }
     }

@@ -397,12 +397,19 @@ pub(crate) struct Classified {
 /// Classifies a national significant number (ASCII digits) under a
 /// country calling code, following the crate's region selection
 /// (`source_for`) and type order, with fully anchored patterns.
+#[cfg(test)]
 pub(crate) fn classify(code: u16, national: &[u8]) -> Option<Classified> {
+    classify_from(code, national, 0)
+}
+
+/// [`classify`], trying the code's regions from `first` on (see
+/// [`Parsed::first`]).
+pub(crate) fn classify_from(code: u16, national: &[u8], first: usize) -> Option<Classified> {
     let regions = regions(code)?;
     if regions.len() == 1 {
         return regions.first().filter(|r| r.named)?.classified(national);
     }
-    for region in regions {
+    for region in regions.get(first..).unwrap_or_default() {
         if region.leading != 0 {
             // Its leading digits and its types from one pass of its DFA.
             let (prefix, full) = region.dfa.prefix_and_full(national);
@@ -433,14 +440,15 @@ pub(crate) fn unassigned_region(code: u16, national: &[u8]) -> Option<&'static s
 
 /// The crate's `validator::source_for` while parsing (patterns anchored at
 /// the start only, as the crate matches them).
-fn source_for_parse(code: u16, national: &[u8]) -> Option<&'static RegionTable> {
+fn source_for_parse(code: u16, national: &[u8]) -> Option<(usize, &'static RegionTable)> {
     let regions = regions(code)?;
     if regions.len() == 1 {
-        return regions.first().filter(|r| r.named);
+        return regions.first().filter(|r| r.named).map(|r| (0, r));
     }
     regions
         .iter()
-        .find(|region| region.selects(national, false))
+        .enumerate()
+        .find(|(_, region)| region.selects(national, false))
 }
 
 /// The national number's checks at the end of `phonenumber::parse`:
@@ -476,7 +484,7 @@ fn national_ok(national: &[u8]) -> bool {
 pub(crate) fn parse_international<'a>(
     digits: &'a [u8],
     scratch: &'a mut Vec<u8>,
-) -> Option<(u16, &'a [u8])> {
+) -> Option<Parsed<'a>> {
     // `country_code`: too short, or a leading zero, is no country code.
     if digits.len() <= 2 || digits[0] == b'0' {
         return None;
@@ -505,7 +513,8 @@ fn finish<'a>(
     mut national: &'a [u8],
     default: Option<&'static RegionTable>,
     scratch: &'a mut Vec<u8>,
-) -> Option<(u16, &'a [u8])> {
+) -> Option<Parsed<'a>> {
+    let mut first = 0;
     let meta = match default {
         Some(region) => Some(region),
         // No region of the code would strip anything: which one the crate
@@ -513,13 +522,38 @@ fn finish<'a>(
         None if !may_strip(CODE_STRIP_FIRST[usize::from(code) % 1000], national) => None,
         None => {
             let zeros = national.iter().take_while(|&&b| b == b'0').count();
-            source_for_parse(code, &national[zeros..])
+            let found = source_for_parse(code, &national[zeros..]);
+            if let (0, Some((at, _))) = (zeros, found) {
+                first = at;
+            }
+            found.map(|(_, region)| region)
         }
     };
     if let Some(region) = meta {
+        let before = national;
         national = region.strip_national_prefix(national, scratch);
+        if national != before {
+            first = 0;
+        }
     }
-    national_ok(national).then_some((code, national))
+    national_ok(national).then_some(Parsed {
+        code,
+        national,
+        first,
+    })
+}
+
+/// A number split into its calling code and national significant number,
+/// as the crate's `parse` splits it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Parsed<'a> {
+    pub code: u16,
+    pub national: &'a [u8],
+    /// Where [`classify_from`] may start among the code's regions: every
+    /// region before this one failed the crate's region test on this very
+    /// national number while parsing, so it fails classifying too (a full
+    /// match is also a match at the start). 0 when unknown.
+    pub first: usize,
 }
 
 /// The most digits a written number may have here; the crate rejects
@@ -564,7 +598,7 @@ pub(crate) fn parse_written<'a>(
     default: Option<RegionId>,
     buf: &'a mut [u8; MAX_DIGITS],
     scratch: &'a mut Vec<u8>,
-) -> Option<(u16, &'a [u8])> {
+) -> Option<Parsed<'a>> {
     let s = number.as_bytes();
     let default = default.map(|RegionId(i)| &REGIONS[usize::from(i)]);
     // RFC 3966 first, on the whole value.
@@ -734,6 +768,11 @@ mod tests {
                 }
                 out.push(example[..at].to_vec());
             }
+            // Italian-style leading zeros, and the seven-digit local
+            // numbers North American regions rewrite with their area code.
+            out.push([b"0", example].concat());
+            out.push([b"00", example].concat());
+            out.push(example[example.len().saturating_sub(7)..].to_vec());
             for d in b'0'..=b'9' {
                 out.push([example, &[d]].concat());
                 for e in b'0'..=b'9' {
@@ -780,6 +819,44 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Starting from the region parsing found gives what starting from the
+    /// first region gives, for numbers parsed as the crate parses them,
+    /// after `+` and as written with separators.
+    #[test]
+    fn classifying_from_the_parsed_region_agrees() {
+        let mut started_later = 0;
+        for region in REGIONS.iter() {
+            if regions(region.code).is_none_or(|r| r.len() < 2) {
+                continue;
+            }
+            let (code, len) = code_digits(region.code);
+            for national in samples(region) {
+                let digits = [&code[..len], &national].concat();
+                let mut scratch = Vec::new();
+                if let Some(p) = parse_international(&digits, &mut scratch) {
+                    started_later += usize::from(p.first > 0);
+                    assert_eq!(
+                        classify_from(p.code, p.national, p.first),
+                        classify(p.code, p.national),
+                        "+{digits:?}"
+                    );
+                }
+                let written = format!("+{} {}", region.code, String::from_utf8_lossy(&national));
+                let (mut buf, mut scratch) = ([0; MAX_DIGITS], Vec::new());
+                if let Some(p) = parse_written(&written, None, &mut buf, &mut scratch) {
+                    assert_eq!(
+                        classify_from(p.code, p.national, p.first),
+                        classify(p.code, p.national),
+                        "{written}"
+                    );
+                }
+            }
+        }
+        // The shortcut is taken (for the North American regions after the
+        // first, among others), so the comparison above means something.
+        assert!(started_later > 1000, "{started_later}");
     }
 
     /// One pass gives what the two passes give, and the type read off
