@@ -56,6 +56,8 @@ struct Format {
     day_at: usize,
     /// `(offset, byte)` of each separator.
     literals: Vec<(usize, u8)>,
+    /// Whether this is `YYYY-MM-DD`.
+    iso: bool,
 }
 
 impl Format {
@@ -97,6 +99,7 @@ impl Format {
                 month_at,
                 day_at,
                 literals,
+                iso: text == "YYYY-MM-DD",
             }),
             _ => Err(SchemaError::rule(
                 column,
@@ -116,6 +119,19 @@ impl Format {
         let bytes = value.as_bytes();
         if bytes.len() != self.len {
             return None;
+        }
+        if self.iso {
+            // The usual format, at fixed places: no table of places read.
+            let b: &[u8; 10] = bytes.try_into().ok()?;
+            let d = |i: usize| {
+                let digit = b[i].wrapping_sub(b'0');
+                (digit < 10).then_some(u32::from(digit))
+            };
+            if b[4] != b'-' || b[7] != b'-' {
+                return None;
+            }
+            let year = d(0)? * 1000 + d(1)? * 100 + d(2)? * 10 + d(3)?;
+            return Ymd::new(year, d(5)? * 10 + d(6)?, d(8)? * 10 + d(9)?);
         }
         let number = |at: usize, width: usize| {
             bytes[at..at + width].iter().try_fold(0u32, |n, &b| {
@@ -410,6 +426,19 @@ fn iso_bytes(date: NaiveDate) -> Option<[u8; 10]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The ISO format's fixed-place reading is the general reading.
+        #[test]
+        fn iso_fast_path_reads_as_the_general_path(
+            value in "[0-9]{4}[-/.](0[1-9]|1[0-2])[-/.](0[1-9]|[12][0-9]|3[01])|[0-9/ -]{8,11}|[0-9x]{4}-[0-9x]{2}-[0-9x]{2}|[0-9]{4}-[0-9]{2}-[0-9]é",
+        ) {
+            let fast = Format::compile("d", "YYYY-MM-DD").unwrap();
+            proptest::prop_assert!(fast.iso);
+            let general = Format { iso: false, ..fast.clone() };
+            proptest::prop_assert_eq!(fast.parse_ymd(&value), general.parse_ymd(&value), "{:?}", value);
+        }
+    }
 
     /// `Ymd` accepts exactly the dates `chrono` has, orders them as it
     /// does and gives them back unchanged: every day of every month, and
