@@ -75,31 +75,35 @@ fn plain_address(value: &str) -> bool {
         return false;
     }
     // Labels of 1 to 63 letters, digits and inner hyphens; the last one (the
-    // top-level domain) of two or more letters.
-    let mut labels = 0;
-    let mut len = 0;
-    let mut last = b'.';
-    let mut letters_only = true;
-    for &b in domain {
+    // top-level domain) of two or more letters. One test a byte; a label's
+    // ends and length are checked at its dot.
+    let mut start = 0;
+    for (i, &b) in domain.iter().enumerate() {
         if b == b'.' {
-            if len == 0 || last == b'-' {
+            if !is_label(&domain[start..i]) {
                 return false;
             }
-            labels += 1;
-            len = 0;
-            letters_only = true;
-        } else if CLASS[usize::from(b)] & LABEL != 0 && (b != b'-' || len > 0) {
-            len += 1;
-            letters_only &= CLASS[usize::from(b)] & LETTER != 0;
-        } else {
+            start = i + 1;
+        } else if CLASS[usize::from(b)] & LABEL == 0 {
             return false;
         }
-        if len > 63 {
-            return false;
-        }
-        last = b;
     }
-    len >= 2 && last != b'-' && letters_only && labels >= 1
+    let tld = &domain[start..];
+    start > 0
+        && tld.len() >= 2
+        && is_label(tld)
+        && tld.iter().all(|&b| CLASS[usize::from(b)] & LETTER != 0)
+}
+
+/// A domain label of [`LABEL`] bytes: 1 to 63 of them, no hyphen first or
+/// last.
+#[inline]
+fn is_label(label: &[u8]) -> bool {
+    match label {
+        [first, .., last] => *first != b'-' && *last != b'-' && label.len() <= 63,
+        [only] => *only != b'-',
+        [] => false,
+    }
 }
 
 /// A compiled e-mail rule: TLD required, no display name, no domain literal.
@@ -320,8 +324,84 @@ mod tests {
         EmailCheck.check(value).map_err(|f| f.code)
     }
 
+    /// The fast path as it was first written, with a branch for each
+    /// domain rule at every byte: the oracle of the one in use.
+    fn plain_address_by_bytes(value: &str) -> bool {
+        let bytes = value.as_bytes();
+        let Some(at) = memchr::memchr(b'@', bytes) else {
+            return false;
+        };
+        let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
+        if local.is_empty() || local.len() > 64 || domain.len() > 253 || bytes.len() > 254 {
+            return false;
+        }
+        // Dot-separated atoms: no leading, trailing or doubled dot.
+        let mut after_dot = true;
+        for &b in local {
+            if b == b'.' {
+                if after_dot {
+                    return false;
+                }
+                after_dot = true;
+            } else if CLASS[usize::from(b)] & ATEXT != 0 {
+                after_dot = false;
+            } else {
+                return false;
+            }
+        }
+        if after_dot {
+            return false;
+        }
+        // Labels of 1 to 63 letters, digits and inner hyphens; the last one (the
+        // top-level domain) of two or more letters.
+        let mut labels = 0;
+        let mut len = 0;
+        let mut last = b'.';
+        let mut letters_only = true;
+        for &b in domain {
+            if b == b'.' {
+                if len == 0 || last == b'-' {
+                    return false;
+                }
+                labels += 1;
+                len = 0;
+                letters_only = true;
+            } else if CLASS[usize::from(b)] & LABEL != 0 && (b != b'-' || len > 0) {
+                len += 1;
+                letters_only &= CLASS[usize::from(b)] & LETTER != 0;
+            } else {
+                return false;
+            }
+            if len > 63 {
+                return false;
+            }
+            last = b;
+        }
+        len >= 2 && last != b'-' && letters_only && labels >= 1
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The fast path accepts exactly what its first form did.
+        #[test]
+        fn plain_address_agrees_with_its_first_form(
+            value in "[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~@ ()é-]{0,12}(@[a-zA-Z0-9.-]{0,12})?(\\.[a-z0-9-]{0,4})?",
+        ) {
+            proptest::prop_assert_eq!(plain_address(&value), plain_address_by_bytes(&value), "{:?}", value);
+        }
+
+        /// The same near the length limits: parts of 64 and 65 bytes,
+        /// labels of 63 and 64, whole addresses of 254 and 255.
+        #[test]
+        fn plain_address_agrees_with_its_first_form_at_the_limits(
+            local in "[a-z]{62,66}",
+            labels in proptest::collection::vec("[a-z-]{1,3}|[a-z]{62,65}", 1..5),
+            tld in "[a-z]{2,3}|[a-z]{62,65}|[a-z0-9-]{1,3}",
+        ) {
+            let value = format!("{local}@{}.{tld}", labels.join("."));
+            proptest::prop_assert_eq!(plain_address(&value), plain_address_by_bytes(&value), "{:?}", value);
+        }
 
         /// The fast path never accepts what the parser refuses.
         #[test]
