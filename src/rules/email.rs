@@ -1,6 +1,7 @@
 //! The `email` rule.
 
 use email_address::{EmailAddress, Options};
+use wide::u8x16;
 
 use super::failure::{ErrorCode, Failure};
 
@@ -106,6 +107,69 @@ fn is_label(label: &[u8]) -> bool {
     }
 }
 
+/// The commonest addresses, tested sixteen bytes at a time (safe SIMD,
+/// `wide`): at most 64 bytes of letters, digits, `.`, `-`, `_`, `+` and
+/// one `@`, every rule of [`plain_address`] read off bit masks of the
+/// bytes. `true` only for an address [`plain_address`] accepts; `false`
+/// means "ask it" (a property test holds both).
+fn simple_address(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    if !(3..=64).contains(&n) {
+        return false;
+    }
+    let mut padded = [0u8; 64];
+    padded[..n].copy_from_slice(bytes);
+    let (mut at, mut dots, mut hyphens, mut letters, mut local_only, mut other) =
+        (0, 0, 0, 0, 0, 0);
+    for (k, chunk) in padded.chunks_exact(16).enumerate().take(n.div_ceil(16)) {
+        let mut sixteen = [0u8; 16];
+        sixteen.copy_from_slice(chunk);
+        let v = u8x16::new(sixteen);
+        let mask = |m: u8x16| u64::from(m.to_bitmask()) << (16 * k);
+        let lower = (v | u8x16::splat(0x20)) - u8x16::splat(b'a');
+        let letter = lower.min(u8x16::splat(25)).simd_eq(lower);
+        let digit_value = v - u8x16::splat(b'0');
+        let digit = digit_value.min(u8x16::splat(9)).simd_eq(digit_value);
+        let (dot, hyphen) = (v.simd_eq(u8x16::splat(b'.')), v.simd_eq(u8x16::splat(b'-')));
+        let at_sign = v.simd_eq(u8x16::splat(b'@'));
+        let local = v.simd_eq(u8x16::splat(b'_')) | v.simd_eq(u8x16::splat(b'+'));
+        at |= mask(at_sign);
+        dots |= mask(dot);
+        hyphens |= mask(hyphen);
+        letters |= mask(letter);
+        local_only |= mask(local);
+        other |= mask(!(letter | digit | dot | hyphen | at_sign | local));
+    }
+    let all = u64::MAX >> (64 - n);
+    // Exactly one `@`, and nothing outside the set.
+    if other & all != 0 || at.count_ones() != 1 {
+        return false;
+    }
+    let p = at.trailing_zeros() as usize;
+    let local = (1u64 << p) - 1;
+    let domain = all & !local & !at;
+    let (local_dots, domain_dots) = (dots & local, dots & domain);
+    // Local part: not empty, no dot first, last or doubled.
+    if p == 0 || local_dots & (1 | 1 << (p - 1) | local_dots >> 1) != 0 {
+        return false;
+    }
+    // Domain: no `_` or `+`; at least two labels, none empty; no hyphen
+    // first or last in a label; a top-level domain of two letters or more.
+    let last = n - 1;
+    let starts = (1u64 << (p + 1) | domain_dots << 1) & domain;
+    let ends = (1u64 << last | domain_dots >> 1) & domain;
+    if local_only & domain != 0
+        || domain_dots == 0
+        || domain_dots & (starts | ends) != 0
+        || hyphens & (starts | ends) != 0
+    {
+        return false;
+    }
+    let tld_start = 64 - domain_dots.leading_zeros() as usize;
+    let tld = all & !((1u64 << tld_start) - 1);
+    last + 1 - tld_start >= 2 && letters & tld == tld
+}
+
 /// A compiled e-mail rule: TLD required, no display name, no domain literal.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct EmailCheck;
@@ -118,7 +182,7 @@ impl EmailCheck {
     }
 
     pub fn check(&self, value: &str) -> Result<(), Failure> {
-        if plain_address(value) {
+        if simple_address(value.as_bytes()) || plain_address(value) {
             return Ok(());
         }
         // The crate allows Unicode local parts, invisible characters included.
@@ -382,6 +446,30 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The SIMD test accepts exactly what the byte loop accepts, on
+        /// its own alphabet (letters, digits, `.-_+@`) and lengths (3 to
+        /// 64, across the sixteen-byte blocks), and nothing it refuses
+        /// elsewhere.
+        #[test]
+        fn simple_address_is_plain_address_on_its_alphabet(
+            value in "[a-zA-Z0-9._+-]{0,40}@?[a-zA-Z0-9._+-]{0,30}(\\.[a-zA-Z0-9-]{0,4})?|[a-z]{1,40}(\\.[a-z]{1,9})?@[a-z-]{1,20}(\\.[a-z0-9-]{1,12}){0,3}\\.[a-zA-Z]{1,4}|[a-z.+_-]{1,20}@[a-z.-]{1,20}\\.[a-z]{2,3}",
+        ) {
+            proptest::prop_assert_eq!(
+                simple_address(value.as_bytes()),
+                plain_address(&value) && value.len() <= 64,
+                "{:?}", value
+            );
+        }
+
+        #[test]
+        fn simple_address_never_accepts_what_plain_address_refuses(
+            value in "[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~@ ()é\\x00\\x7f-]{0,70}",
+        ) {
+            if simple_address(value.as_bytes()) {
+                proptest::prop_assert!(plain_address(&value), "{:?}", value);
+            }
+        }
 
         /// The fast path accepts exactly what its first form did.
         #[test]
