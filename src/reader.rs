@@ -962,16 +962,15 @@ pub(crate) fn bytes_equal_to(word: u64, b: u8) -> u64 {
 /// a quote, does not end within `bytes`, or `ends` is too short.
 fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, usize, bool)> {
     // Sixteen bytes at a time: the line end, quotes, delimiters and high
-    // bits of a block in one pass each, as bit masks (safe SIMD, `wide`).
+    // bits of a block in one pass each, as bit masks (safe SIMD, `wide`);
+    // the last bytes zero-padded to a block (a zero ends no line).
     let (delimiters, quotes) = (u8x16::splat(delimiter), u8x16::splat(b'"'));
     let (returns, newlines) = (u8x16::splat(b'\r'), u8x16::splat(b'\n'));
     let mut fields = 0;
     let mut high = 0;
     let mut blocks = bytes.chunks_exact(16);
     let mut at = 0;
-    for block in &mut blocks {
-        let mut sixteen = [0u8; 16];
-        sixteen.copy_from_slice(block);
+    let mut cut = |sixteen: [u8; 16], at: usize| -> Option<Option<usize>> {
         let v = u8x16::new(sixteen);
         let line_end = (v.simd_eq(returns) | v.simd_eq(newlines)).to_bitmask();
         // The bytes of the block that are in the line.
@@ -986,27 +985,27 @@ fn cut_line(bytes: &[u8], delimiter: u8, ends: &mut [usize]) -> Option<(usize, u
             fields += 1;
             found &= found - 1;
         }
-        if line_end != 0 {
-            let len = at + line_end.trailing_zeros() as usize;
-            *ends.get_mut(fields)? = len;
-            return Some((len, fields + 1, high == 0));
+        if line_end == 0 {
+            return Some(None);
+        }
+        let len = at + line_end.trailing_zeros() as usize;
+        *ends.get_mut(fields)? = len;
+        fields += 1;
+        Some(Some(len))
+    };
+    for block in &mut blocks {
+        let mut sixteen = [0u8; 16];
+        sixteen.copy_from_slice(block);
+        if let Some(len) = cut(sixteen, at)? {
+            return Some((len, fields, high == 0));
         }
         at += 16;
     }
-    // The last bytes, fewer than sixteen.
     let rest = blocks.remainder();
-    let len = memchr::memchr2(b'\n', b'\r', rest)?;
-    let line = &rest[..len];
-    if memchr::memchr(b'"', line).is_some() {
-        return None;
-    }
-    let tail_high = push_delimiters(line, delimiter, at, ends, &mut fields)?;
-    *ends.get_mut(fields)? = at + len;
-    Some((
-        at + len,
-        fields + 1,
-        high == 0 && tail_high & 0x8080_8080_8080_8080 == 0,
-    ))
+    let mut sixteen = [0u8; 16];
+    sixteen[..rest.len()].copy_from_slice(rest);
+    let len = cut(sixteen, at)??;
+    Some((len, fields, high == 0))
 }
 
 /// Writes `base` plus the place of each `delimiter` in `text` to `ends`
