@@ -15,15 +15,17 @@ pub(crate) struct Ymd(std::num::NonZeroU32);
 
 impl Ymd {
     /// The date, if it exists (the Gregorian calendar, as `chrono` has it).
-    #[inline]
+    #[inline(always)]
     pub fn new(year: u32, month: u32, day: u32) -> Option<Ymd> {
         if year > 9999 || !(1..=12).contains(&month) || day == 0 {
             return None;
         }
-        let leap =
-            year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
         let last = match month {
-            2 => 28 + u32::from(leap),
+            2 => {
+                let leap = year.is_multiple_of(4)
+                    && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+                28 + u32::from(leap)
+            }
             4 | 6 | 9 | 11 => 30,
             _ => 31,
         };
