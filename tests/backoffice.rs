@@ -727,6 +727,21 @@ fn child_process_entry_point() {
     }
 }
 
+/// `--help` is an answer, not a mistake: the usage on standard output,
+/// status 0, and nothing started.
+#[test]
+fn help_exits_zero() {
+    assert_eq!(backoffice::run(vec!["--help".to_string()]), 0);
+    assert_eq!(
+        backoffice::run(vec![
+            "--data".to_string(),
+            "x".to_string(),
+            "-h".to_string()
+        ]),
+        0
+    );
+}
+
 /// Starts the back office in a process of its own and reads the address
 /// from its line (libtest's own lines come first).
 async fn spawn_binary(data: &Path, extra: &[&str]) -> (tokio::process::Child, SocketAddr) {
@@ -1394,6 +1409,20 @@ async fn cancelling_a_running_upload_applies_nothing() {
         assert_eq!(done["applied"], Value::Null);
         assert_eq!(done["email"]["status"], "none");
         assert!(db_users(dir.path()).is_empty());
+        // The page says no e-mail comes, not "not yet".
+        let page = client()
+            .get(format!("{}/uploads/{id}", base(&server)))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("<td>none: a cancelled upload sends none</td>"),
+            "{page}"
+        );
+        assert!(!page.contains("http-equiv=\"refresh\""), "{page}");
         server.shutdown().await;
     })
     .await;
@@ -1558,11 +1587,12 @@ async fn futures_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Outp
         .collect()
 }
 
-/// The status page keeps refreshing after "Done" until the e-mail's first
-/// attempt is made, so an admin who opened it at the end sees the e-mail
-/// go out; a retry hours away does not keep it refreshing.
+/// The status page keeps refreshing after "Done" until the e-mail is sent
+/// or given up, so an admin who opened it at the end sees the e-mail go
+/// out: every 2 s until the first attempt, every 15 s while a failed one
+/// waits for its retry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_status_page_refreshes_until_the_first_e_mail_attempt() {
+async fn the_status_page_refreshes_until_the_e_mail_is_sent_or_given_up() {
     bounded(async {
         let dir = tempfile::tempdir().unwrap();
         let server = start(dir.path(), |_| {}).await;
@@ -1597,14 +1627,33 @@ async fn the_status_page_refreshes_until_the_first_e_mail_attempt() {
         set(0);
         let sending = page().await;
         assert!(sending.contains("<td>being sent</td>"), "{sending}");
-        assert!(sending.contains("http-equiv=\"refresh\""), "{sending}");
+        assert!(
+            sending.contains("http-equiv=\"refresh\" content=\"2\""),
+            "{sending}"
+        );
+        // A failed attempt waiting for its retry: refreshed less often,
+        // until the e-mail is sent or given up.
         set(1);
         let retrying = page().await;
         assert!(
             retrying.contains("<td>not sent yet; retrying</td>"),
             "{retrying}"
         );
-        assert!(!retrying.contains("http-equiv=\"refresh\""), "{retrying}");
+        assert!(
+            retrying.contains("http-equiv=\"refresh\" content=\"15\""),
+            "{retrying}"
+        );
+        conn.execute(
+            "UPDATE uploads SET email_status = 'failed', email_attempts = 8 WHERE id = ?1",
+            [&id],
+        )
+        .unwrap();
+        let failed = page().await;
+        assert!(
+            failed.contains("<td>could not be sent; the result below is complete</td>"),
+            "{failed}"
+        );
+        assert!(!failed.contains("http-equiv=\"refresh\""), "{failed}");
         server.shutdown().await;
     })
     .await;

@@ -263,8 +263,13 @@ fn main() -> std::process::ExitCode {
 /// start). The tests run it in a process of their own.
 #[tokio::main]
 pub async fn run(args: Vec<String>) -> u8 {
-    // The handlers are in place before anything else: a SIGTERM during
-    // startup (or right after the address line) is kept, not fatal.
+    // The handlers are in place before anything else but `--help`: a
+    // SIGTERM during startup (or right after the address line) is kept,
+    // not fatal.
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}\n\nEvery option is described in docs/backoffice.md.");
+        return 0;
+    }
     let signals = Signals::install();
     let config = match parse_args(args) {
         Ok(config) => config,

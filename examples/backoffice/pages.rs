@@ -16,13 +16,18 @@ form.inline{display:inline}progress{width:20em}.wide{overflow-x:auto}";
 /// The shared layout: title, navigation between upload, uploads, users
 /// and guide, and the page's content.
 pub fn layout(title: &str, refresh: bool, body: Markup) -> Markup {
+    layout_every(title, refresh.then_some(2), body)
+}
+
+/// [`layout`], refreshing every `refresh` seconds when given.
+pub fn layout_every(title: &str, refresh: Option<u32>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                @if refresh { meta http-equiv="refresh" content="2"; }
+                @if let Some(seconds) = refresh { meta http-equiv="refresh" content=(seconds); }
                 title { (title) " · User import" }
                 link rel="stylesheet" href="/style.css";
             }
@@ -111,12 +116,18 @@ fn status_text(status: &str) -> &'static str {
 
 pub fn status(view: &StatusView, errors_shown: usize) -> Markup {
     let running = matches!(view.status.as_str(), "queued" | "running");
-    // The e-mail's first attempt follows the end within a moment: keep
-    // refreshing until it is made, so the page never stops on "being sent".
-    let sending = view.email.status == "pending" && view.email.attempts == 0;
-    layout(
+    // The page refreshes until the e-mail is sent or given up: every 2 s
+    // while the upload runs and until the first attempt (which follows the
+    // end within a moment), every 15 s while a failed attempt waits for
+    // its retry, so that it never stops on "being sent" or "retrying".
+    let refresh = match (running, view.email.status.as_str(), view.email.attempts) {
+        (true, _, _) | (false, "pending", 0) => Some(2),
+        (false, "pending", _) => Some(15),
+        _ => None,
+    };
+    layout_every(
         "Upload status",
-        running || sending,
+        refresh,
         html! {
             table {
                 tr { th { "File" } td { (view.file_name) " (" (human_bytes(view.size)) ")" } }
@@ -130,6 +141,7 @@ pub fn status(view: &StatusView, errors_shown: usize) -> Markup {
                     "pending" if view.email.attempts == 0 => "being sent",
                     "pending" => "not sent yet; retrying",
                     "failed" => "could not be sent; the result below is complete",
+                    _ if view.status == "cancelled" => "none: a cancelled upload sends none",
                     _ => "not yet",
                 }) } }
             }

@@ -14,7 +14,7 @@ const OPTIONS: Options = Options {
 
 /// Characters that look like nothing or like a plain space: non-ASCII
 /// spaces (NBSP, ...) and zero-width characters.
-fn is_invisible(c: char) -> bool {
+pub(super) fn is_invisible(c: char) -> bool {
     (!c.is_ascii() && c.is_whitespace())
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{ad}')
 }

@@ -147,10 +147,14 @@ impl PhoneCheck {
             return Err(self.fail(value, Some(hint)));
         }
         if !has_only_phone_chars(number) {
-            return Err(self.fail(
-                value,
-                Some("only digits, spaces, a leading + and ( ) . / - are allowed"),
-            ));
+            // A non-breaking or zero-width space looks like a space or
+            // nothing: say so, or the message would show no culprit.
+            let hint = if number.chars().any(super::email::is_invisible) {
+                "it contains an invisible space, often pasted from a web page or document: retype the number"
+            } else {
+                "only digits, spaces, a leading + and ( ) . / - are allowed"
+            };
+            return Err(self.fail(value, Some(hint)));
         }
         let international = number.strip_prefix('(').unwrap_or(number).starts_with('+');
         let region = match (international, self.region) {
@@ -405,6 +409,36 @@ mod tests {
             default_region: None,
             mobile_only: true,
         }
+    }
+
+    /// A non-breaking or zero-width space is named, as the e-mail rule
+    /// names it: the value shown looks like it has only allowed characters.
+    #[test]
+    fn an_invisible_space_is_named() {
+        let check = PhoneCheck::compile("phone", &mobile()).unwrap();
+        for value in [
+            "+44\u{a0}7911\u{a0}123456",
+            "+44 7911\u{202f}123456",
+            "+44 7911 12\u{200b}3456",
+        ] {
+            let failure = check.check(value).unwrap_err();
+            assert_eq!(failure.code, ErrorCode::Phone);
+            assert_eq!(
+                failure.detail,
+                format!(
+                    "expected {}, found \"{value}\" (it contains an invisible space, often pasted from a web page or document: retype the number)",
+                    check.accepts()
+                )
+            );
+        }
+        let failure = check.check("+44 7911 12345x").unwrap_err();
+        assert!(
+            failure
+                .detail
+                .ends_with("(only digits, spaces, a leading + and ( ) . / - are allowed)"),
+            "{}",
+            failure.detail
+        );
     }
 
     #[test]
