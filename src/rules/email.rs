@@ -146,11 +146,16 @@ fn simple_address(bytes: &[u8]) -> bool {
         return false;
     }
     let p = at.trailing_zeros() as usize;
+    // An `@` first or last: no local part, or no domain (and `p + 1`
+    // would shift past the word).
+    if p == 0 || p + 1 >= n {
+        return false;
+    }
     let local = (1u64 << p) - 1;
     let domain = all & !local & !at;
     let (local_dots, domain_dots) = (dots & local, dots & domain);
-    // Local part: not empty, no dot first, last or doubled.
-    if p == 0 || local_dots & (1 | 1 << (p - 1) | local_dots >> 1) != 0 {
+    // Local part: no dot first, last or doubled.
+    if local_dots & (1 | 1 << (p - 1) | local_dots >> 1) != 0 {
         return false;
     }
     // Domain: no `_` or `+`; at least two labels, none empty; no hyphen
@@ -530,6 +535,31 @@ mod tests {
                 .check(&format!("{}@example.com", "a".repeat(64)))
                 .is_ok()
         );
+    }
+
+    /// Every place of the `@` in every length the SIMD test takes and
+    /// one past it, with and without a top-level domain: the same answer
+    /// as the byte loop (an `@` last in 64 bytes once shifted past the
+    /// word, a panic in debug builds; found by the break-it trial).
+    #[test]
+    fn simple_address_at_every_place_of_the_at_sign() {
+        for n in 1..=66usize {
+            for p in 0..n {
+                for dot in [None, Some(n.saturating_sub(3)), Some(p + 1)] {
+                    let mut bytes = vec![b'a'; n];
+                    if let Some(d) = dot.filter(|&d| d < n) {
+                        bytes[d] = b'.';
+                    }
+                    bytes[p] = b'@';
+                    let value = String::from_utf8(bytes).unwrap();
+                    assert_eq!(
+                        simple_address(value.as_bytes()),
+                        plain_address(&value) && n <= 64,
+                        "{value}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
