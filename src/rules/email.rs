@@ -171,7 +171,9 @@ fn simple_address(bytes: &[u8]) -> bool {
         return false;
     }
     let tld_start = 64 - domain_dots.leading_zeros() as usize;
-    let before_tld = 1u64.checked_shl(tld_start as u32).map_or(u64::MAX, |bit| bit - 1);
+    let before_tld = 1u64
+        .checked_shl(tld_start as u32)
+        .map_or(u64::MAX, |bit| bit - 1);
     let tld = all & !before_tld;
     last + 1 - tld_start >= 2 && letters & tld == tld
 }
