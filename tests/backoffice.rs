@@ -107,6 +107,18 @@ async fn status(server: &Server, id: &str) -> Value {
 }
 
 /// Polls the status until the upload has ended (or is held).
+/// The upload's status page, as a browser gets it.
+async fn status_page(server: &Server, id: &str) -> String {
+    client()
+        .get(format!("{}/uploads/{id}", base(server)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn wait_end(server: &Server, id: &str) -> Value {
     loop {
         let status = status(server, id).await;
@@ -553,14 +565,7 @@ async fn a_sync_the_guard_holds_changes_nothing_until_approved() {
         // Admins approve on the page; no command-line flag is mentioned.
         assert!(!body.contains("--"), "{body}");
         assert_eq!(message.attachment_count(), 0);
-        let page = client()
-            .get(format!("{}/uploads/{id}", base(&server)))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = status_page(&server, &id).await;
         assert!(
             page.contains(&format!("action=\"/uploads/{id}/approve\"")),
             "{page}"
@@ -1242,14 +1247,7 @@ async fn a_failed_delivery_keeps_the_result_and_hides_the_relay() {
         );
         assert!(done["rows"]["total"].as_u64().unwrap() > 0);
         assert_eq!(done["errors_csv_url"], format!("/uploads/{id}/errors.csv"));
-        let page = client()
-            .get(format!("{}/uploads/{id}", base(&server)))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = status_page(&server, &id).await;
         assert!(page.contains("could not be sent"));
         assert!(
             !page.contains(&closed.to_string()) && !done.to_string().contains(&closed.to_string())
@@ -1388,14 +1386,7 @@ async fn cancelling_a_running_upload_applies_nothing() {
         let id = upload_ok(&server, "large.csv", large_file()).await;
         wait_running(&server, &id).await;
         // The page offers the cancel button while running.
-        let page = client()
-            .get(format!("{}/uploads/{id}", base(&server)))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = status_page(&server, &id).await;
         assert!(page.contains(&format!("action=\"/uploads/{id}/cancel\"")));
         assert!(page.contains("http-equiv=\"refresh\""));
         let cancel = client()
@@ -1410,14 +1401,7 @@ async fn cancelling_a_running_upload_applies_nothing() {
         assert_eq!(done["email"]["status"], "none");
         assert!(db_users(dir.path()).is_empty());
         // The page says no e-mail comes, not "not yet".
-        let page = client()
-            .get(format!("{}/uploads/{id}", base(&server)))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = status_page(&server, &id).await;
         assert!(
             page.contains("<td>none: a cancelled upload sends none</td>"),
             "{page}"
@@ -1599,17 +1583,7 @@ async fn the_status_page_refreshes_until_the_e_mail_is_sent_or_given_up() {
         let id = upload_ok(&server, "users.csv", std::fs::read(EXAMPLE).unwrap()).await;
         wait_end(&server, &id).await;
         assert_eq!(wait_mail(&server, &id).await["email"]["status"], "sent");
-        let page = || async {
-            client()
-                .get(format!("{}/uploads/{id}", base(&server)))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        };
-        let sent = page().await;
+        let sent = status_page(&server, &id).await;
         assert!(sent.contains("<td>sent</td>"), "{sent}");
         assert!(!sent.contains("http-equiv=\"refresh\""), "{sent}");
 
@@ -1625,7 +1599,7 @@ async fn the_status_page_refreshes_until_the_e_mail_is_sent_or_given_up() {
             .unwrap();
         };
         set(0);
-        let sending = page().await;
+        let sending = status_page(&server, &id).await;
         assert!(sending.contains("<td>being sent</td>"), "{sending}");
         assert!(
             sending.contains("http-equiv=\"refresh\" content=\"2\""),
@@ -1634,7 +1608,7 @@ async fn the_status_page_refreshes_until_the_e_mail_is_sent_or_given_up() {
         // A failed attempt waiting for its retry: refreshed less often,
         // until the e-mail is sent or given up.
         set(1);
-        let retrying = page().await;
+        let retrying = status_page(&server, &id).await;
         assert!(
             retrying.contains("<td>not sent yet; retrying</td>"),
             "{retrying}"
@@ -1648,7 +1622,7 @@ async fn the_status_page_refreshes_until_the_e_mail_is_sent_or_given_up() {
             [&id],
         )
         .unwrap();
-        let failed = page().await;
+        let failed = status_page(&server, &id).await;
         assert!(
             failed.contains("<td>could not be sent; the result below is complete</td>"),
             "{failed}"

@@ -105,22 +105,13 @@ impl Dfa {
 
     /// The patterns that match a prefix of `digits` (anchored at the start
     /// only).
+    #[inline]
     fn prefix(&self, digits: &[u8]) -> u32 {
-        let states = self.states as usize;
-        let next = self.next_table();
-        let mut state = self.start as usize;
-        let mut found = 0;
-        for &b in digits {
-            state = Self::step(next, self.wide, states, state, b);
-            found |= word(self.matched, state);
-            if state == DEAD {
-                return found;
-            }
-        }
-        found | word(self.eoi, state)
+        self.prefix_and_full(digits).0
     }
 
     /// [`Dfa::prefix`] and [`Dfa::full`] of `digits` in one pass.
+    #[inline]
     fn prefix_and_full(&self, digits: &[u8]) -> (u32, u32) {
         let states = self.states as usize;
         let next = self.next_table();
